@@ -1,0 +1,257 @@
+"""Parse the outline of a Chinese official document into a tree of headings and paragraphs.
+
+Official documents number their headings in a fixed family of styles::
+
+    一、            (level marker "cn")      section
+    （一） / (一)   ("pcn")                  action, project
+    1. / 1． / 1、  ("num")                  task item
+    （1） / (1)     ("pnum")
+    ① ②            ("circ")
+    —— / ─          ("dash")                 bullet
+
+Documents skip levels and mix full- and half-width forms, so the nesting is not fixed by the
+style: a style seen for the first time opens a level below the current one, a style already on
+the stack closes everything below it (the usual reading of such documents).
+
+The parser first rebuilds paragraphs (PDF and web copies break lines in the middle of a sentence,
+often at page ends), sets aside web-page furniture and the document's header and footer, then
+builds the tree. It never drops text: every character it does not put in the tree is kept in
+``Outline.context`` or ``Outline.furniture`` with its line number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+CN_NUM = "一二三四五六七八九十百零〇"
+_OPEN = "(（"
+_CLOSE = ")）"
+
+# Each style: (name, regex matching the marker at the start of a stripped line).
+MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("cn", re.compile(rf"^([{CN_NUM}]{{1,3}})\s*[、，,．.]\s*")),
+    ("pcn", re.compile(rf"^[{_OPEN}]\s*([{CN_NUM}]{{1,3}})\s*[{_CLOSE}]\s*[、，,．.]?\s*")),
+    ("num", re.compile(r"^([0-9０-９]{1,2})\s*(?:[.．、，,](?![0-9０-９])|\s+(?=[\u4e00-\u9fff]))\s*")),
+    ("pnum", re.compile(rf"^[{_OPEN}]\s*([0-9０-９]{{1,2}})\s*[{_CLOSE}]\s*")),
+    ("circ", re.compile(r"^([\u2460-\u2473\u3251-\u325f])\s*")),
+    ("dash", re.compile(r"^(——|──|—|--|－－)\s*(?=\S)")),
+)
+
+# Sentence ends: a paragraph not ending with one of these continues on the next line
+# (a page or line break in the middle of a sentence).
+_TERMINAL = '。；;！!？?：:」』”’"）)】'
+_SENTENCE_SPLIT = re.compile(r"(?<=[。；;！!？?])")
+
+# Web-page furniture and document-footer lines: kept, but outside the outline.
+_FURNITURE = re.compile(
+    r"^(首页\s*>|当前位置|您的位置|发布日期|发布时间|来源[:：]|访问次数|浏览次数|字体[:：]?|【?字号|打印|关闭|"
+    r"分享到|扫一扫|文件下载|附件下载|相关链接|Baidu|map$|发文单位[:：]|标\s*题[:：]|发文字号[:：]|"
+    r"索\s*引\s*号|主题分类|成文日期|主\s*题\s*词)",
+    re.IGNORECASE,
+)
+_FOOTER = re.compile(
+    r"^(抄送[:：]|抄报[:：]|主送[:：]|（此件|\(此件|此件|.*办公厅秘书处\s*$|.*办公室秘书科\s*$|"
+    r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*(印发|印)?\s*$)"
+)
+
+
+@dataclass
+class Paragraph:
+    """A paragraph of the document, rebuilt from one or more physical lines."""
+
+    text: str
+    line: int  # 1-based line where it starts
+    marker: str = ""  # the heading marker as written ("1.", "（一）"), "" for body text
+    style: str = ""  # marker style name, "" for body text
+    number: str = ""  # the marker's numeral ("一", "1", "①", "—")
+
+
+@dataclass
+class Node:
+    """A heading of the outline with its own paragraphs and its sub-headings.
+
+    ``title`` is the heading's first sentence without the marker (``推进基础教育阶段科学教育工作``);
+    ``paragraphs`` hold the heading paragraph itself first, then body paragraphs before the
+    first child heading.
+    """
+
+    style: str
+    number: str
+    title: str
+    line: int
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
+    key: str = ""  # the id element ("三", "(二)", "2", "—1")
+
+    @property
+    def inline_body(self) -> str:
+        """Text on the heading's own line after its title sentence."""
+        head = self.paragraphs[0].text if self.paragraphs else ""
+        _, _, body = split_title(strip_marker(head)[1])
+        return body
+
+    def walk(self) -> list[Node]:
+        out = [self]
+        for child in self.children:
+            out.extend(child.walk())
+        return out
+
+
+@dataclass
+class Outline:
+    """A parsed document: the front matter, the heading tree and the context left outside it."""
+
+    roots: list[Node]
+    front: list[Paragraph]  # title, addressees, issuing notice, preamble before the first heading
+    furniture: list[Paragraph]  # web-page furniture and document footers
+    lines: int = 0
+
+    def nodes(self) -> list[Node]:
+        out: list[Node] = []
+        for root in self.roots:
+            out.extend(root.walk())
+        return out
+
+
+def strip_marker(text: str) -> tuple[tuple[str, str, str] | None, str]:
+    """Split a leading heading marker off ``text``.
+
+    Returns
+    -------
+    ((style, number, marker) or None, rest of the text)
+    """
+    stripped = text.lstrip(" \t\u3000\u2002\u00a0")
+    for style, pattern in MARKERS:
+        match = pattern.match(stripped)
+        if match:
+            number = match.group(1)
+            if style == "dash":
+                number = "—"
+            number = number.translate(_FULLWIDTH_DIGITS)
+            return (style, number, match.group(0).strip()), stripped[match.end() :]
+    return None, stripped
+
+
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def split_title(text: str, max_len: int = 60) -> tuple[str, str, str]:
+    """Split a heading paragraph into (title, separator, body) at its first sentence end.
+
+    A heading written as the first sentence of a paragraph (``1. 推进…工作。完善…``) has a short
+    first sentence; a long first sentence is no title and the whole text is the title.
+    """
+    match = re.search(r"[。：:；;！!？?]", text)
+    if not match or match.start() > max_len:
+        return text.strip(), "", ""
+    return text[: match.start()].strip(), match.group(0), text[match.end() :].strip()
+
+
+def _is_heading_like(text: str) -> bool:
+    """A line without a sentence end that is short enough to be a title."""
+    return len(text) <= 40 and not re.search(r"[，,。；;]", text)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split at 。；！？ keeping the punctuation; drop empty pieces."""
+    return [s.strip() for s in _SENTENCE_SPLIT.split(text) if s.strip()]
+
+
+def rebuild_paragraphs(text: str) -> list[Paragraph]:
+    """Physical lines → paragraphs: join a line to the previous one when the previous one stops
+    in the middle of a sentence and the line starts no heading (page breaks in PDF copies)."""
+    paragraphs: list[Paragraph] = []
+    open_sentence = False  # previous paragraph stops mid-sentence
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = raw.strip(" \t\u3000\u2002\u00a0\r\ufeff")
+        if not line:
+            continue
+        marker, rest = strip_marker(line)
+        if marker is None and open_sentence and paragraphs and not _FURNITURE.match(line):
+            prev = paragraphs[-1]
+            prev.text = prev.text + line
+            open_sentence = not prev.text.endswith(tuple(_TERMINAL))
+            continue
+        para = Paragraph(text=line, line=number)
+        if marker is not None:
+            para.style, para.number, para.marker = marker
+        paragraphs.append(para)
+        # Headings and short title-like lines are complete as they are; only body text continues.
+        heading_only = marker is not None and len(rest) <= 40 and not re.search(r"[。；;]", rest)
+        open_sentence = (
+            not heading_only
+            and not line.endswith(tuple(_TERMINAL))
+            and not _is_heading_like(line)
+            and not _FURNITURE.match(line)
+        )
+    return paragraphs
+
+
+def _key(style: str, number: str, index: int) -> str:
+    if style == "pcn" or style == "pnum":
+        return f"({number})"
+    if style == "dash":
+        return f"—{index}"
+    return number
+
+
+def parse_outline(text: str) -> Outline:
+    """Parse a document's text into an :class:`Outline`.
+
+    Parameters
+    ----------
+    text : the document text (original characters; full- and half-width both handled).
+
+    Returns
+    -------
+    Outline with the heading tree; paragraphs before the first top-level heading are ``front``.
+    """
+    paragraphs = rebuild_paragraphs(text)
+    furniture = [p for p in paragraphs if _FURNITURE.match(p.text)]
+    body = [p for p in paragraphs if not _FURNITURE.match(p.text)]
+
+    # The outline starts at the first heading of the highest style the document uses; the
+    # front matter (title, addressees, notice, preamble) comes before it.
+    rank = {name: i for i, (name, _) in enumerate(MARKERS)}
+    styles = [p.style for p in body if p.style and p.style != "dash"]
+    start = len(body)
+    if styles:
+        top = min(styles, key=lambda s: rank[s])
+        start = next(i for i, p in enumerate(body) if p.style == top)
+    front = body[:start]
+
+    roots: list[Node] = []
+    stack: list[Node] = []
+    dash_count: dict[int, int] = {}
+    for para in body[start:]:
+        if para.style:
+            # find the level: a style on the stack closes what is below it
+            depth = next((i for i, n in enumerate(stack) if n.style == para.style), None)
+            if depth is not None:
+                del stack[depth:]
+            parent_id = id(stack[-1]) if stack else 0
+            dash_count[parent_id] = dash_count.get(parent_id, 0) + (para.style == "dash")
+            _, rest = strip_marker(para.text)
+            title, _, _ = split_title(rest)
+            node = Node(
+                style=para.style,
+                number=para.number,
+                title=title,
+                line=para.line,
+                paragraphs=[para],
+                key=_key(para.style, para.number, dash_count[parent_id]),
+            )
+            (stack[-1].children if stack else roots).append(node)
+            stack.append(node)
+        elif stack:
+            stack[-1].paragraphs.append(para)
+        else:  # pragma: no cover - start is the first heading
+            front.append(para)
+
+    # Footer lines after the outline (抄送, 印发 dates) are furniture, not body text.
+    if roots:
+        last = roots[-1].walk()[-1]
+        while len(last.paragraphs) > 1 and _FOOTER.match(last.paragraphs[-1].text):
+            furniture.append(last.paragraphs.pop())
+    return Outline(roots=roots, front=front, furniture=furniture, lines=text.count("\n") + 1)
