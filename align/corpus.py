@@ -1,0 +1,1177 @@
+"""Documents in, plain text out; the manifest ``plans.csv``; the corpus of plans.
+
+Reading
+-------
+:func:`read_document` turns a plan document into text for the outline parser:
+
+* ``.txt`` (and any text file) in UTF-8 (with or without BOM), GBK/GB18030, UTF-16/32 or whatever
+  charset-normalizer recognises. UTF-8 wins whenever the bytes are valid UTF-8; Chinese text in
+  a GB encoding is always decoded as GB18030 (a superset of GB2312 and GBK), never as a Latin codec.
+* ``.docx`` (python-docx): paragraphs and tables in document order, one table row a line with the
+  cells separated by tabs.
+* ``.pdf`` with a text layer (pdfplumber); a PDF without text gets an error saying it looks scanned.
+* ``.html``/``.htm``/``.shtml``: the page text without its site furniture (navigation, header,
+  footer, scripts, breadcrumbs, link lists, ``发布日期``/``访问次数``/``字体 大中小``/``打印``/``关闭`` lines).
+* anything else is sniffed: PDF, DOCX and HTML are recognised by their content whatever the file
+  is called; a legacy ``.doc``, RTF, images and other binaries get a clear error.
+
+The text keeps the characters the user sees: full-width and half-width forms are *not* folded.
+Only a BOM, zero-width spaces and control characters (except newline and tab) are removed, line
+ends become ``\\n`` and Kangxi radicals (which some PDF producers emit for 一, 人, 工 …) become the
+ordinary ideographs. For ``.txt`` files, line *n* of the text is line *n* of the file.
+
+Every problem is an :class:`~align.errors.InputError` naming the file.
+
+Manifest
+--------
+``plans.csv`` has one row per plan: ``plan_id, file, jurisdiction, level, parent_id`` (required)
+and ``title, issued, doc_number, population`` (optional). ``file`` is relative to the plans folder
+(``plans/`` beside the manifest) and empty for a plan that is referenced but has no text.
+``level`` is one of ``national, provincial, municipal, county`` (Chinese aliases such as ``省级``
+are accepted). A child may sit at the same level as its parent (peers) but not above it.
+:func:`load_manifest` reports each problem with the manifest's path and CSV line.
+
+Corpus
+------
+:class:`Corpus` ties the manifest to the documents: lazy cached texts, the hierarchy (parents,
+children, top-down order) and the nearest ancestor that has a text, against which a plan is
+aligned when its own parent's text is missing. Plans given as bare files (``align compare FILE
+FILE``, ``align measures FILE``) get the file stem as ``plan_id`` and an empty ``level`` (unknown).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import math
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import charset_normalizer
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+from align.errors import InputError
+from align.models import LEVELS, Plan, PlanMeta
+
+MIN_PLAN_CHARS = 200
+"""Fewer non-space characters than this cannot be a plan (an empty export, a truncated download)."""
+
+FORMATS: dict[str, str] = {
+    ".txt": "text",
+    ".text": "text",
+    ".csv": "text",
+    ".docx": "docx",
+    ".pdf": "pdf",
+    ".html": "html",
+    ".htm": "html",
+    ".shtml": "html",
+    ".xhtml": "html",
+}
+"""File suffix → reader. Other suffixes are sniffed from the content."""
+
+MANIFEST_COLUMNS: tuple[str, ...] = (
+    "plan_id",
+    "file",
+    "jurisdiction",
+    "level",
+    "parent_id",
+    "title",
+    "issued",
+    "doc_number",
+    "population",
+)
+REQUIRED_COLUMNS: tuple[str, ...] = ("plan_id", "file", "jurisdiction", "level", "parent_id")
+
+LEVEL_ALIASES: dict[str, str] = {
+    "national": "national",
+    "central": "national",
+    "国家": "national",
+    "国家级": "national",
+    "中央": "national",
+    "全国": "national",
+    "provincial": "provincial",
+    "province": "provincial",
+    "省": "provincial",
+    "省级": "provincial",
+    "自治区": "provincial",
+    "municipal": "municipal",
+    "city": "municipal",
+    "prefecture": "municipal",
+    "市": "municipal",
+    "市级": "municipal",
+    "地市": "municipal",
+    "地市级": "municipal",
+    "盟市": "municipal",
+    "county": "county",
+    "district": "county",
+    "县": "county",
+    "县级": "county",
+    "区": "county",
+    "区县": "county",
+    "县区": "county",
+    "旗县": "county",
+}
+"""Accepted spellings of the manifest's ``level`` (compared case-insensitively)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Text clean-up and decoding
+
+
+_NEWLINES = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b"), None)
+
+
+def _is_dropped_control(ch: str) -> bool:
+    return ch not in "\n\t" and unicodedata.category(ch) == "Cc"
+
+
+def _unify_radical(ch: str) -> str:
+    # Kangxi radicals (U+2F00–U+2FD5) and CJK radical supplements look like ideographs; NFKC maps
+    # them to the ideograph a reader sees. Nothing else is folded.
+    return unicodedata.normalize("NFKC", ch) if "\u2e80" <= ch <= "\u2fdf" else ch
+
+
+def clean_text(text: str) -> str:
+    """Normalise line ends to ``\\n`` and drop what no reader sees, keeping every visible character.
+
+    Parameters
+    ----------
+    text : decoded document text.
+
+    Returns
+    -------
+    The text without BOM, zero-width spaces and control characters other than ``\\n`` and ``\\t``;
+    ``\\r\\n``, ``\\r``, form feeds and Unicode line separators become ``\\n``. Kangxi radicals become
+    the ordinary ideographs. Full-width and half-width forms are left as they are.
+    """
+    text = _NEWLINES.sub("\n", text).translate(_INVISIBLE)
+    if any(_is_dropped_control(ch) or "\u2e80" <= ch <= "\u2fdf" for ch in text):
+        text = "".join(_unify_radical(ch) for ch in text if not _is_dropped_control(ch))
+    return text
+
+
+_BOMS: tuple[tuple[bytes, str, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+_GB_FAMILY = frozenset({"gb2312", "gbk", "gb18030", "cp936", "euc_cn", "hz"})
+
+
+def _codec_name(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name.replace("-", "_")
+    except LookupError:
+        return encoding.lower().replace("-", "_")
+
+
+def _looks_like_text(text: str) -> bool:
+    """No NUL, few control characters, few unassigned or private-use code points."""
+    if not text:
+        return False
+    bad = sum(
+        1 for ch in text if (unicodedata.category(ch) in ("Cc", "Co", "Cn", "Cs") and ch not in "\n\r\t\x0c")
+    )
+    return bad <= max(2, len(text) // 200)
+
+
+def _plausible_gb_text(text: str) -> bool:
+    """GB-decoded bytes that read as Chinese: almost all non-ASCII characters are common (GB2312).
+
+    Random high bytes decoded as GB18030 land in GB2312 only ~85% of the time; real Chinese text
+    (the seed plans) is above 99%.
+    """
+    if not _looks_like_text(text):
+        return False
+    wide = [ch for ch in text if ord(ch) > 0x7F]
+    if not wide:
+        return False
+    common = 0
+    for ch in wide:
+        try:
+            ch.encode("gb2312")
+        except UnicodeEncodeError:
+            continue
+        common += 1
+    return common >= 0.95 * len(wide)
+
+
+def decode_text(data: bytes, path: str | Path, declared: str | None = None) -> str:
+    """Decode the bytes of a text document.
+
+    Parameters
+    ----------
+    data : the file's bytes (not empty).
+    path : the file, named in errors.
+    declared : an encoding the file declares (an HTML ``<meta charset>``), tried after UTF-8.
+
+    Returns
+    -------
+    The decoded text (not yet cleaned).
+
+    Order: a byte-order mark; strict UTF-8; the declared encoding; GB18030 when the bytes read as
+    Chinese; charset-normalizer's best guess when the result looks like text. Otherwise the file
+    is binary or in an unknown encoding and an :class:`InputError` says so.
+    """
+    for bom, encoding, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"starts with a {name} byte-order mark but is not valid {name} "
+                    f"({exc.reason} at byte {exc.start}); the file may be truncated or corrupted",
+                    path,
+                ) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
+            raise InputError(
+                "is truncated: it ends in the middle of a UTF-8 character (an interrupted download?)", path
+            ) from None
+    else:
+        if _looks_like_text(text):
+            return text
+    if declared:
+        codec = _codec_name(declared)
+        codec = "gb18030" if codec in _GB_FAMILY else codec
+        try:
+            text = data.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            pass
+        else:
+            if _looks_like_text(text):
+                return text
+    try:
+        gb_text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        gb_text = ""
+    if gb_text and _plausible_gb_text(gb_text):
+        return gb_text
+    best = charset_normalizer.from_bytes(data).best()
+    if best is not None:
+        codec = _codec_name(best.encoding)
+        text = (gb_text or data.decode("gb18030", errors="replace")) if codec in _GB_FAMILY else str(best)
+        if _looks_like_text(text):
+            return text
+    raise InputError(
+        "is binary or in an unknown text encoding (tried UTF-8, UTF-16, GB18030/GBK and charset "
+        "detection); save it as UTF-8 text, .docx, .pdf or .html",
+        path,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Format sniffing
+
+
+_IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"BM", "BMP"),
+)
+_HTML_START = re.compile(
+    r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The format the bytes are in when their content says so.
+
+    Parameters
+    ----------
+    data : the file's bytes (the first few kilobytes are enough, except for ZIP archives).
+
+    Returns
+    -------
+    ``"pdf"``, ``"docx"``, ``"zip"`` (another ZIP-based format), ``"ole"`` (legacy Office / WPS),
+    ``"rtf"``, ``"image:PNG"`` (or JPEG, GIF, TIFF, BMP), ``"html"`` for a page that starts like
+    one (ASCII-compatible encodings), or ``None`` for anything else (text or unknown binary).
+    """
+    head = data[:1024]
+    if b"%PDF-" in head:
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+            return "zip"
+        return "docx" if "word/document.xml" in names else "zip"
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "ole"
+    if data.startswith(b"{\\rtf"):
+        return "rtf"
+    for magic, name in _IMAGE_MAGIC:
+        if data.startswith(magic):
+            return f"image:{name}"
+    if _HTML_START.match(head.decode("latin-1")):
+        return "html"
+    return None
+
+
+def _looks_like_html(text: str) -> bool:
+    return bool(_HTML_START.match(text[:2048]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Readers
+
+
+def _read_docx(path: Path) -> str:
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(str(path))
+    except Exception as exc:  # python-docx raises many types for a broken package
+        raise InputError(f"is not a readable .docx ({exc}); is it truncated or misnamed?", path) from None
+
+    def table_lines(table: Table) -> Iterator[str]:
+        for row in table.rows:
+            cells: list[str] = []
+            seen: set[int] = set()
+            for cell in row.cells:
+                if id(cell._tc) in seen:  # a merged cell repeats its element across the span
+                    continue
+                seen.add(id(cell._tc))
+                parts: list[str] = []
+                for item in cell.iter_inner_content():
+                    if isinstance(item, Paragraph):
+                        parts.append(item.text)
+                    else:
+                        parts.extend(table_lines(item))
+                cells.append(" ".join(p.strip() for p in parts if p.strip()))
+            line = "\t".join(cells).strip()
+            if line:
+                yield line
+
+    lines: list[str] = []
+    try:
+        for block in document.iter_inner_content():
+            if isinstance(block, Paragraph):
+                lines.extend(block.text.split("\n"))
+            else:
+                lines.extend(table_lines(block))
+    except Exception as exc:
+        raise InputError(f"is a damaged .docx ({exc})", path) from None
+    return "\n".join(line for line in lines if line.strip())
+
+
+_PDF_PAGE_NUMBER = re.compile(r"^\s*[-—–－]\s*\d{1,4}\s*[-—–－]\s*$")
+
+
+def _read_pdf(path: Path) -> str:
+    import pdfplumber
+
+    pages: list[str] = []
+    n_images = 0
+    try:
+        with pdfplumber.open(str(path)) as pdf:
+            for page in pdf.pages:
+                pages.append(page.extract_text() or "")
+                n_images += len(page.images)
+    except Exception as exc:  # pdfminer raises many types for broken or encrypted files
+        reason = str(exc) or type(exc).__name__
+        raise InputError(
+            f"is not a readable PDF ({reason}); is it truncated, encrypted or misnamed?", path
+        ) from None
+    lines = [line for line in "\n".join(pages).split("\n") if not _PDF_PAGE_NUMBER.match(line)]
+    text = "\n".join(lines)
+    n_chars = sum(not ch.isspace() for ch in text)
+    if n_chars < 20 * len(pages) and n_images:
+        raise InputError(
+            f"has no text layer ({n_chars} characters on {len(pages)} page(s) of images), so it looks "
+            "scanned; it needs OCR (e.g. ocrmypdf) before it can be read",
+            path,
+        )
+    if n_chars == 0:
+        raise InputError("is a PDF without any text (no text layer and no images)", path)
+    return text
+
+
+_FURNITURE_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "nav",
+    "aside",
+    "form",
+    "iframe",
+    "button",
+    "select",
+    "textarea",
+    "input",
+    "svg",
+    "template",
+    "object",
+    "embed",
+    "map",
+    "canvas",
+    "audio",
+    "video",
+)
+_FURNITURE_CLASS = re.compile(
+    r"(?:^|[-_\s])(?:breadcrumbs?|crumbs?|bread|nav|navbar|navigation|menu|footer|share|"
+    r"print|fontsize|font-size|toolbar|sidebar|copyright|friendlinks?|position|location|dqwz)(?:$|[-_\s\d])",
+    re.IGNORECASE,
+)
+_BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "tr",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "section",
+        "article",
+        "main",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "center",
+        "address",
+        "figure",
+        "figcaption",
+        "hr",
+        "caption",
+        "header",
+        "footer",
+        "body",
+    ]
+)
+_FURNITURE_FIELD = re.compile(
+    r"^(?:【|\[|\()?\s*(?:"
+    r"(?:发布|更新|发表)(?:日期|时间)\s*[:：].*|(?:访问|浏览|阅读|点击)(?:次数|量|数)\s*[:：].*|"
+    r"(?:来源|信息来源|作者|编辑|责任编辑|供稿)\s*[:：].*|字体\s*[:：]?\s*[【\[]?\s*(?:[大中小]\s*[】\]]?\s*[【\[]?\s*)*|"
+    r"[大中小]|打印(?:本页|此页|文章|页面)?|关闭(?:窗口|本页|页面)?|返回顶部|收藏(?:本页)?|"
+    r"分享到?\s*[:：]?.*|扫一扫.*|(?:当前|您现在的|您的)位置\s*[:：].*|首页\s*[>＞»].*|"
+    r"(?:上一篇|下一篇)\s*[:：].*|(?:版权所有|网站标识码|技术支持\s*[:：]).*|.*ICP备.*|.*公网安备.*"
+    r")\s*(?:】|\]|\))?$"
+)
+
+
+def is_furniture_line(line: str) -> bool:
+    """Whether a line of a web page is site furniture rather than document text.
+
+    A line is furniture when every ``|``-separated field of it is: ``发布日期：…``, ``访问次数：…``,
+    ``来源：…``, ``字体：大 中 小``, ``【打印】``, ``【关闭】``, breadcrumbs (``首页 > …``,
+    ``当前位置：…``), share and copyright lines. A field such as ``发文字号：…`` or ``成文日期：…``
+    is document metadata and keeps its line.
+
+    Parameters
+    ----------
+    line : one line of text.
+
+    Returns
+    -------
+    True for a furniture line.
+    """
+    fields = [f.strip(" \t\u3000\xa0") for f in re.split(r"[|｜]|\s{2,}|\u3000+|】\s*(?=【)", line)]
+    fields = [f for f in fields if f]
+    if not fields:
+        return False
+    return all(
+        _FURNITURE_FIELD.match(f + ("】" if f.startswith("【") and not f.endswith("】") else ""))
+        for f in fields
+    )
+
+
+def _text_len(node: Tag) -> int:
+    return sum(not ch.isspace() for ch in node.get_text())
+
+
+def _strip_furniture(body: Tag) -> None:
+    for comment in body.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()
+    for tag in body.find_all(_FURNITURE_TAGS):
+        if not tag.decomposed:
+            tag.decompose()
+    total = max(1, _text_len(body))
+    for tag in body.find_all(["header", "footer"]):
+        if tag.decomposed:
+            continue
+        inside_article = tag.find_parent(["article", "main"]) is not None
+        if tag.name == "footer" or not inside_article:
+            tag.decompose()
+    for tag in body.find_all(True):
+        if tag.decomposed or tag.attrs is None:
+            continue
+        classes = tag.get("class")
+        names = " ".join(
+            [*(classes if isinstance(classes, list) else [str(classes or "")]), str(tag.get("id") or "")]
+        )
+        if names.strip() and _FURNITURE_CLASS.search(names) and _text_len(tag) < 0.5 * total:
+            tag.decompose()
+    # link lists (menus, "related articles", friend links): text mostly inside links
+    for tag in reversed(
+        body.find_all(["ul", "ol", "dl", "table", "div", "section", "p", "li", "td", "span"])
+    ):
+        if tag.decomposed:
+            continue
+        links = tag.find_all("a")
+        if not links:
+            continue
+        length = _text_len(tag)
+        if not length or length >= 0.5 * total:
+            continue
+        linked = sum(_text_len(a) for a in links)
+        if linked >= 0.6 * length and (len(links) >= 2 or length <= 40):
+            tag.decompose()
+
+
+def _html_lines(node: Tag, out: list[str], pre: bool = False) -> None:
+    for child in node.children:
+        if isinstance(child, NavigableString):
+            if isinstance(child, Comment):
+                continue
+            text = str(child)
+            out.append(text if pre else re.sub(r"[ \t\r\n\f]+", " ", text))
+        elif isinstance(child, Tag):
+            name = child.name
+            if name == "br":
+                out.append("\n")
+            elif name in ("td", "th"):
+                _html_lines(child, out, pre)
+                out.append("\t")
+            elif name in _BLOCK_TAGS:
+                out.append("\n")
+                _html_lines(child, out, pre or name == "pre")
+                out.append("\n")
+            else:
+                _html_lines(child, out, pre)
+
+
+def html_to_text(html: str) -> str:
+    """The document text of a web page: paragraphs as lines, site furniture dropped.
+
+    Parameters
+    ----------
+    html : the decoded page.
+
+    Returns
+    -------
+    One line per paragraph, heading, list item or table row (cells separated by tabs), without
+    navigation, header, footer, scripts, styles, breadcrumbs, link lists and furniture lines
+    (see :func:`is_furniture_line`).
+    """
+    soup = BeautifulSoup(html, "lxml")
+    body = soup.body or soup
+    _strip_furniture(body)
+    pieces: list[str] = []
+    _html_lines(body, pieces)
+    lines = []
+    for line in "".join(pieces).split("\n"):
+        line = line.strip(" \t")
+        if line and not is_furniture_line(line):
+            lines.append(re.sub(r" ?\t ?", "\t", line))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# read_document
+
+
+def _format_error(kind: str, path: Path) -> InputError:
+    if kind == "ole":
+        return InputError(
+            "is a legacy Word/WPS binary document (.doc/.wps); save it as .docx and try again", path
+        )
+    if kind == "rtf":
+        return InputError("is an RTF document; save it as .docx or plain text and try again", path)
+    if kind == "zip":
+        return InputError("is a ZIP archive but not a .docx document (no word/document.xml)", path)
+    if kind.startswith("image:"):
+        return InputError(
+            f"is a {kind.split(':', 1)[1]} image, not a text document; it needs OCR first", path
+        )
+    return InputError(f"has an unsupported format ({kind})", path)
+
+
+def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
+    """Read a plan document as text, keeping the characters a reader sees.
+
+    Parameters
+    ----------
+    path : a ``.txt``, ``.docx``, ``.pdf`` or ``.html`` file; other names are sniffed by content.
+    min_chars : the fewest non-space characters a plan may have; shorter documents are rejected
+        as empty or truncated.
+
+    Returns
+    -------
+    The text with ``\\n`` line ends (see :func:`clean_text`). For text files, line *n* is the
+    file's line *n*; for other formats, one line per paragraph (blank lines dropped).
+
+    Raises
+    ------
+    InputError : missing file, empty or whitespace-only file, binary or undecodable content,
+        a scanned PDF, an unsupported format, or a text too short to be a plan.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("does not exist", path)
+    if not path.is_file():
+        raise InputError("is not a file", path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or exc})", path) from None
+    if not data:
+        raise InputError("is empty (0 bytes)", path)
+
+    by_suffix = FORMATS.get(path.suffix.lower())
+    sniffed = sniff_format(data)
+    kind = sniffed if sniffed in ("pdf", "docx") else by_suffix
+    if sniffed is not None and sniffed not in ("pdf", "docx", "html"):
+        raise _format_error(sniffed, path)
+    if kind is None and sniffed == "html":
+        kind = "html"
+
+    if kind == "pdf":
+        text = _read_pdf(path)
+    elif kind == "docx":
+        if sniffed != "docx":
+            raise InputError(
+                "is not a valid .docx (not a Word ZIP package); is it truncated or misnamed?", path
+            )
+        text = _read_docx(path)
+    else:
+        declared = None
+        if kind == "html" or sniffed == "html":
+            match = re.search(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", data[:4096], re.I)
+            declared = match.group(1).decode("ascii") if match else None
+        try:
+            raw = decode_text(data, path, declared)
+        except InputError:
+            if by_suffix is None:
+                raise InputError(
+                    f"has an unknown document type ('{path.suffix or 'no suffix'}') and its content is "
+                    "not text; use .txt, .docx, .pdf or .html",
+                    path,
+                ) from None
+            raise
+        text = html_to_text(raw) if kind == "html" or _looks_like_html(raw.lstrip("\ufeff")) else raw
+
+    text = clean_text(text)
+    n_chars = sum(not ch.isspace() for ch in text)
+    if n_chars == 0:
+        raise InputError("is empty (no text)", path)
+    if n_chars < min_chars:
+        raise InputError(
+            f"is too short to be a plan ({n_chars} characters of text, at least {min_chars} expected); "
+            "is it truncated?",
+            path,
+        )
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Manifest
+
+
+def _decode_manifest(data: bytes, path: Path) -> str:
+    for bom, encoding, _name in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                break
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" not in text:
+            return text
+    raise InputError(
+        "cannot be decoded: save the manifest as CSV in UTF-8 (with or without BOM) or GBK", path
+    )
+
+
+def _parse_population(value: str, path: Path, line: int) -> float | None:
+    text = value.strip().replace(",", "").replace("，", "").replace("_", "").replace(" ", "")
+    if not text:
+        return None
+    scale = 1.0
+    if text.endswith("万"):
+        text, scale = text[:-1], 1e4
+    elif text.endswith("亿"):
+        text, scale = text[:-1], 1e8
+    try:
+        number = float(text) * scale
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number <= 0:
+        raise InputError(f"population '{value}' is not a positive number (e.g. 4600276 or 460万)", path, line)
+    return number
+
+
+def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> list[tuple[PlanMeta, int]]:
+    if not path.exists():
+        raise InputError("manifest does not exist", path)
+    if not path.is_file():
+        raise InputError("manifest is not a file", path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"manifest cannot be read ({exc.strerror or exc})", path) from None
+    text = _decode_manifest(data, path).lstrip("\ufeff")
+    if not text.strip():
+        raise InputError(
+            f"manifest is empty; it needs a header ({', '.join(REQUIRED_COLUMNS)}, …) and one row per plan",
+            path,
+            1,
+        )
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[tuple[list[str], int]] = []
+    try:
+        header = next(reader)
+        last = reader.line_num
+        for row in reader:
+            rows.append((row, last + 1))
+            last = reader.line_num
+    except csv.Error as exc:
+        raise InputError(f"is not valid CSV ({exc})", path, reader.line_num or 1) from None
+
+    columns = [name.strip().lower().lstrip("\ufeff") for name in header]
+    seen_columns: set[str] = set()
+    for name in columns:
+        if name and name in seen_columns:
+            raise InputError(f"column '{name}' appears twice in the header", path, 1)
+        seen_columns.add(name)
+    missing = [name for name in REQUIRED_COLUMNS if name not in seen_columns]
+    if missing:
+        raise InputError(
+            f"missing column(s) {', '.join(missing)}; the header must have "
+            f"{', '.join(REQUIRED_COLUMNS)} (and optionally title, issued, doc_number, population)",
+            path,
+            1,
+        )
+
+    base = plans_dir if plans_dir is not None else path.parent / "plans"
+    metas: list[tuple[PlanMeta, int]] = []
+    lines_by_id: dict[str, int] = {}
+    for row, line in rows:
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > len(columns) and any(cell.strip() for cell in row[len(columns) :]):
+            raise InputError(
+                f"row has {len(row)} values but the header has {len(columns)} columns "
+                "(a value containing a comma must be quoted)",
+                path,
+                line,
+            )
+        if len(row) < len(columns):
+            raise InputError(
+                f"row has {len(row)} values but the header has {len(columns)} columns", path, line
+            )
+        record = {name: cell.strip() for name, cell in zip(columns, row, strict=False) if name}
+        plan_id = record["plan_id"]
+        if not plan_id:
+            raise InputError("plan_id is empty", path, line)
+        if any(ch.isspace() for ch in plan_id) or "/" in plan_id or "\\" in plan_id:
+            raise InputError(
+                f"plan_id '{plan_id}' may not contain spaces or slashes (e.g. use jiangxi-2021)", path, line
+            )
+        if plan_id in lines_by_id:
+            raise InputError(
+                f"duplicate plan_id '{plan_id}' (first defined on line {lines_by_id[plan_id]})", path, line
+            )
+        lines_by_id[plan_id] = line
+        level_raw = record["level"]
+        level = LEVEL_ALIASES.get(level_raw.lower())
+        if level is None:
+            raise InputError(
+                f"unknown level '{level_raw}' for plan '{plan_id}'; use one of {', '.join(LEVELS)}",
+                path,
+                line,
+            )
+        file = record["file"].replace("\\", "/")
+        if file and check_files:
+            target = base / file
+            if not target.is_file():
+                raise InputError(
+                    f"file '{file}' of plan '{plan_id}' does not exist in {base}"
+                    + (" (it is a folder)" if target.is_dir() else ""),
+                    path,
+                    line,
+                )
+        population = _parse_population(record.get("population", ""), path, line)
+        meta = PlanMeta(
+            plan_id=plan_id,
+            file=file,
+            jurisdiction=record["jurisdiction"],
+            level=level,
+            parent_id=record["parent_id"],
+            title=record.get("title", ""),
+            issued=record.get("issued", ""),
+            doc_number=record.get("doc_number", ""),
+            population=population,
+        )
+        metas.append((meta, line))
+    if not metas:
+        raise InputError("manifest has a header but no plan rows", path, 1)
+    check_hierarchy(metas, path)
+    return metas
+
+
+def check_hierarchy(metas: list[tuple[PlanMeta, int]], path: str | Path | None = None) -> None:
+    """Check the parent links of manifest rows.
+
+    Parameters
+    ----------
+    metas : the plans with the manifest line of each (0 when not from a file).
+    path : the manifest, named in errors.
+
+    Raises
+    ------
+    InputError : a parent that is not a plan of the manifest, a parent cycle (named, e.g.
+        ``a → b → a``) or a child whose level is above its parent's. Same-level parents (peers)
+        are fine.
+    """
+    by_id = {meta.plan_id: (meta, line) for meta, line in metas}
+    for meta, line in metas:
+        if meta.parent_id and meta.parent_id not in by_id:
+            raise InputError(
+                f"parent_id '{meta.parent_id}' of plan '{meta.plan_id}' is not a plan_id of the manifest "
+                "(add a row for it, with an empty file if its text is not available)",
+                path,
+                line or None,
+            )
+    done: set[str] = set()
+    for meta, _line in metas:
+        chain: list[str] = []
+        current: str = meta.plan_id
+        while current and current not in done:
+            if current in chain:
+                cycle = chain[chain.index(current) :] + [current]
+                first = min(cycle[:-1], key=lambda pid: by_id[pid][1])
+                start = cycle.index(first)
+                named = cycle[start:-1] + cycle[:start] + [first]
+                raise InputError(
+                    f"parent cycle: {' → '.join(named)} (a plan cannot be its own ancestor)",
+                    path,
+                    by_id[first][1] or None,
+                )
+            chain.append(current)
+            current = by_id[current][0].parent_id
+        done.update(chain)
+    rank = {level: i for i, level in enumerate(LEVELS)}
+    for meta, line in metas:
+        if not meta.parent_id or meta.level not in rank:
+            continue
+        parent = by_id[meta.parent_id][0]
+        if parent.level in rank and rank[meta.level] < rank[parent.level]:
+            raise InputError(
+                f"plan '{meta.plan_id}' is {meta.level} but its parent '{parent.plan_id}' is {parent.level}: "
+                "a child cannot be above its parent",
+                path,
+                line or None,
+            )
+
+
+def load_manifest(
+    path: str | Path, plans_dir: str | Path | None = None, *, check_files: bool = True
+) -> list[PlanMeta]:
+    """Read and validate a manifest (``plans.csv``).
+
+    Parameters
+    ----------
+    path : the manifest: CSV (or tab-separated) in UTF-8 with or without BOM, or GBK.
+    plans_dir : the folder ``file`` is relative to; ``plans/`` beside the manifest by default.
+    check_files : whether every non-empty ``file`` must exist.
+
+    Returns
+    -------
+    The plans in manifest order, ``level`` normalised to one of :data:`align.models.LEVELS`,
+    ``population`` as a number or None.
+
+    Raises
+    ------
+    InputError : naming the manifest and the CSV line (exit code 2): missing columns, empty
+        manifest, duplicate plan_id, unknown parent, parent cycle, missing file, unknown level,
+        a child above its parent, a bad population, an undecodable encoding, broken CSV.
+    """
+    return [
+        meta for meta, _ in _read_manifest(Path(path), Path(plans_dir) if plans_dir else None, check_files)
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Corpus
+
+
+def plan_from_path(
+    path: str | Path, plan_id: str | None = None, *, level: str = "", min_chars: int = MIN_PLAN_CHARS
+) -> Plan:
+    """A plan from a bare document file (not in a manifest).
+
+    Parameters
+    ----------
+    path : the document.
+    plan_id : defaults to the file's stem.
+    level : the administrative level if known; ``""`` means unknown (no level comparisons).
+    min_chars : see :func:`read_document`.
+
+    Returns
+    -------
+    The plan, with ``meta.file`` the path as given and ``source`` the resolved path.
+    """
+    path = Path(path)
+    text = read_document(path, min_chars=min_chars)
+    meta = PlanMeta(plan_id=plan_id or path.stem, file=str(path), jurisdiction="", level=level)
+    return Plan(meta=meta, text=text, source=str(path.resolve()))
+
+
+class Corpus:
+    """Plans of a manifest with their documents, read lazily and cached.
+
+    Parameters
+    ----------
+    metas : the plans, in manifest order (validated: unique ids, known parents, no cycle, no
+        child above its parent).
+    plans_dir : the folder the ``file`` column is relative to.
+    manifest : the manifest file, named in errors.
+    min_chars : see :func:`read_document`.
+    lines : manifest line of each plan (for error messages).
+
+    Attributes
+    ----------
+    metas : plan_id → PlanMeta, in manifest order.
+    plans_dir, manifest : as given.
+    """
+
+    def __init__(
+        self,
+        metas: Iterable[PlanMeta],
+        plans_dir: str | Path,
+        manifest: str | Path | None = None,
+        *,
+        min_chars: int = MIN_PLAN_CHARS,
+        lines: dict[str, int] | None = None,
+    ) -> None:
+        metas = list(metas)
+        self.manifest = Path(manifest) if manifest is not None else None
+        self.plans_dir = Path(plans_dir)
+        self.min_chars = min_chars
+        self._lines = dict(lines or {})
+        seen: set[str] = set()
+        for meta in metas:
+            if meta.plan_id in seen:
+                raise InputError(
+                    f"duplicate plan_id '{meta.plan_id}'", self.manifest, self._lines.get(meta.plan_id)
+                )
+            seen.add(meta.plan_id)
+        check_hierarchy([(m, self._lines.get(m.plan_id, 0)) for m in metas], self.manifest)
+        self.metas: dict[str, PlanMeta] = {m.plan_id: m for m in metas}
+        self._texts: dict[str, str] = {}
+
+    # construction -------------------------------------------------------------------------
+
+    @classmethod
+    def load(
+        cls, corpus_dir: str | Path, *, plans_dir: str | Path | None = None, min_chars: int = MIN_PLAN_CHARS
+    ) -> Corpus:
+        """Load ``corpus_dir/plans.csv`` with documents in ``corpus_dir/plans/``.
+
+        Parameters
+        ----------
+        corpus_dir : the corpus folder, or a manifest file (its documents in ``plans/`` beside it).
+        plans_dir : overrides the documents folder.
+        min_chars : see :func:`read_document`.
+        """
+        corpus_dir = Path(corpus_dir)
+        if corpus_dir.is_dir():
+            manifest = corpus_dir / "plans.csv"
+        elif corpus_dir.exists() or corpus_dir.suffix.lower() in (".csv", ".tsv"):
+            manifest = corpus_dir
+        else:
+            raise InputError("corpus folder does not exist", corpus_dir)
+        if not manifest.exists() and corpus_dir.is_dir():
+            raise InputError(
+                "has no manifest plans.csv (columns plan_id, file, jurisdiction, level, parent_id, …)",
+                corpus_dir,
+            )
+        base = Path(plans_dir) if plans_dir is not None else manifest.parent / "plans"
+        rows = _read_manifest(manifest, base, True)
+        return cls(
+            [m for m, _ in rows],
+            base,
+            manifest,
+            min_chars=min_chars,
+            lines={m.plan_id: line for m, line in rows},
+        )
+
+    @classmethod
+    def from_files(cls, paths: Iterable[str | Path], *, min_chars: int = MIN_PLAN_CHARS) -> Corpus:
+        """A flat corpus of bare documents: plan_id = file stem (``-2``, ``-3`` … on clashes),
+        level unknown (``""``), no parents."""
+        metas: list[PlanMeta] = []
+        used: set[str] = set()
+        for raw in paths:
+            path = Path(raw)
+            plan_id, n = path.stem, 1
+            while plan_id in used:
+                n += 1
+                plan_id = f"{path.stem}-{n}"
+            used.add(plan_id)
+            metas.append(PlanMeta(plan_id=plan_id, file=str(path.resolve()), jurisdiction="", level=""))
+        return cls(metas, Path("/"), None, min_chars=min_chars)
+
+    # lookup ---------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.metas)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.metas)
+
+    def __contains__(self, plan_id: object) -> bool:
+        return plan_id in self.metas
+
+    def meta(self, plan_id: str) -> PlanMeta:
+        """The manifest row of a plan; an unknown id is an :class:`InputError`."""
+        try:
+            return self.metas[plan_id]
+        except KeyError:
+            known = ", ".join(list(self.metas)[:12])
+            raise InputError(f"unknown plan id '{plan_id}' (known: {known})", self.manifest) from None
+
+    def path(self, plan_id: str) -> Path | None:
+        """The document of a plan, or None when the manifest gives no file."""
+        meta = self.meta(plan_id)
+        return self.plans_dir / meta.file if meta.file else None
+
+    def has_text(self, plan_id: str) -> bool:
+        """Whether the plan has a document (a non-empty ``file``)."""
+        return bool(self.meta(plan_id).file)
+
+    def text(self, plan_id: str) -> str:
+        """The plan's text (read on first use, then cached).
+
+        Raises
+        ------
+        InputError : the plan has no document, or its document cannot be read.
+        """
+        if plan_id not in self._texts:
+            path = self.path(plan_id)
+            if path is None:
+                raise InputError(
+                    f"plan '{plan_id}' has no document (its file is empty in the manifest)",
+                    self.manifest,
+                    self._lines.get(plan_id),
+                )
+            self._texts[plan_id] = read_document(path, min_chars=self.min_chars)
+        return self._texts[plan_id]
+
+    def plan(self, plan_id: str) -> Plan:
+        """The plan with its text (see :meth:`text`)."""
+        text = self.text(plan_id)
+        path = self.path(plan_id)
+        return Plan(meta=self.meta(plan_id), text=text, source=str(path) if path else "")
+
+    def resolve(self, ref: str | Path) -> Plan:
+        """A plan named by the user: a plan_id of the manifest or a path to a document.
+
+        A path that is a document of the manifest gets that plan's id and metadata; any other file
+        becomes a bare plan (see :func:`plan_from_path`).
+        """
+        key = str(ref)
+        if key in self.metas:
+            return self.plan(key)
+        path = Path(ref)
+        if path.is_file():
+            for plan_id, meta in self.metas.items():
+                if not meta.file:
+                    continue
+                candidate = self.plans_dir / meta.file
+                try:
+                    if candidate.exists() and candidate.samefile(path):
+                        return self.plan(plan_id)
+                except OSError:
+                    continue
+            return plan_from_path(path, min_chars=self.min_chars)
+        where = f" of {self.manifest}" if self.manifest else ""
+        raise InputError(f"is neither a plan id{where} nor an existing file", key)
+
+    # hierarchy -------------------------------------------------------------------------------
+
+    def parent(self, plan_id: str) -> str | None:
+        """The parent's plan_id, or None for a top plan."""
+        return self.meta(plan_id).parent_id or None
+
+    def children(self, plan_id: str) -> list[str]:
+        """The direct children, in manifest order."""
+        self.meta(plan_id)
+        return [pid for pid, meta in self.metas.items() if meta.parent_id == plan_id]
+
+    def ancestors(self, plan_id: str) -> list[str]:
+        """Parent, grandparent, … up to the top plan."""
+        out: list[str] = []
+        current = self.parent(plan_id)
+        while current is not None:
+            out.append(current)
+            current = self.parent(current)
+        return out
+
+    def nearest_ancestor_with_text(self, plan_id: str) -> str | None:
+        """The closest ancestor that has a document (walking past plans with an empty file), or None."""
+        for ancestor in self.ancestors(plan_id):
+            if self.has_text(ancestor):
+                return ancestor
+        return None
+
+    def order(self) -> list[str]:
+        """All plans top-down: each top plan (manifest order) followed by its subtree, depth first."""
+        out: list[str] = []
+
+        def visit(plan_id: str) -> None:
+            out.append(plan_id)
+            for child in self.children(plan_id):
+                visit(child)
+
+        for plan_id, meta in self.metas.items():
+            if not meta.parent_id:
+                visit(plan_id)
+        return out
+
+    def alignment_pairs(self) -> list[tuple[str | None, str]]:
+        """(reference, child) for every plan with a document and a parent, in :meth:`order`.
+
+        The reference is the nearest ancestor with a document, or None when no ancestor has one
+        (such a plan is to be reported, not silently skipped).
+        """
+        return [
+            (self.nearest_ancestor_with_text(pid), pid)
+            for pid in self.order()
+            if self.has_text(pid) and self.metas[pid].parent_id
+        ]
