@@ -1,0 +1,514 @@
+"""Document ingestion: every format built from the real seed plans, and every bad document."""
+
+from __future__ import annotations
+
+import io
+import random
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from align.corpus import (
+    Corpus,
+    clean_text,
+    html_to_text,
+    is_furniture_line,
+    plan_from_path,
+    read_document,
+    sniff_format,
+)
+from align.errors import InputError
+
+PLANS = Path(__file__).resolve().parent.parent / "data" / "plans"
+JIUJIANG = PLANS / "000_db08bb93956ab56b.txt"
+JIANGXI = PLANS / "001_e9d6debd5c2ad4f8.txt"
+DAZHANG = PLANS / "002_4bddc11958e96dea.txt"
+GUANGXI = PLANS / "003_dc08f0f613dd20d7.txt"
+NEIMENGGU = PLANS / "004_34aac81e3d6f48e4.txt"
+SEEDS = [JIUJIANG, JIANGXI, DAZHANG, GUANGXI, NEIMENGGU]
+
+
+def seed_lines(path: Path, start: int = 0, count: int = 12) -> list[str]:
+    """Non-empty lines of a seed plan (as stored, UTF-8)."""
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return lines[start : start + count]
+
+
+def squash(text: str) -> str:
+    return "".join(text.split())
+
+
+# ---------------------------------------------------------------------------------------------
+# plain text in every encoding
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.name[:3])
+def test_seed_text_is_read_unchanged_line_for_line(seed: Path) -> None:
+    raw = seed.read_text(encoding="utf-8")
+    text = read_document(seed)
+    assert text.splitlines() == raw.replace("\r\n", "\n").splitlines()
+    # full-width and half-width forms are kept as the user wrote them
+    for ch in "，,（(":
+        assert text.count(ch) == raw.count(ch)
+
+
+def test_dazhang_keeps_full_width_and_jiangxi_half_width() -> None:
+    assert (
+        "根据《湖南省关于印发全民科学素质行动规划纲要（2021—2035年）的通知》（湘政办发【2021】74号）"
+        in read_document(DAZHANG)
+    )
+    assert "赣府发〔2021〕29号" in read_document(JIANGXI)
+    assert "力争达到15.5%,超过全国平均水平" in read_document(JIUJIANG)
+
+
+@pytest.mark.parametrize(
+    "encoding", ["gbk", "gb18030", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32"]
+)
+def test_encodings_are_detected(tmp_path: Path, encoding: str) -> None:
+    original = "\n".join(seed_lines(JIUJIANG, 0, 14))
+    path = tmp_path / f"jiujiang-{encoding}.txt"
+    path.write_bytes(original.encode(encoding))
+    assert read_document(path) == original
+
+
+def test_short_gbk_text_is_gb18030_not_a_latin_codec(tmp_path: Path) -> None:
+    # ~220 characters: short texts are where detectors pick cp1252/latin-1 and produce mojibake
+    original = "\n".join(seed_lines(DAZHANG, 5, 5))[:230]
+    path = tmp_path / "short-gbk.txt"
+    path.write_bytes(original.encode("gbk"))
+    assert read_document(path, min_chars=50) == original
+
+
+def test_gb18030_only_characters_survive(tmp_path: Path) -> None:
+    # '•' (U+2022) is not in GBK; GB18030 encodes it in four bytes (Guangxi writes "4•27")
+    original = "\n".join(seed_lines(GUANGXI, 8, 6))
+    assert "•" in original
+    path = tmp_path / "guangxi.txt"
+    path.write_bytes(original.encode("gb18030"))
+    assert read_document(path) == original
+
+
+def test_newlines_bom_and_control_characters(tmp_path: Path) -> None:
+    lines = seed_lines(JIANGXI, 10, 6)
+    messy = (
+        "\ufeff"
+        + lines[0]
+        + "\r\n"
+        + lines[1]
+        + "\r"
+        + lines[2]
+        + "\x00\x07\n\t"
+        + lines[3]
+        + "\x0c"
+        + "\n".join(lines[4:])
+    )
+    path = tmp_path / "messy.txt"
+    path.write_bytes(messy.encode("utf-8"))
+    text = read_document(path)
+    assert text.split("\n")[:4] == [lines[0], lines[1], lines[2], "\t" + lines[3]]
+    assert "\r" not in text and "\x00" not in text and "\x07" not in text and "\ufeff" not in text
+    assert text.split("\n") == [lines[0], lines[1], lines[2], "\t" + lines[3], lines[4], lines[5]]
+
+
+def test_clean_text_maps_kangxi_radicals_but_does_not_fold_widths() -> None:
+    assert clean_text("⼀、指导思想（⼯作⽬标）ＡＢ１") == "一、指导思想（工作目标）ＡＢ１"
+
+
+def test_truncated_utf8_is_reported(tmp_path: Path) -> None:
+    text = JIUJIANG.read_text(encoding="utf-8")[:1000].rstrip() + "纲"
+    data = text.encode("utf-8")[:-1]  # the last character loses its last byte
+    path = tmp_path / "cut.txt"
+    path.write_bytes(data)
+    with pytest.raises(InputError, match="truncated") as err:
+        read_document(path)
+    assert str(path) in str(err.value) and err.value.exit_code == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# .docx
+
+
+def make_docx(path: Path, paragraphs: list[str], table: list[list[str]], after: list[str]) -> None:
+    import docx
+
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    grid = document.add_table(rows=len(table), cols=len(table[0]))
+    for r, row in enumerate(table):
+        for c, cell in enumerate(row):
+            grid.cell(r, c).text = cell
+    for text in after:
+        document.add_paragraph(text)
+    document.save(str(path))
+
+
+def test_docx_paragraphs_and_tables_in_order(tmp_path: Path) -> None:
+    before = seed_lines(JIUJIANG, 5, 10)
+    after = seed_lines(JIUJIANG, 15, 3)
+    table = [["任务", "责任单位"], ["实施教师科学素质提升工程", "市教育局、市科协"]]
+    path = tmp_path / "jiujiang.docx"
+    make_docx(path, before, table, after)
+    lines = read_document(path).split("\n")
+    assert lines == [*before, "任务\t责任单位", "实施教师科学素质提升工程\t市教育局、市科协", *after]
+
+
+def test_docx_merged_cells_are_not_repeated(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    for text in seed_lines(JIANGXI, 3, 6):
+        document.add_paragraph(text)
+    grid = document.add_table(rows=2, cols=3)
+    grid.cell(0, 0).merge(grid.cell(0, 2)).text = "五项提升行动"
+    for c, text in enumerate(["青少年", "农民", "产业工人"]):
+        grid.cell(1, c).text = text
+    path = tmp_path / "merged.docx"
+    document.save(str(path))
+    text = read_document(path)
+    assert text.count("五项提升行动") == 1
+    assert text.endswith("五项提升行动\n青少年\t农民\t产业工人")
+
+
+def test_truncated_docx_is_an_input_error(tmp_path: Path) -> None:
+    good = tmp_path / "good.docx"
+    make_docx(good, seed_lines(JIUJIANG, 5, 10), [["a", "b"]], [])
+    bad = tmp_path / "bad.docx"
+    bad.write_bytes(good.read_bytes()[:1500])
+    with pytest.raises(InputError) as err:
+        read_document(bad)
+    assert str(bad) in str(err.value)
+
+
+def test_text_named_docx_and_legacy_doc(tmp_path: Path) -> None:
+    fake = tmp_path / "plan.docx"
+    fake.write_text("\n".join(seed_lines(JIUJIANG, 5, 10)), encoding="utf-8")
+    with pytest.raises(InputError, match=r"not a valid \.docx"):
+        read_document(fake)
+    legacy = tmp_path / "plan.doc"
+    legacy.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+    with pytest.raises(InputError, match=r"save it as \.docx") as err:
+        read_document(legacy)
+    assert str(legacy) in str(err.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# .pdf
+
+
+def noto_sans_sc() -> str:
+    import importlib.util
+
+    spec = importlib.util.find_spec("pylopdf_fonts_zh_cn")
+    assert spec is not None and spec.origin is not None
+    return str(Path(spec.origin).parent / "NotoSansSC-Regular.otf")
+
+
+def make_text_pdf(path: Path, pages: list[list[str]]) -> None:
+    """A PDF with a real (embedded Noto Sans SC, Type 42) text layer, one line per text object."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.font_manager import FontProperties
+
+    font = FontProperties(fname=noto_sans_sc(), size=9)
+    with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(str(path)) as pdf:
+        for number, lines in enumerate(pages, start=1):
+            fig = plt.figure(figsize=(8.27, 11.69))
+            for i, line in enumerate(lines):
+                fig.text(0.04, 0.95 - i * 0.03, line, fontproperties=font)
+            fig.text(0.5, 0.03, f"— {number} —", fontproperties=font, ha="center")
+            pdf.savefig(fig)
+            plt.close(fig)
+
+
+def wrap(lines: list[str], width: int = 50) -> list[str]:
+    return [line[i : i + width] for line in lines for i in range(0, len(line), width)]
+
+
+def test_pdf_text_layer_is_extracted(tmp_path: Path) -> None:
+    page1 = wrap(seed_lines(JIUJIANG, 5, 4))
+    page2 = wrap(seed_lines(JIUJIANG, 9, 3))
+    path = tmp_path / "jiujiang.pdf"
+    make_text_pdf(path, [page1, page2])
+    text = read_document(path)
+    assert text.split("\n") == page1 + page2  # page numbers "— 1 —" dropped
+    assert "公民具备科学素质的比例力争达到15.5%" in squash(text)
+
+
+def test_scanned_pdf_says_it_needs_ocr(tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig = plt.figure(figsize=(8.27, 11.69))
+    fig.figimage(np.random.default_rng(0).random((200, 150)), xo=50, yo=50)
+    path = tmp_path / "scan.pdf"
+    fig.savefig(str(path))
+    plt.close(fig)
+    with pytest.raises(InputError, match="scanned.*OCR") as err:
+        read_document(path)
+    assert str(path) in str(err.value)
+
+
+def test_truncated_pdf_and_pdf_without_text(tmp_path: Path) -> None:
+    good = tmp_path / "good.pdf"
+    make_text_pdf(good, [wrap(seed_lines(JIANGXI, 5, 3))])
+    cut = tmp_path / "cut.pdf"
+    cut.write_bytes(good.read_bytes()[:900])
+    with pytest.raises(InputError) as err:
+        read_document(cut)
+    assert str(cut) in str(err.value)
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    blank = tmp_path / "blank.pdf"
+    plt.figure().savefig(str(blank))
+    plt.close("all")
+    with pytest.raises(InputError, match="without any text|scanned"):
+        read_document(blank)
+
+
+def test_pdf_named_txt_is_read_as_pdf(tmp_path: Path) -> None:
+    path = tmp_path / "misnamed.txt"
+    make_text_pdf(path, [wrap(seed_lines(GUANGXI, 14, 4))])
+    assert "强化各级党委和政府的科普工作领导责任" in squash(read_document(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# .html
+
+
+def government_page(paragraphs: list[str], charset: str = "utf-8") -> str:
+    body = "\n".join(f'<p style="text-indent:2em">{p}</p>' for p in paragraphs)
+    return f"""<!DOCTYPE html>
+<html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}">
+<title>内蒙古自治区人民政府</title><style>.x {{ color: red }}</style>
+<script>var visits = 750; document.write("访问");</script></head>
+<body>
+<header><div class="logo">内蒙古自治区人民政府</div><ul><li><a href="/">首页</a></li><li><a href="/zw">政务公开</a></li></ul></header>
+<nav><a href="/">首页</a> <a href="/xw">新闻</a> <a href="/hd">互动</a></nav>
+<div class="breadcrumb"><a href="/">首页</a> &gt; <a href="/zc">政策文件</a> &gt; 正文</div>
+<div class="main">
+  <h1>内蒙古自治区人民政府关于印发自治区全民科学素质行动规划纲要实施方案(2021—2025年)的通知</h1>
+  <div class="info">发布日期: 2022-01-12 &nbsp;&nbsp;|&nbsp;&nbsp; 访问次数:750 &nbsp;&nbsp;|&nbsp;&nbsp; 来源:内蒙古自治区人民政府网</div>
+  <div>字体：【<a href="#">大</a> <a href="#">中</a> <a href="#">小</a>】</div>
+  <div id="zoom">
+  {body}
+  <table><tr><td>牵头单位</td><td>自治区教育厅</td></tr></table>
+  </div>
+  <div class="tools">【打印本页】 【关闭窗口】</div>
+  <ul class="related"><li><a href="/a">相关文件一</a></li><li><a href="/b">相关文件二</a></li></ul>
+</div>
+<footer><p>版权所有：内蒙古自治区人民政府办公厅</p><p>蒙ICP备05003303号</p></footer>
+</body></html>"""
+
+
+def test_html_main_text_without_furniture(tmp_path: Path) -> None:
+    paragraphs = seed_lines(NEIMENGGU, 14, 8)
+    path = tmp_path / "neimenggu.html"
+    path.write_text(government_page(paragraphs), encoding="utf-8")
+    lines = read_document(path).split("\n")
+    assert lines[0] == "内蒙古自治区人民政府关于印发自治区全民科学素质行动规划纲要实施方案(2021—2025年)的通知"
+    assert lines[1:-1] == paragraphs  # one paragraph per line, in order
+    assert lines[-1] == "牵头单位\t自治区教育厅"
+    text = "\n".join(lines)
+    for furniture in (
+        "首页",
+        "政务公开",
+        "访问次数",
+        "发布日期",
+        "字体",
+        "打印",
+        "关闭",
+        "相关文件",
+        "ICP",
+        "版权所有",
+        "visits",
+    ):
+        assert furniture not in text, furniture
+
+
+def test_gbk_html_with_declared_charset(tmp_path: Path) -> None:
+    paragraphs = seed_lines(NEIMENGGU, 14, 4)
+    path = tmp_path / "neimenggu.htm"
+    path.write_bytes(government_page(paragraphs, charset="gb2312").encode("gbk", errors="replace"))
+    text = read_document(path)
+    for paragraph in paragraphs:
+        assert paragraph.encode("gbk", errors="replace").decode("gbk") in text
+
+
+def test_html_br_paragraphs_and_metadata_lines_kept() -> None:
+    lines = seed_lines(GUANGXI, 0, 5)
+    html = "<html><body><div>" + "<br/>".join(lines) + "</div></body></html>"
+    # 成文日期 / 发文字号 are document metadata, not furniture: only whole-furniture lines go
+    assert html_to_text(html).split("\n") == lines
+
+
+@pytest.mark.parametrize(
+    ("line", "furniture"),
+    [
+        (" 发布日期: 2022-01-12   |   访问次数:750    |  来源:内蒙古自治区人民政府网  ", True),
+        ("字体:", True),
+        ("字体：【大 中 小】", True),
+        ("【打印本页】【关闭窗口】", True),
+        ("首页> >内蒙古自治区人民政府关于印发自治区全民科学素质行动规划纲要实施方案(", True),
+        ("发文字号:桂科智字〔2023〕91号 | 发布日期:2023年11月14日 |", False),
+        ("(一)青少年科学素质提升行动。", False),
+        ("4.打印机、关闭设备等用电安全知识普及。", False),
+    ],
+)
+def test_furniture_lines(line: str, furniture: bool) -> None:
+    assert is_furniture_line(line) is furniture
+
+
+def test_html_named_txt_and_unknown_suffix(tmp_path: Path) -> None:
+    paragraphs = seed_lines(NEIMENGGU, 14, 5)
+    page = tmp_path / "saved-page.dat"
+    page.write_text(government_page(paragraphs), encoding="utf-8")
+    assert read_document(page).split("\n")[1:6] == paragraphs
+    plain = tmp_path / "plan.md"
+    plain.write_text("\n".join(paragraphs), encoding="utf-8")
+    assert read_document(plain) == "\n".join(paragraphs)
+
+
+# ---------------------------------------------------------------------------------------------
+# bad documents
+
+
+def test_missing_empty_whitespace_and_folder(tmp_path: Path) -> None:
+    cases = {
+        tmp_path / "missing.txt": "does not exist",
+        tmp_path / "empty.txt": r"is empty \(0 bytes\)",
+        tmp_path / "blank.txt": "is empty",
+        tmp_path: "is not a file",
+    }
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "blank.txt").write_text(" \n\u3000\t\r\n  ", encoding="utf-8")
+    for path, message in cases.items():
+        with pytest.raises(InputError, match=message) as err:
+            read_document(path)
+        assert str(err.value).startswith(str(path)) and err.value.exit_code == 2
+
+
+def test_too_short_to_be_a_plan(tmp_path: Path) -> None:
+    path = tmp_path / "stub.txt"
+    path.write_text(seed_lines(JIUJIANG, 0, 1)[0], encoding="utf-8")
+    with pytest.raises(InputError, match="too short to be a plan") as err:
+        read_document(path)
+    assert str(path) in str(err.value)
+    assert read_document(path, min_chars=10).startswith("九江市人民政府")
+
+
+def test_binary_and_images(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    binary = tmp_path / "noise.txt"
+    binary.write_bytes(bytes(rng.randrange(256) for _ in range(5000)))
+    with pytest.raises(InputError, match="binary") as err:
+        read_document(binary)
+    assert str(binary) in str(err.value)
+    png = tmp_path / "scan.txt"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(rng.randrange(256) for _ in range(500)))
+    with pytest.raises(InputError, match="PNG image.*OCR"):
+        read_document(png)
+    unknown = tmp_path / "data.bin"
+    unknown.write_bytes(bytes(rng.randrange(256) for _ in range(5000)))
+    with pytest.raises(InputError, match="unknown document type"):
+        read_document(unknown)
+
+
+def test_sniff_format(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("content.xml", "<x/>")
+    assert sniff_format(buffer.getvalue()) == "zip"
+    assert sniff_format(b"%PDF-1.4\n") == "pdf"
+    assert sniff_format(b"{\\rtf1\\ansi") == "rtf"
+    assert sniff_format(b"  <!DOCTYPE HTML><html>") == "html"
+    assert sniff_format("一、指导思想".encode()) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# bare files as plans
+
+
+def test_plan_from_path_and_from_files(tmp_path: Path) -> None:
+    plan = plan_from_path(JIANGXI)
+    assert plan.plan_id == "001_e9d6debd5c2ad4f8" and plan.meta.level == ""
+    assert "赣府发〔2021〕29号" in plan.text
+    copy = tmp_path / "001_e9d6debd5c2ad4f8.txt"
+    copy.write_bytes(JIANGXI.read_bytes())
+    corpus = Corpus.from_files([JIANGXI, copy, JIUJIANG])
+    assert list(corpus) == ["001_e9d6debd5c2ad4f8", "001_e9d6debd5c2ad4f8-2", "000_db08bb93956ab56b"]
+    assert corpus.text("001_e9d6debd5c2ad4f8-2") == plan.text
+    assert corpus.alignment_pairs() == []
+
+
+# ---------------------------------------------------------------------------------------------
+# properties
+
+
+SUFFIXES = [".txt", ".html", ".pdf", ".docx", ".xyz", ""]
+_SEED_BYTES = JIUJIANG.read_bytes()[:4000]
+
+
+PREFIXES = [
+    b"",
+    b"%PDF-1.4\n",
+    b"PK\x03\x04",
+    b"<html><body>",
+    b"\xef\xbb\xbf",
+    b"\xff\xfe",
+    b"\xd0\xcf\x11\xe0",
+]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(prefix=st.sampled_from(PREFIXES), data=st.binary(max_size=3000), suffix=st.sampled_from(SUFFIXES))
+def test_random_bytes_only_ever_raise_input_error(prefix: bytes, data: bytes, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"doc{suffix}"
+        path.write_bytes(prefix + data)
+        try:
+            text = read_document(path, min_chars=1)
+        except InputError as err:
+            assert str(path) in str(err)
+        else:
+            assert isinstance(text, str) and text.strip()
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cut=st.integers(min_value=0, max_value=len(_SEED_BYTES)),
+    flips=st.lists(st.tuples(st.integers(0, len(_SEED_BYTES) - 1), st.integers(0, 255)), max_size=8),
+    encoding=st.sampled_from(["utf-8", "gbk", "utf-16", "utf-8-sig"]),
+    suffix=st.sampled_from(SUFFIXES),
+)
+def test_mangled_seed_text_only_ever_raises_input_error(
+    cut: int, flips: list[tuple[int, int]], encoding: str, suffix: str
+) -> None:
+    data = bytearray(_SEED_BYTES.decode("utf-8", errors="ignore").encode(encoding))[:cut]
+    for index, value in flips:
+        if index < len(data):
+            data[index] = value
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"doc{suffix}"
+        path.write_bytes(bytes(data))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                read_document(path)
+            except InputError as err:
+                assert str(path) in str(err)

@@ -1,0 +1,336 @@
+"""The manifest (data/plans.csv): the bundled one against its documents, and every bad manifest."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from align.corpus import Corpus, load_manifest
+from align.errors import InputError
+from align.models import LEVELS
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+HEADER = "plan_id,file,jurisdiction,level,parent_id,title,issued,doc_number"
+JIANGXI_FILE = "001_e9d6debd5c2ad4f8.txt"
+JIUJIANG_FILE = "000_db08bb93956ab56b.txt"
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+# ---------------------------------------------------------------------------------------------
+# the bundled corpus
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    return Corpus.load(DATA)
+
+
+def test_bundled_manifest_rows(corpus: Corpus) -> None:
+    assert list(corpus.metas) == [
+        "national-2021",
+        "jiangxi",
+        "jiujiang",
+        "neimenggu",
+        "hunan",
+        "shaoyang",
+        "dazhang",
+        "central-opinion-2022",
+        "guangxi",
+    ]
+    parents = {pid: meta.parent_id for pid, meta in corpus.metas.items()}
+    assert parents == {
+        "national-2021": "",
+        "jiangxi": "national-2021",
+        "jiujiang": "jiangxi",
+        "neimenggu": "national-2021",
+        "hunan": "national-2021",
+        "shaoyang": "hunan",
+        "dazhang": "shaoyang",
+        "central-opinion-2022": "",
+        "guangxi": "central-opinion-2022",
+    }
+    assert {meta.level for meta in corpus.metas.values()} == set(LEVELS)
+    assert corpus.metas["national-2021"].doc_number == "国发〔2021〕9号"
+    assert corpus.metas["hunan"].doc_number == "湘政办发〔2021〕74号"
+    assert corpus.metas["shaoyang"].doc_number == "邵市政办发〔2021〕8号"
+    assert corpus.metas["dazhang"].level == "county"
+    assert not corpus.has_text("national-2021") and not corpus.has_text("central-opinion-2022")
+    # every seed document is in the manifest exactly once
+    files = sorted(meta.file for meta in corpus.metas.values() if meta.file)
+    assert files == sorted(p.name for p in (DATA / "plans").iterdir())
+
+
+def test_bundled_manifest_agrees_with_documents(corpus: Corpus) -> None:
+    for plan_id, meta in corpus.metas.items():
+        if not corpus.has_text(plan_id):
+            continue
+        text = corpus.text(plan_id)
+        assert squash(meta.title) in squash(text), plan_id
+        if meta.doc_number:
+            assert meta.doc_number in text, plan_id
+        year, month, day = (int(part) for part in meta.issued.split("-"))
+        assert f"{year}年{month}月{day}日" in text, plan_id
+
+
+def test_parents_cited_by_the_documents(corpus: Corpus) -> None:
+    # the documents cite the parents the manifest gives them
+    assert "国发〔2021〕9号" in corpus.text("jiangxi") and "国发〔2021〕9号" in corpus.text("neimenggu")
+    assert "湘政办发【2021】74号" in corpus.text("dazhang") and "邵市政办发【2021】8号" in corpus.text(
+        "dazhang"
+    )
+    assert corpus.metas["central-opinion-2022"].title in corpus.text("guangxi")
+    assert "依据《江西省全民科学素质行动规划纲要实施方案" in corpus.text("jiujiang")
+
+
+def test_hierarchy_walks(corpus: Corpus) -> None:
+    assert corpus.order() == [
+        "national-2021",
+        "jiangxi",
+        "jiujiang",
+        "neimenggu",
+        "hunan",
+        "shaoyang",
+        "dazhang",
+        "central-opinion-2022",
+        "guangxi",
+    ]
+    assert corpus.children("national-2021") == ["jiangxi", "neimenggu", "hunan"]
+    assert corpus.parent("jiujiang") == "jiangxi" and corpus.parent("national-2021") is None
+    assert corpus.ancestors("dazhang") == ["shaoyang", "hunan", "national-2021"]
+    assert corpus.nearest_ancestor_with_text("jiujiang") == "jiangxi"
+    assert corpus.nearest_ancestor_with_text("dazhang") is None
+    assert corpus.alignment_pairs() == [
+        (None, "jiangxi"),
+        ("jiangxi", "jiujiang"),
+        (None, "neimenggu"),
+        (None, "dazhang"),
+        (None, "guangxi"),
+    ]
+
+
+def test_texts_are_lazy_and_cached(tmp_path: Path) -> None:
+    corpus = copy_corpus(tmp_path)
+    first = corpus.text("jiangxi")
+    for name in (JIANGXI_FILE, JIUJIANG_FILE):  # jiangxi was read once, then served from the cache
+        (tmp_path / "plans" / name).unlink()
+    assert corpus.text("jiangxi") is first
+    plan = corpus.plan("jiangxi")
+    assert plan.plan_id == "jiangxi" and plan.text is first and plan.source.endswith(JIANGXI_FILE)
+    with pytest.raises(InputError, match="does not exist"):
+        corpus.text("jiujiang")  # never read before: its missing file is reported then
+    with pytest.raises(InputError, match="has no document") as err:
+        corpus.text("national-2021")
+    assert str(err.value).startswith(f"{tmp_path / 'plans.csv'}:2:")
+
+
+def test_resolve_plan_ids_and_paths(corpus: Corpus, tmp_path: Path) -> None:
+    assert corpus.resolve("jiangxi").meta.level == "provincial"
+    by_path = corpus.resolve(DATA / "plans" / JIUJIANG_FILE)
+    assert by_path.plan_id == "jiujiang" and by_path.meta.parent_id == "jiangxi"
+    outside = tmp_path / "my-plan.txt"
+    outside.write_bytes((DATA / "plans" / JIUJIANG_FILE).read_bytes())
+    bare = corpus.resolve(outside)
+    assert bare.plan_id == "my-plan" and bare.meta.level == "" and bare.text == by_path.text
+    with pytest.raises(InputError, match="neither a plan id"):
+        corpus.resolve("jiangxii")
+    with pytest.raises(InputError, match="unknown plan id 'nowhere'"):
+        corpus.text("nowhere")
+
+
+def test_load_accepts_manifest_path_and_reports_missing_corpus(tmp_path: Path) -> None:
+    assert list(Corpus.load(DATA / "plans.csv").metas) == list(Corpus.load(DATA).metas)
+    with pytest.raises(InputError, match="has no manifest plans.csv"):
+        Corpus.load(tmp_path)
+    with pytest.raises(InputError, match="does not exist"):
+        Corpus.load(tmp_path / "nowhere")
+
+
+# ---------------------------------------------------------------------------------------------
+# accepted variants
+
+
+def copy_corpus(tmp_path: Path, manifest: str | None = None, encoding: str = "utf-8") -> Corpus:
+    plans = tmp_path / "plans"
+    plans.mkdir(exist_ok=True)
+    for name in (JIANGXI_FILE, JIUJIANG_FILE):
+        shutil.copy(DATA / "plans" / name, plans / name)
+    if manifest is None:
+        manifest = "\n".join(
+            [
+                HEADER,
+                "national-2021,,全国,national,,全民科学素质行动规划纲要（2021—2035年）,2021-06-03,国发〔2021〕9号",
+                f"jiangxi,{JIANGXI_FILE},江西省,provincial,national-2021,江西省实施方案,2022-01-07,赣府发〔2021〕29号",
+                f"jiujiang,{JIUJIANG_FILE},九江市,municipal,jiangxi,九江市实施方案,2022-10-31,",
+            ]
+        )
+    (tmp_path / "plans.csv").write_bytes(manifest.encode(encoding))
+    return Corpus.load(tmp_path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
+def test_manifest_encodings(tmp_path: Path, encoding: str) -> None:
+    corpus = copy_corpus(tmp_path, encoding=encoding)
+    assert corpus.metas["jiangxi"].jurisdiction == "江西省"
+    assert corpus.metas["national-2021"].doc_number == "国发〔2021〕9号"
+
+
+def test_manifest_variants_tabs_aliases_population_crlf(tmp_path: Path) -> None:
+    manifest = "\r\n".join(
+        [
+            "Plan_ID\tfile\tjurisdiction\tlevel\tparent_id\tpopulation\tnotes",
+            f"jiangxi\t{JIANGXI_FILE}\t江西省\t省级\t\t4518.86万\tfrom the website",
+            f"jiujiang\t{JIUJIANG_FILE}\t九江市\t市\tjiangxi\t4,600,276\t",
+            "peer\t\t南昌市\tMunicipal\tjiujiang\t\t",  # same level as its parent: a horizontal peer
+            "",
+        ]
+    )
+    corpus = copy_corpus(tmp_path, manifest)
+    assert [m.level for m in corpus.metas.values()] == ["provincial", "municipal", "municipal"]
+    assert corpus.metas["jiangxi"].population == pytest.approx(45188600)
+    assert corpus.metas["jiujiang"].population == 4600276
+    assert corpus.metas["peer"].population is None and corpus.metas["peer"].title == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# the bad-manifest matrix: each names the manifest and the CSV line, exit code 2
+
+J = f"jiangxi,{JIANGXI_FILE},江西省,provincial,,t,2022-01-07,"
+BAD_MANIFESTS: list[tuple[str, str, int, str]] = [
+    (
+        "missing-columns",
+        "plan_id,file,jurisdiction,title\njiangxi,x.txt,江西省,t",
+        1,
+        "missing column.*level, parent_id",
+    ),
+    ("empty", "", 1, "manifest is empty"),
+    ("header-only", HEADER + "\n", 1, "no plan rows"),
+    ("duplicate-id", f"{HEADER}\n{J}\n{J}", 3, "duplicate plan_id 'jiangxi' .first defined on line 2"),
+    (
+        "unknown-parent",
+        f"{HEADER}\n{J}\njiujiang,{JIUJIANG_FILE},九江市,municipal,jiangxy,t,,",
+        3,
+        "parent_id 'jiangxy'",
+    ),
+    (
+        "cycle",
+        f"{HEADER}\na,{JIANGXI_FILE},甲,provincial,c,,,\nb,,乙,provincial,a,,,\nc,,丙,provincial,b,,,",
+        2,
+        "parent cycle: a → c → b → a",
+    ),
+    ("self-parent", f"{HEADER}\n{J}\nx,,x,county,x,,,", 3, "parent cycle: x → x"),
+    (
+        "missing-file",
+        f"{HEADER}\n{J}\njiujiang,jiujiang.txt,九江市,municipal,jiangxi,,,",
+        3,
+        "file 'jiujiang.txt'.*does not exist",
+    ),
+    ("file-is-folder", f"{HEADER}\n{J}\njiujiang,.,九江市,municipal,jiangxi,,,", 3, "folder"),
+    (
+        "unknown-level",
+        f"{HEADER}\n{J}\njiujiang,,九江市,city-level,jiangxi,,,",
+        3,
+        "unknown level 'city-level'.*national, provincial",
+    ),
+    (
+        "child-above-parent",
+        f"{HEADER}\njiujiang,{JIUJIANG_FILE},九江市,municipal,,,,\njiangxi,{JIANGXI_FILE},江西省,provincial,jiujiang,t,,",
+        3,
+        "'jiangxi' is provincial but its parent 'jiujiang' is municipal",
+    ),
+    ("bad-population", f"{HEADER},population\n{J},many", 2, "population 'many' is not a positive number"),
+    ("negative-population", f"{HEADER},population\n{J},-5", 2, "population '-5'"),
+    ("extra-values", f"{HEADER}\n{J},江西,extra", 2, "a value containing a comma must be quoted"),
+    (
+        "missing-values",
+        f"{HEADER}\njiangxi,{JIANGXI_FILE},江西省",
+        2,
+        "row has 3 values but the header has 8",
+    ),
+    ("empty-plan-id", f"{HEADER}\n{J}\n,,九江市,municipal,jiangxi,,,", 3, "plan_id is empty"),
+    ("plan-id-with-space", f"{HEADER}\njiang xi,,江西省,provincial,,,,", 2, "may not contain spaces"),
+    (
+        "duplicate-column",
+        "plan_id,file,jurisdiction,level,parent_id,level\n",
+        1,
+        "column 'level' appears twice",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "line", "message"), BAD_MANIFESTS, ids=[b[0] for b in BAD_MANIFESTS]
+)
+def test_bad_manifest(tmp_path: Path, name: str, content: str, line: int, message: str) -> None:
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    for file in (JIANGXI_FILE, JIUJIANG_FILE):
+        shutil.copy(DATA / "plans" / file, plans / file)
+    manifest = tmp_path / "plans.csv"
+    manifest.write_text(content, encoding="utf-8")
+    for load in (lambda: load_manifest(manifest), lambda: Corpus.load(tmp_path)):
+        with pytest.raises(InputError) as err:
+            load()
+        assert str(err.value).startswith(f"{manifest}:{line}: "), str(err.value)
+        assert re.search(message, str(err.value)), str(err.value)
+        assert err.value.exit_code == 2 and err.value.line == line
+
+
+def test_undecodable_manifest(tmp_path: Path) -> None:
+    manifest = tmp_path / "plans.csv"
+    manifest.write_bytes(HEADER.encode() + b"\njiangxi,\xff\xfe\x80\x80,x,provincial,,,,\n")
+    with pytest.raises(InputError, match="UTF-8 .with or without BOM. or GBK") as err:
+        load_manifest(manifest, check_files=False)
+    assert str(err.value).startswith(str(manifest))
+
+
+def test_missing_manifest(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="manifest does not exist") as err:
+        load_manifest(tmp_path / "plans.csv")
+    assert err.value.exit_code == 2
+
+
+def test_corpus_constructor_validates_too(tmp_path: Path) -> None:
+    from align.models import PlanMeta
+
+    a = PlanMeta("a", "", "甲", "county", "b")
+    b = PlanMeta("b", "", "乙", "county", "a")
+    with pytest.raises(InputError, match="parent cycle: a → b → a"):
+        Corpus([a, b], tmp_path)
+    with pytest.raises(InputError, match="duplicate plan_id 'a'"):
+        Corpus([a, a], tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# property: nothing but InputError, whatever the CSV-ish text
+
+
+CSV_ALPHABET = st.sampled_from(
+    list(",\n\r\t\"' x;|") + ["national", "county", "a", "b", "江西", "1e9", "-1", "nan"]
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    header=st.sampled_from([HEADER, HEADER + ",population", "plan_id,file,level", ""]),
+    body=st.lists(CSV_ALPHABET, max_size=80).map("".join),
+    encoding=st.sampled_from(["utf-8", "gbk", "utf-16", "latin-1"]),
+)
+def test_random_manifests_only_ever_raise_input_error(header: str, body: str, encoding: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        manifest = Path(folder) / "plans.csv"
+        manifest.write_bytes((header + "\n" + body).encode(encoding, errors="replace"))
+        try:
+            metas = load_manifest(manifest)
+        except InputError as err:
+            assert str(manifest) in str(err) and err.exit_code == 2
+        else:
+            assert metas and all(meta.level in LEVELS for meta in metas)
