@@ -98,11 +98,12 @@ def short_title(title: str, max_len: int = 12) -> str:
 
     Returns
     -------
-    The short label (``"聚焦全人群覆盖,实施五项提升行动"`` → ``"五项提升行动"``).
+    The short label (``"聚焦全人群覆盖,实施五项提升行动"`` → ``"提升行动"``).
     """
     text = _NUMBERING.sub("", title).strip().rstrip("。.")
     text = re.split(r"[,，;；]", text)[-1].strip() or text
     text = re.sub(r"^实施", "", text)
+    text = re.sub(r"^[一二三四五六七八九十两\d]+项", "", text) or text
     return text if len(text) <= max_len else text[: max_len - 1] + "…"
 
 

@@ -1,0 +1,305 @@
+"""Charts: every chart renders to PNG and SVG with Chinese labels and no missing glyph."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from PIL import Image
+
+from align.models import ALIGNMENT_COLUMNS, COVERAGE_COLUMNS
+from align.plot import (
+    PairMatrix,
+    cjk_style,
+    hierarchy_order,
+    plot_coverage,
+    plot_hierarchy,
+    plot_pair_matrix,
+    plot_theme_heatmap,
+    save_figure,
+    theme_coverage,
+    tree_layout,
+    write_figures,
+)
+from align.report import STATUS_COLORS
+
+ROOT = Path(__file__).resolve().parents[1]
+JX_ACTIONS = "聚焦全人群覆盖,实施五项提升行动"  # Jiangxi's own top-level headings, as parsed
+JX_PROJECTS = "突出供给侧改革,实施五项重点工程"
+JX_SUPPORT = "强化保障措施，确保全面组织实施"
+
+
+def manifest() -> pd.DataFrame:
+    """The real manifest of the bundled corpus."""
+    return pd.read_csv(ROOT / "data" / "plans.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def coverage_frame() -> pd.DataFrame:
+    rows = [
+        # a horizontal comparison listed first: the chart must still put Jiangxi's child first
+        ("guangxi", "neimenggu", "广西壮族自治区", "provincial", 30, 3, 6, 9, 12, 10, 0.6),
+        ("jiujiang", "jiangxi", "九江市", "municipal", 57, 30, 14, 5, 8, 4, 49 / 57),
+        ("dazhang", "jiangxi", "邵阳市大祥区", "county", 57, 12, 3, 20, 22, 6, 35 / 57),
+    ]
+    return pd.DataFrame(rows, columns=list(COVERAGE_COLUMNS))
+
+
+def alignment_frame() -> pd.DataFrame:
+    def row(child: str, pid: str, path: str, status: str, cid: str = "c") -> dict[str, object]:
+        carried = status != "dropped"
+        return {
+            "parent_plan": "jiangxi" if child != "guangxi" else "neimenggu",
+            "child_plan": child,
+            "parent_measure": pid,
+            "child_measure": cid if carried else "",
+            "parent_path": path,
+            "child_path": "提升行动 > x" if carried else "",
+            "parent_text": "推进基础教育阶段科学教育工作。",
+            "child_text": "提升基础教育阶段科学教育水平。" if carried else "",
+            "similarity": 0.8 if carried else None,
+            "status": status,
+            "evidence": "",
+        }
+
+    youth = f"{JX_ACTIONS} > 实施青少年科学素质提升行动 > 推进基础教育阶段科学教育工作"
+    farmers = f"{JX_ACTIONS} > 实施农民科学素质提升行动 > 提升革命老区农民科学素质水平"
+    smart = f"{JX_PROJECTS} > 科普信息化提升工程 > 推动智慧科普建设"
+    lead = f"{JX_SUPPORT} > 加强组织领导"
+    rows = [
+        row("jiujiang", "二.(一).1", youth, "strengthened", "c1"),
+        row("jiujiang", "二.(一).1", youth, "weakened", "c2"),  # best row counts: carried once
+        row("jiujiang", "二.(一).2", youth, "dropped"),
+        row("jiujiang", "二.(二).4", farmers, "inherited"),
+        row("jiujiang", "三.(二).3", smart, "inherited"),
+        row("jiujiang", "四.(一)", lead, "dropped"),
+        row("dazhang", "二.(一).1", youth, "weakened"),
+        row("dazhang", "二.(二).4", farmers, "dropped"),
+        row("dazhang", "三.(二).3", smart, "dropped"),
+        row("guangxi", "三.(二).1", "重点工程 > 科普信息化提升工程", "strengthened"),
+        {
+            **row("jiujiang", "", "", "added", "c9"),
+            "parent_measure": "",
+            "parent_path": "",
+            "parent_text": "",
+        },
+    ]
+    return pd.DataFrame(rows, columns=list(ALIGNMENT_COLUMNS))
+
+
+def pair_matrix() -> PairMatrix:
+    rng = np.random.default_rng(0)
+    similarity = rng.uniform(0.1, 0.5, size=(6, 7))
+    links = [(0, 0, "strengthened"), (1, 1, "inherited"), (2, 3, "weakened"), (4, 5)]
+    for i, j, *_ in links:
+        similarity[i, j] = 0.9
+    return PairMatrix(
+        parent_plan="jiangxi",
+        child_plan="jiujiang",
+        similarity=similarity,
+        parent_labels=["推进基础教育阶段科学教育工作", "加强高等教育阶段科学教育和科普工作", "实施科技创新后备人才培育计划",
+                       "提升农民科学素质水平", "推动智慧科普建设", "加强组织领导"],
+        child_labels=[f"二.(一).{i}" for i in range(1, 6)] + ["三.(二).3", "四.(一)"],
+        parent_sections=["青少年", "青少年", "青少年", "农民", "重点工程", "组织实施"],
+        child_sections=["青少年"] * 5 + ["重点工程", "组织实施"],
+        links=links,
+    )  # fmt: skip
+
+
+@contextmanager
+def no_missing_glyphs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail on any matplotlib missing-glyph or font-not-found warning."""
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        caplog.at_level(logging.WARNING, logger="matplotlib"),
+    ):
+        warnings.simplefilter("always")
+        yield
+    messages = [str(w.message) for w in caught] + [r.getMessage() for r in caplog.records]
+    bad = [m for m in messages if "missing from" in m or "Glyph" in m or "findfont" in m]
+    assert not bad, bad
+
+
+def assert_png(path: Path, min_bytes: int = 8_000) -> None:
+    assert path.stat().st_size > min_bytes
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        width, height = image.size
+        assert width > 300 and height > 150
+        colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
+        assert colours is not None and len(colours) > 50  # drawn, not blank
+
+
+def test_every_chart_renders_chinese_without_missing_glyphs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    plans = manifest()
+    with no_missing_glyphs(caplog):
+        written = write_figures(
+            tmp_path, alignment_frame(), coverage_frame(), plans, pair_matrices=[pair_matrix()]
+        )
+    names = sorted(p.name for p in written)
+    assert names == sorted(
+        f"{stem}.{ext}"
+        for stem in ("coverage", "theme_heatmap", "hierarchy", "pair_jiangxi__jiujiang")
+        for ext in ("png", "svg")
+    )
+    for path in written:
+        if path.suffix == ".png":
+            assert_png(path)
+        else:
+            svg = path.read_text(encoding="utf-8")
+            assert svg.lstrip().startswith("<?xml") and "<path" in svg and len(svg) > 20_000
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
+
+
+def test_glyph_check_catches_a_font_without_chinese(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The check above can fail: DejaVu Sans alone cannot draw 九江市."""
+    fig = Figure()
+    fig.text(0.5, 0.5, "九江市", family="DejaVu Sans")
+    with pytest.raises(AssertionError), no_missing_glyphs(caplog):
+        fig.savefig(tmp_path / "x.png")
+
+
+def test_cjk_style_changes_nothing_outside_the_context() -> None:
+    before = list(matplotlib.rcParams["font.family"])
+    with cjk_style() as family:
+        assert family == "Noto Sans SC"
+        assert matplotlib.rcParams["font.family"][0] == "Noto Sans SC"
+    assert list(matplotlib.rcParams["font.family"]) == before
+
+
+def bars(fig: Figure) -> list[Rectangle]:
+    return [p for p in fig.axes[0].patches if isinstance(p, Rectangle) and p.get_width() > 0]
+
+
+def test_coverage_chart_order_shares_and_counts() -> None:
+    fig = plot_coverage(coverage_frame(), manifest())
+    ax, ax_added = fig.axes[0], fig.axes[1]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    # hierarchy order: Jiangxi's children (municipal before county, parent before child) first
+    assert [label.strip("\u3000") for label in labels] == [
+        "江西省 → 九江市",
+        "江西省 → 邵阳市大祥区",
+        "内蒙古自治区 → 广西壮族自治区",
+    ]
+    # deeper plans are indented further
+    indents = [len(label) - len(label.lstrip("\u3000")) for label in labels]
+    assert indents[1] > indents[0] > indents[2]
+    # the first row's stacked bars are the shares of Jiujiang's 57 parent measures
+    y_top = min(p.get_y() for p in bars(fig))
+    top_row = sorted((p for p in bars(fig) if p.get_y() == y_top), key=lambda p: p.get_x())
+    assert [to_hex(p.get_facecolor()).upper() for p in top_row] == [
+        STATUS_COLORS[s].upper() for s in ("inherited", "strengthened", "weakened", "dropped")
+    ]
+    assert [round(p.get_width() * 57) for p in top_row] == [30, 14, 5, 8]
+    assert top_row[-1].get_x() + top_row[-1].get_width() == pytest.approx(1.0)
+    texts = {t.get_text() for t in ax.texts}
+    assert {"30", "14", "5", "8", "86% of 57"} <= texts
+    assert [round(p.get_width()) for p in ax_added.patches if isinstance(p, Rectangle)] == [4, 6, 10]
+    assert fig.get_suptitle()
+    legend_labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend_labels[-1] == "added 新增" and len(legend_labels) == 5
+
+
+def test_theme_heatmap_cells_are_carried_shares() -> None:
+    table = theme_coverage(alignment_frame())
+    jiujiang = table[table["child_plan"] == "jiujiang"].set_index("section")
+    assert list(jiujiang.index) == ["青少年", "农民", "重点工程", "确保全面组织实施"]
+    assert jiujiang.loc["青少年", "share"] == 0.5  # 2.1 carried (twice), 2.2 dropped
+    assert jiujiang.loc["农民", "share"] == 1.0 and jiujiang.loc["确保全面组织实施", "share"] == 0.0
+    fig = plot_theme_heatmap(alignment_frame(), manifest())
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()][:3] == ["青少年", "农民", "重点工程"]
+    assert [t.get_text() for t in ax.get_yticklabels()][0] == "江西省 → 九江市"
+    cells = {t.get_text() for t in ax.texts}
+    assert {"50%\n1/2", "100%\n1/1", "0%\n0/1"} <= cells
+    data = ax.images[0].get_array()
+    assert data is not None and bool(np.ma.getmaskarray(data)[2, 0])  # Guangxi has no 青少年 cell
+
+
+def test_pair_matrix_marks_links_and_boundaries() -> None:
+    pair = pair_matrix()
+    fig = plot_pair_matrix(pair.similarity, pair.parent_labels, pair.child_labels, pair.parent_sections,
+                           pair.child_sections, pair.links)  # fmt: skip
+    ax = fig.axes[0]
+    offsets = np.vstack([c.get_offsets() for c in ax.collections])
+    assert sorted(map(tuple, offsets.tolist())) == [(0, 0), (1, 1), (3, 2), (5, 4)]
+    horizontal = sorted(
+        line.get_ydata()[0] for line in ax.lines if line.get_ydata()[0] == line.get_ydata()[1]
+    )
+    assert horizontal == [2.5, 3.5, 4.5]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "strengthened 强化" in legend and "chosen link" in legend
+    with pytest.raises(ValueError, match="parent_sections"):
+        plot_pair_matrix(
+            pair.similarity, pair.parent_labels, pair.child_labels, ["青少年"], pair.child_sections
+        )
+    with pytest.raises(ValueError, match="outside"):
+        plot_pair_matrix(pair.similarity, pair.parent_labels, pair.child_labels, pair.parent_sections,
+                         pair.child_sections, [(6, 0)])  # fmt: skip
+
+
+def test_pair_matrix_labels_sections_when_large() -> None:
+    similarity = np.linspace(0, 1, 60 * 50).reshape(60, 50)
+    sections_p = ["青少年"] * 30 + ["重点工程"] * 30
+    sections_c = ["青少年"] * 20 + ["重点工程"] * 30
+    fig = plot_pair_matrix(similarity, [str(i) for i in range(60)], [str(i) for i in range(50)], sections_p,
+                           sections_c)  # fmt: skip
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["青少年", "重点工程"]
+
+
+def test_hierarchy_layout_and_node_styles() -> None:
+    plans = manifest()
+    order = hierarchy_order(plans)
+    ids = [plan for plan, _ in order]
+    assert ids.index("national-2021") < ids.index("jiangxi") < ids.index("jiujiang")
+    assert ids.index("hunan") < ids.index("shaoyang") < ids.index("dazhang")
+    assert dict(order)["dazhang"] == 3 and dict(order)["guangxi"] == 1
+    pos = tree_layout(plans)
+    assert pos["jiangxi"][1] == 1.0 and pos["jiujiang"][1] == 2.0 and pos["dazhang"][1] == 3.0
+    assert pos["jiangxi"][0] == pos["jiujiang"][0]  # parent centred over its only child
+    assert len({x for x, y in pos.values() if y == 1.0}) == 4  # four provincial plans side by side
+
+    fig = plot_hierarchy(plans, coverage_frame())
+    ax = fig.axes[0]
+    captions = {t.get_text() for t in ax.texts}
+    assert "九江市\n86%" in captions and "湖南省\nno text 无文本" in captions
+    assert "江西省\nnot aligned 未对齐" in captions
+    faces = {}
+    for collection in ax.collections:
+        x, y = collection.get_offsets()[0]
+        faces[(float(x), float(y))] = to_hex(collection.get_facecolor()[0])
+    assert faces[pos["hunan"]] == "#ffffff"  # hollow: no text
+    assert faces[pos["jiujiang"]] == to_hex(matplotlib.colormaps["cividis"](49 / 57))
+    # Guangxi aligned with Inner Mongolia (not its parent): a dashed arrow
+    assert any(p.get_linestyle() == "--" for p in ax.patches)
+
+
+def test_empty_inputs_give_a_message_not_a_crash(tmp_path: Path) -> None:
+    empty_cov = pd.DataFrame(columns=list(COVERAGE_COLUMNS))
+    empty_al = pd.DataFrame(columns=list(ALIGNMENT_COLUMNS))
+    for fig in (
+        plot_coverage(empty_cov),
+        plot_theme_heatmap(empty_al),
+        plot_hierarchy(manifest(), empty_cov),
+    ):
+        paths = save_figure(fig, tmp_path, "empty", formats=("png",))
+        assert paths[0].stat().st_size > 1_000
+
+
+def test_svg_is_reproducible(tmp_path: Path) -> None:
+    first = save_figure(plot_coverage(coverage_frame(), manifest()), tmp_path / "a", "c", formats=("svg",))[0]
+    second = save_figure(plot_coverage(coverage_frame(), manifest()), tmp_path / "b", "c", formats=("svg",))[
+        0
+    ]
+    assert first.read_bytes() == second.read_bytes()
