@@ -138,7 +138,7 @@ def save_figure(
         for fmt in formats:
             buffer = io.BytesIO()
             metadata = {"Date": None} if fmt == "svg" else None
-            fig.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight", metadata=metadata)
+            fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata)
             written.append(atomic_write_bytes(Path(out_dir) / f"{name}.{fmt}", buffer.getvalue()))
     return written
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -285,7 +286,9 @@ def _fill_sheet(ws: Worksheet, frame: pd.DataFrame, percent_columns: Sequence[st
 def _cell(value: object) -> object:
     if _blank(value):
         return None
-    if isinstance(value, bool | int | float | str):
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters Excel cannot store
+    if isinstance(value, bool | int | float):
         return value
     if hasattr(value, "item"):  # numpy scalar
         return value.item()

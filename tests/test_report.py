@@ -155,6 +155,15 @@ def test_xlsx_formatting(tmp_path: Path) -> None:
     assert ws.cell(row=2, column=text_col).alignment.wrap_text
 
 
+def test_xlsx_drops_control_characters_excel_cannot_store(tmp_path: Path) -> None:
+    frame = jiangxi_pair().copy()
+    frame.loc[frame.index[0], "evidence"] = "adds target\x0c 40所\x00"
+    wb = openpyxl.load_workbook(write_xlsx(tmp_path / "r.xlsx", frame, coverage_frame()))
+    ws = wb["jiangxi→jiujiang"]
+    header = [c.value for c in ws[1]]
+    assert ws.cell(row=2, column=header.index("evidence") + 1).value == "adds target 40所"
+
+
 def test_xlsx_written_atomically_keeps_old_file_on_failure(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "report.xlsx", alignment_frame(), coverage_frame())
     before = path.read_bytes()
