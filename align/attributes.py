@@ -43,7 +43,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Protocol
+from typing import Protocol, TypedDict
 
 from align.models import Target
 
@@ -51,6 +51,7 @@ __all__ = [
     "AttributeComparer",
     "GROUP_SYNONYMS",
     "MODALITY_LEVELS",
+    "MeasureAttributes",
     "compare_attributes",
     "deadline_due",
     "extract_agencies",
@@ -298,6 +299,8 @@ def _target_year(text: str, sent_start: int, clause_end: int, title: list[bool])
         at = sent_start + m.start()
         if title[at] or span[m.end() : m.end() + 2] == "以来":
             continue
+        if span[m.end() : m.end() + 1] == ")" and "(" in span[max(0, m.start() - 6) : m.start()]:
+            continue  # 实施方案(2021-2025年): the plan's period, not a due year
         if best is None or m.start() >= best[0]:
             best = (m.start(), int(m.group(1)))
     for m in _PLAN_PERIOD_RE.finditer(span):
@@ -1084,7 +1087,19 @@ def extract_citations(text: str) -> list[tuple[str, str]]:
 # All attributes of one measure
 
 
-def measure_attributes(text: str) -> dict[str, object]:
+class MeasureAttributes(TypedDict):
+    """The attribute fields of ``align.models.Measure``."""
+
+    targets: tuple[Target, ...]
+    deadline: tuple[str, ...]
+    lead_agencies: tuple[str, ...]
+    responsible_agencies: tuple[str, ...]
+    groups: tuple[str, ...]
+    modality: int
+    modality_words: tuple[str, ...]
+
+
+def measure_attributes(text: str) -> MeasureAttributes:
     """All attributes of a measure's text, keyed by the field names of ``align.models.Measure``
     (``dataclasses.replace(measure, **measure_attributes(measure.text))``)."""
     lead, resp = extract_agencies(text)
