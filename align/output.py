@@ -1,0 +1,105 @@
+"""Write everything ``align run`` produces, staged so that a failed run leaves old outputs intact."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+
+from align.corpus import Corpus
+from align.fileio import atomic_write_text, staged_output, write_csv
+from align.models import PlanMeta
+from align.pipeline import Aligner, CorpusResult, PairResult
+
+log = logging.getLogger(__name__)
+
+
+def plans_frame(corpus: Corpus) -> pd.DataFrame:
+    """The manifest as a DataFrame (plan_id, file, jurisdiction, level, parent_id, …)."""
+    return pd.DataFrame([asdict(m) for m in corpus.metas.values()])
+
+
+def pair_matrix(pair: PairResult):
+    """The similarity matrix of one pair with its sections and chosen links, for plotting."""
+    from align.plot import PairMatrix
+    from align.report import section_key
+
+    assert pair.match is not None
+    links = [(int(i), int(j), str(status)) for i, j, status in _links_with_status(pair)]
+    return PairMatrix(
+        parent_plan=pair.parent.plan_id,
+        child_plan=pair.child.plan_id,
+        similarity=pair.match.features.cosine,
+        parent_labels=[m.measure_id for m in pair.parent_measures],
+        child_labels=[m.measure_id for m in pair.child_measures],
+        parent_sections=[section_key(m.path_text) for m in pair.parent_measures],
+        child_sections=[section_key(m.path_text) for m in pair.child_measures],
+        links=links,
+    )
+
+
+def _links_with_status(pair: PairResult) -> list[tuple[int, int, str]]:
+    p_index = {m.measure_id: i for i, m in enumerate(pair.parent_measures)}
+    c_index = {m.measure_id: j for j, m in enumerate(pair.child_measures)}
+    rows = pair.alignment[(pair.alignment["parent_measure"] != "") & (pair.alignment["child_measure"] != "")]
+    return [
+        (p_index[p], c_index[c], s)
+        for p, c, s in zip(rows["parent_measure"], rows["child_measure"], rows["status"], strict=True)
+    ]
+
+
+def write_run(
+    out: str | Path,
+    corpus: Corpus,
+    result: CorpusResult,
+    aligner: Aligner,
+    figures: bool = True,
+) -> list[Path]:
+    """Write the tables, consensus, graph, workbook, HTML pages and figures of a run.
+
+    Everything is written into a staging folder inside ``out`` and moved into place only when
+    every file is complete.
+    """
+    from align.graph import build_consensus, build_graph, write_consensus, write_graphml, write_node_link_json
+    from align.report import write_all_html, write_xlsx
+
+    out = Path(out)
+    plans = plans_frame(corpus)
+    metas: list[PlanMeta] = list(corpus.metas.values())
+    all_measures = [m for ms in result.measures_by_plan.values() for m in ms]
+    consensus = None
+    consensus_table = pd.DataFrame()
+    if aligner.encoder is not None and all_measures:
+        consensus = build_consensus(metas, all_measures, aligner.encoder)
+        consensus_table = consensus[1]
+    graph = build_graph(metas, all_measures, result.alignment, consensus)
+    names = dict(zip(plans["plan_id"], plans["jurisdiction"], strict=True))
+    with staged_output(out) as stage:
+        write_csv(result.measures, stage / "measures.csv")
+        write_csv(result.alignment, stage / "alignment.csv")
+        write_csv(result.coverage, stage / "coverage.csv")
+        if consensus is not None:
+            write_consensus(consensus_table, stage / "consensus.csv")
+        write_graphml(graph, stage / "graph.graphml")
+        write_node_link_json(graph, stage / "graph.json")
+        write_xlsx(stage / "report.xlsx", result.alignment, result.coverage, result.measures)
+        write_all_html(stage / "html", result.alignment, result.measures, plan_names=names)
+        if figures:
+            from align.plot import write_figures
+
+            matrices = [pair_matrix(p) for p in result.pairs if p.match is not None]
+            write_figures(stage / "figures", result.alignment, result.coverage, plans, pair_matrices=matrices)
+        summary = {
+            "pairs": [[p.parent.plan_id, p.child.plan_id] for p in result.pairs],
+            "encoder": getattr(aligner.encoder, "name", "lexical"),
+            "notes": result.notes,
+            "measures": {k: len(v) for k, v in result.measures_by_plan.items()},
+        }
+        atomic_write_text(
+            stage / "run_summary.json", json.dumps(summary, ensure_ascii=False, indent=1) + "\n"
+        )
+        written = sorted(p.relative_to(stage) for p in stage.rglob("*") if p.is_file())
+    return [out / p for p in written]

@@ -1,0 +1,311 @@
+"""Wire the stages together: corpus → measures → matching → tables (and, in the CLI, files).
+
+This module holds the public Python API that notebooks use::
+
+    import align
+    corpus = align.load_corpus("data")
+    result = align.align_corpus(corpus)          # DataFrames: measures, alignment, coverage
+    pair = align.align_plans(corpus.plan("jiangxi"), corpus.plan("jiujiang"))
+
+Nothing here reads environment variables or prints; configuration comes in as arguments.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from align.corpus import Corpus
+from align.errors import AlignError
+from align.match import Encoder, Matcher, PairAlignment
+from align.measures import MeasureExtractor
+from align.models import ALIGNMENT_COLUMNS, CARRIED, COVERAGE_COLUMNS, LEVELS, Measure, Plan, measures_frame
+from align.status import StatusRules
+
+log = logging.getLogger(__name__)
+
+STATUS_ORDER = ("inherited", "strengthened", "weakened", "dropped", "added")
+
+
+@dataclass
+class PairResult:
+    """One aligned pair: the alignment table plus what produced it (for plots and notebooks)."""
+
+    parent: Plan
+    child: Plan
+    parent_measures: list[Measure]
+    child_measures: list[Measure]
+    alignment: pd.DataFrame
+    match: PairAlignment | None = None
+
+    def coverage(self) -> dict[str, object]:
+        return coverage_row(self.alignment, self.parent, self.child, len(self.parent_measures))
+
+
+@dataclass
+class CorpusResult:
+    """Everything ``align run`` computes, as plain tables.
+
+    Attributes
+    ----------
+    measures, alignment, coverage : the tables of ``measures.csv``, ``alignment.csv``,
+        ``coverage.csv``.
+    pairs : per aligned pair, its :class:`PairResult`.
+    measures_by_plan : plan_id → measures.
+    notes : what the run could not do and why (plans without an ancestor with text, skipped
+        documents), one line each, for the run summary.
+    """
+
+    measures: pd.DataFrame
+    alignment: pd.DataFrame
+    coverage: pd.DataFrame
+    pairs: list[PairResult]
+    measures_by_plan: dict[str, list[Measure]]
+    notes: list[str] = field(default_factory=list)
+
+
+def parse_plan(plan: Plan, extractor: MeasureExtractor | None = None) -> list[Measure]:
+    """The measures of one plan (errors name the plan's file)."""
+    extractor = extractor or MeasureExtractor()
+    return extractor.extract(plan.text, plan.plan_id, source=plan.source or plan.plan_id)
+
+
+def _same_level(parent: Plan, child: Plan) -> bool:
+    return bool(parent.meta.level) and parent.meta.level == child.meta.level
+
+
+def _scale(parent: Plan, child: Plan) -> float | None:
+    p, c = parent.meta.population, child.meta.population
+    return c / p if p and c else None
+
+
+def _row(
+    parent: Plan, child: Plan, p: Measure | None, c: Measure | None, **values: object
+) -> dict[str, object]:
+    return {
+        "parent_plan": parent.plan_id,
+        "child_plan": child.plan_id,
+        "parent_measure": p.measure_id if p else "",
+        "child_measure": c.measure_id if c else "",
+        "parent_path": p.path_text if p else "",
+        "child_path": c.path_text if c else "",
+        "parent_text": p.text if p else "",
+        "child_text": c.text if c else "",
+        **values,
+    }
+
+
+def alignment_frame(
+    parent: Plan,
+    child: Plan,
+    match: PairAlignment,
+    rules: StatusRules | None = None,
+) -> pd.DataFrame:
+    """Turn a :class:`PairAlignment` into rows of ``alignment.csv``.
+
+    One row per (parent measure, carrying child measure); a dropped parent measure is one row
+    with empty child fields; an added child measure is one row with empty parent fields.
+    """
+    rules = rules or StatusRules()
+    P, C = match.parent, match.child
+    f = match.features
+    p_starts = np.concatenate([[0], np.cumsum(f.p_sizes)])
+    c_starts = np.concatenate([[0], np.cumsum(f.c_sizes)])
+    same_level = _same_level(parent, child)
+    rows: list[dict[str, object]] = []
+    for i, p in enumerate(P):
+        linked = [int(x) for x in np.flatnonzero(match.links[i])]
+        if not linked:
+            best = int(np.argmax(match.proba[i])) if len(C) else -1
+            hint = f"closest {C[best].measure_id} (p={match.proba[i, best]:.2f})" if best >= 0 else ""
+            rows.append(
+                _row(
+                    parent,
+                    child,
+                    p,
+                    None,
+                    similarity=round(float(f.cosine[i, best]), 4) if best >= 0 else 0.0,
+                    status="dropped",
+                    evidence=f"no child measure carries it; {hint}".strip("; "),
+                    link_probability=round(float(match.proba[i, best]), 4) if best >= 0 else 0.0,
+                )
+            )
+            continue
+        # order the carrying children by strength of evidence
+        linked.sort(key=lambda j: -match.proba[i, j])
+        columns = np.concatenate([np.arange(c_starts[j], c_starts[j + 1]) for j in linked])
+        scores = f.sentence_score[p_starts[i] : p_starts[i + 1]][:, columns]
+        status, evidence = rules.label(p, [C[j] for j in linked], scores, same_level)
+        for j in linked:
+            rows.append(
+                _row(
+                    parent,
+                    child,
+                    p,
+                    C[j],
+                    similarity=round(float(f.cosine[i, j]), 4),
+                    status=status,
+                    evidence=evidence,
+                    link_probability=round(float(match.proba[i, j]), 4),
+                )
+            )
+    for j in match.added():
+        best_parent = int(np.argmax(match.proba[:, j])) if len(P) else -1
+        hint = (
+            f"closest {P[best_parent].measure_id} (p={match.proba[best_parent, j]:.2f})"
+            if best_parent >= 0
+            else ""
+        )
+        rows.append(
+            _row(
+                parent,
+                child,
+                None,
+                C[j],
+                similarity=round(float(f.cosine[best_parent, j]), 4) if best_parent >= 0 else 0.0,
+                status="added",
+                evidence=f"no counterpart in {parent.plan_id}; {hint}".strip("; "),
+                link_probability=round(float(match.proba[best_parent, j]), 4) if best_parent >= 0 else 0.0,
+            )
+        )
+    return pd.DataFrame(rows, columns=[*ALIGNMENT_COLUMNS, "link_probability"])
+
+
+def coverage_row(alignment: pd.DataFrame, parent: Plan, child: Plan, n_parent: int) -> dict[str, object]:
+    """Counts per parent measure (its status), added child measures, and the carried share."""
+    per_parent = alignment[alignment["parent_measure"] != ""].drop_duplicates("parent_measure")
+    counts = per_parent["status"].value_counts()
+    added = int((alignment["status"] == "added").sum())
+    carried = int(sum(counts.get(s, 0) for s in CARRIED))
+    return {
+        "child_plan": child.plan_id,
+        "parent_plan": parent.plan_id,
+        "jurisdiction": child.meta.jurisdiction,
+        "level": child.meta.level,
+        "n_parent_measures": n_parent,
+        **{s: int(counts.get(s, 0)) for s in ("inherited", "strengthened", "weakened", "dropped")},
+        "added": added,
+        "coverage": round(carried / n_parent, 4) if n_parent else 0.0,
+    }
+
+
+@dataclass
+class Aligner:
+    """Align plans: the estimator-like entry point of the package.
+
+    Parameters
+    ----------
+    encoder : semantic encoder (see :func:`align.embed.make_encoder`), or ``None`` for the
+        lexical channel alone.
+    extractor : how documents are cut into measures.
+    rules : how links get their status.
+    threshold : override the link model's probability threshold.
+    """
+
+    encoder: Encoder | None = None
+    extractor: MeasureExtractor = field(default_factory=MeasureExtractor)
+    rules: StatusRules = field(default_factory=StatusRules)
+    threshold: float | None = None
+
+    def measures(self, plan: Plan) -> list[Measure]:
+        return parse_plan(plan, self.extractor)
+
+    def align(
+        self,
+        parent: Plan,
+        child: Plan,
+        parent_measures: list[Measure] | None = None,
+        child_measures: list[Measure] | None = None,
+    ) -> PairResult:
+        """Align ``child`` against ``parent`` (the reference)."""
+        pm = parent_measures if parent_measures is not None else self.measures(parent)
+        cm = child_measures if child_measures is not None else self.measures(child)
+        match = Matcher(self.encoder, threshold=self.threshold).match(pm, cm)
+        frame = alignment_frame(parent, child, match, self.rules)
+        return PairResult(parent, child, pm, cm, frame, match)
+
+
+def align_plans(parent: Plan, child: Plan, encoder: Encoder | None = None) -> PairResult:
+    """Align two plans with default settings (see :class:`Aligner`)."""
+    return Aligner(encoder=encoder).align(parent, child)
+
+
+def load_corpus(corpus_dir: str | Path) -> Corpus:
+    """Load a corpus folder (``plans.csv`` + ``plans/``)."""
+    return Corpus.load(corpus_dir)
+
+
+def align_corpus(
+    corpus: Corpus,
+    aligner: Aligner | None = None,
+    keep_going: bool = False,
+    progress: Callable[[list[Any], str], Iterable[Any]] | None = None,
+) -> CorpusResult:
+    """Align every plan of ``corpus`` with its nearest ancestor that has a text.
+
+    Parameters
+    ----------
+    corpus : the corpus.
+    aligner : matching settings.
+    keep_going : a document that cannot be used is skipped and listed in ``notes`` instead of
+        stopping the run.
+    progress : wraps an iterable for a progress bar (``tqdm``-like), or ``None``.
+    """
+    aligner = aligner or Aligner()
+    wrap = progress or (lambda it, _desc: it)
+    notes: list[str] = []
+    measures_by_plan: dict[str, list[Measure]] = {}
+    for plan_id in wrap([p for p in corpus.order() if corpus.has_text(p)], "parsing"):
+        try:
+            measures_by_plan[plan_id] = aligner.measures(corpus.plan(plan_id))
+        except AlignError as err:
+            if not keep_going:
+                raise
+            notes.append(f"skipped {plan_id}: {err}")
+    pairs: list[PairResult] = []
+    todo = []
+    for reference, child in corpus.alignment_pairs():
+        if child not in measures_by_plan:
+            continue
+        if reference is None:
+            parent = corpus.parent(child)
+            notes.append(
+                f"{child}: no ancestor has a text (parent {parent} is not in the corpus); "
+                "not aligned, see consensus.csv for its siblings' shared backbone"
+            )
+            continue
+        if reference not in measures_by_plan:
+            notes.append(f"{child}: reference {reference} was skipped; not aligned")
+            continue
+        if reference != corpus.parent(child):
+            notes.append(f"{child}: parent {corpus.parent(child)} has no text; aligned with {reference}")
+        todo.append((reference, child))
+    for reference, child in wrap(todo, "aligning"):
+        pairs.append(
+            aligner.align(
+                corpus.plan(reference),
+                corpus.plan(child),
+                measures_by_plan[reference],
+                measures_by_plan[child],
+            )
+        )
+    measures = pd.concat(
+        [measures_frame(m) for m in measures_by_plan.values()] or [measures_frame([])], ignore_index=True
+    )
+    alignment = pd.concat([p.alignment for p in pairs], ignore_index=True) if pairs else _empty_alignment()
+    coverage = pd.DataFrame([p.coverage() for p in pairs], columns=list(COVERAGE_COLUMNS))
+    return CorpusResult(measures, alignment, coverage, pairs, measures_by_plan, notes)
+
+
+def _empty_alignment() -> pd.DataFrame:
+    return pd.DataFrame(columns=[*ALIGNMENT_COLUMNS, "link_probability"])
+
+
+def level_rank(level: str) -> int:
+    return LEVELS.index(level) if level in LEVELS else len(LEVELS)
