@@ -40,6 +40,7 @@ import math
 import re
 import threading
 import unicodedata
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -123,35 +124,31 @@ def _normalise(text: str, keep_newlines: bool = False) -> _Norm:
 def _masks(text: str) -> tuple[list[bool], list[bool]]:
     """Spans inside titles 《…》 (and short 〔…〕/【…】 brackets), and inside quotes “…”.
 
-    Unbalanced marks mask nothing; quotes longer than 40 characters and titles longer than
-    150 are not taken as quotes/titles (a stray mark must not hide a whole paragraph).
+    Pairs nest (``《关于印发《…》的通知》``); unbalanced marks mask nothing; quotes longer than
+    40 characters and titles longer than 150 are not taken as quotes/titles (a stray mark must
+    not hide a whole paragraph).
     """
     n = len(text)
     title = [False] * n
     quote = [False] * n
-    pairs = (
-        ("《", "》", 150, title),
-        ("〔", "〕", 10, title),
-        ("【", "】", 10, title),
-        ("“", "”", 40, quote),
-    )
-    for open_, close, limit, mask in pairs:
-        pos = 0
-        while True:
-            s = text.find(open_, pos)
-            if s < 0:
-                break
-            e = text.find(close, s + 1)
-            if e < 0:
-                break
-            nested = text.find(open_, s + 1)
-            if 0 <= nested < e:  # innermost pair first; the outer one is handled by this loop later
-                pos = nested
-                continue
-            if e - s <= limit:
-                for k in range(s, e + 1):
-                    mask[k] = True
-            pos = s + 1 if e - s > limit else e + 1
+    pairs = {
+        "》": ("《", 150, title),
+        "〕": ("〔", 10, title),
+        "】": ("【", 10, title),
+        "”": ("“", 40, quote),
+    }
+    opens = {open_ for open_, _limit, _mask in pairs.values()}
+    stacks: dict[str, list[int]] = {open_: [] for open_ in opens}
+    for i, ch in enumerate(text):
+        if ch in opens:
+            stacks[ch].append(i)
+        elif ch in pairs:
+            open_, limit, mask = pairs[ch]
+            if stacks[open_]:
+                s = stacks[open_].pop()
+                if i - s <= limit:
+                    for k in range(s, i + 1):
+                        mask[k] = True
     # ASCII double quotes: pair them up when short
     pos = 0
     while True:
@@ -586,6 +583,9 @@ _DEADLINE_RE = re.compile(
 )
 
 
+_DOC_SERIAL_RE = re.compile(r"第?\d{1,4}号")
+
+
 def extract_deadlines(text: str) -> tuple[str, ...]:
     """Years and periods by which (or how often) the text commits to act.
 
@@ -618,6 +618,8 @@ def extract_deadlines(text: str) -> tuple[str, ...]:
                 continue
             if m.group("d") and not m.group("post"):
                 continue  # a date: 2022年8月30日
+            if _DOC_SERIAL_RE.match(t, e):
+                continue  # 2021年第5号: a document number
             if s > 0 and t[s - 1] == "(" and e < len(t) and t[e] == ")":
                 continue
         out.append(t[s:e].replace("“", "").replace("”", ""))
@@ -837,7 +839,7 @@ GROUP_SYNONYMS: dict[str, tuple[str, ...]] = {
 """Controlled vocabulary: canonical group → synonyms as they appear in plans."""
 
 # compounds that contain a group word but are not that group (kept whole by the segmenter)
-_BLOCKERS = ("老年人才", "老人家", "教职工", "学生会", "学生证", "儿童节", "居民区", "干部学院", "干部教育")
+_BLOCKERS = ("老年人才", "老人家", "教职工", "学生会", "学生证", "儿童节", "居民区")
 
 MODALITY_LEVELS: dict[str, int] = {
     **dict.fromkeys(
@@ -923,7 +925,9 @@ class _Segmenter:
     def _load(self) -> object:
         with self._lock:
             if self._tok is None:
-                import jieba
+                with warnings.catch_warnings():  # jieba imports the deprecated pkg_resources
+                    warnings.simplefilter("ignore", UserWarning)
+                    import jieba
 
                 jieba.setLogLevel(logging.WARNING)
                 tok = jieba.Tokenizer()
@@ -1301,8 +1305,8 @@ class AttributeComparer:
             direction = 1.0 if max(cd) < max(pd) else -1.0
             ev.append((direction * w["deadline"], f"deadline {p_word}→{c_word}"))
         if parent.modality != child.modality:
-            pw = _strongest(parent.modality_words) or str(parent.modality)
-            cw = _strongest(child.modality_words) or str(child.modality)
+            pw = _strongest(parent.modality_words) or "∅"
+            cw = _strongest(child.modality_words) or "∅"
             direction = 1.0 if child.modality > parent.modality else -1.0
             ev.append((direction * w["modality"], f"{pw}→{cw}"))
         return ev

@@ -470,7 +470,7 @@ def test_modality_difference_counts_when_nothing_else_differs() -> None:
     parent = measure(JIANGXI, cut(JIANGXI, "鼓励有条件的学校推行场景式、体验式、沉浸式学习"))
     child = measure(JIUJIANG, cut(JIUJIANG, "推行场景式、体验式、沉浸式学习"))
     assert parent.modality == 1 and child.modality == 0
-    assert compare_attributes(parent, child, same_level=False) == (-1, ["鼓励→0"])
+    assert compare_attributes(parent, child, same_level=False) == (-1, ["鼓励→∅"])
     stricter = measure(GUANGXI, cut(GUANGXI, "县级以上电视台、广播电台应开设科教栏目"))
     assert compare_attributes(parent, stricter, same_level=False) == (1, ["鼓励→应"])
 
@@ -549,3 +549,11 @@ def test_every_target_raw_is_in_the_seed(name: str) -> None:
     targets = extract_targets(text)
     assert targets
     assert all(t.raw in text for t in targets)
+
+
+def test_nested_titles_hide_their_years_and_numbers() -> None:
+    inner = cut(JIUJIANG, "《九江市全民科学素质行动规划纲要实施方案(2021-2025年)》")
+    nested = f"《关于印发{inner}的通知》（2021年第5号）"
+    assert extract_deadlines(nested) == ()
+    assert extract_targets(nested) == ()
+    assert extract_citations(nested)[0] == ("九江市全民科学素质行动规划纲要实施方案(2021-2025年)", "")
