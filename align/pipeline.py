@@ -141,7 +141,16 @@ def alignment_frame(
         linked.sort(key=lambda j: -match.proba[i, j])
         columns = np.concatenate([np.arange(c_starts[j], c_starts[j + 1]) for j in linked])
         scores = f.sentence_score[p_starts[i] : p_starts[i + 1]][:, columns]
-        status, evidence = rules.label(p, [C[j] for j in linked], scores, same_level)
+        shared = [bool(match.links[:, j].sum() > 1) for j in linked]
+        status, evidence = rules.label(
+            p,
+            [C[j] for j in linked],
+            scores,
+            same_level,
+            _scale(parent, child),
+            shared,
+            plan_scores=f.sentence_score[p_starts[i] : p_starts[i + 1]],
+        )
         for j in linked:
             rows.append(
                 _row(

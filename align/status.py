@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from align.attributes import compare_attributes
-from align.models import Measure
+from align.attributes import AttributeComparer
+from align.models import Measure, Target
 
 _DUTY = re.compile(r"(牵头|负责|责任单位|责任部门|配合)[)）]?。?$")
 
@@ -32,10 +32,13 @@ class StatusRules:
     sentence_threshold : a parent sentence counts as carried when its best fused sentence score
         (pair-standardised, see :mod:`align.match`) in the carrying child measures reaches this.
     weak_coverage : below this share of carried sub-actions the measure is weakened.
+    modality_decides : let a firmer or softer verb alone decide the status. Off by default: on
+        the gold, verb changes alone are as often "inherited" as not; they stay in the evidence.
     """
 
-    sentence_threshold: float = 2.0
-    weak_coverage: float = 0.34
+    sentence_threshold: float = 1.5
+    weak_coverage: float = 0.1
+    modality_decides: bool = False
 
     def label(
         self,
@@ -43,6 +46,9 @@ class StatusRules:
         children: list[Measure],
         parent_scores: np.ndarray,
         same_level: bool,
+        scale: float | None = None,
+        shared: list[bool] | None = None,
+        plan_scores: np.ndarray | None = None,
     ) -> tuple[str, str]:
         """Status and evidence for one parent measure.
 
@@ -52,26 +58,49 @@ class StatusRules:
         children : the child measures that carry it (at least one).
         parent_scores : (n parent sentences, n sentences of the carrying children) fused scores.
         same_level : the plans are of the same administrative level (absolute numbers compare).
+        scale : child population / parent population, when the manifest gives both.
+        shared : per carrying child, whether it also carries other parent measures; the targets
+            of a shared child count only where its sentences carry this parent measure.
+        plan_scores : (n parent sentences, all sentences of the child plan): a sub-action is
+            missing only when the whole child plan lacks it, not merely the carrying measures.
 
         Returns
         -------
         (status, evidence)
         """
+        # A child item that carries several parent measures holds their targets too: of such a
+        # shared child only the sentences that carry this parent measure count.
+        shared = shared or [False] * len(children)
+        carrying = parent_scores.max(axis=0) >= self.sentence_threshold
+        relevant: list[str] = []
+        offset = 0
+        for child, is_shared in zip(children, shared, strict=True):
+            sentences = _sentences(child)
+            flags = carrying[offset : offset + len(sentences)]
+            offset += len(sentences)
+            relevant += [s for s, ok in zip(sentences, flags, strict=False) if ok or not is_shared]
+        targets = tuple(t for c in children for t in c.targets if _in_any(t, relevant))
         merged = replace(
             children[0],
-            targets=tuple(t for c in children for t in c.targets),
+            targets=targets,
             deadline=tuple(d for c in children for d in c.deadline),
             modality=max(c.modality for c in children),
             modality_words=tuple(w for c in children for w in c.modality_words),
         )
-        direction, reasons = compare_attributes(parent, merged, same_level)
+        weights = dict(AttributeComparer().weights)
+        if not self.modality_decides:
+            weights["modality"] = 0.0
+        direction, reasons = AttributeComparer(scale=scale, weights=weights).compare(
+            parent, merged, same_level
+        )
 
         sentences = list(parent.sentences)
         task_rows = [i for i, s in enumerate(sentences) if i > 0 and not _DUTY.search(s)]
         missing: list[str] = []
         coverage = 1.0
-        if task_rows and parent_scores.size:
-            best = parent_scores[task_rows].max(axis=1)
+        scope = plan_scores if plan_scores is not None else parent_scores
+        if task_rows and scope.size:
+            best = scope[task_rows].max(axis=1)
             carried = best >= self.sentence_threshold
             coverage = float(carried.mean())
             missing = [_short(sentences[i]) for i, ok in zip(task_rows, carried, strict=True) if not ok]
@@ -88,6 +117,18 @@ class StatusRules:
         else:
             status = "inherited"
         return status, "; ".join(evidence) if evidence else "same substance"
+
+
+def _sentences(measure: Measure) -> list[str]:
+    """The sentences the matcher scored for a measure (see ``align.match._measure_sentences``)."""
+    from align.match import _measure_sentences
+
+    return _measure_sentences(measure)
+
+
+def _in_any(target: Target, sentences: list[str]) -> bool:
+    raw = target.raw.replace(" ", "")
+    return any(raw and raw in s.replace(" ", "") for s in sentences)
 
 
 def _short(sentence: str, n: int = 14) -> str:
