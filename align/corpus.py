@@ -52,7 +52,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import charset_normalizer
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
 
 from align.errors import InputError
 from align.models import LEVELS, Plan, PlanMeta
@@ -504,69 +504,100 @@ def is_furniture_line(line: str) -> bool:
     )
 
 
-def _text_len(node: Tag) -> int:
-    return sum(not ch.isspace() for ch in node.get_text())
+def _nonspace(text: str) -> int:
+    return sum(not ch.isspace() for ch in text)
+
+
+def _text_stats(tags: list[Tag]) -> dict[int, tuple[int, int, int, int]]:
+    """id(tag) → (non-space characters, of which inside links, links, descendant tags), in one pass
+    over ``tags`` in document order. Text inside scripts, styles and the like is not counted."""
+    stats: dict[int, tuple[int, int, int, int]] = {}
+    for tag in reversed(tags):  # descendants come after their ancestors in document order
+        total = linked = n_links = n_desc = 0
+        for child in tag.children:
+            if isinstance(child, Tag):
+                t, k, n, d = stats.get(id(child), (0, 0, 0, 0))
+                total, linked, n_links, n_desc = total + t, linked + k, n_links + n, n_desc + d + 1
+            elif isinstance(child, NavigableString) and not isinstance(child, Comment):
+                total += _nonspace(str(child))
+        if tag.name in _FURNITURE_TAGS:
+            total = linked = n_links = 0
+        elif tag.name == "a":
+            linked, n_links = total, n_links + 1
+        stats[id(tag)] = (total, linked, n_links, n_desc)
+    return stats
+
+
+def _class_names(tag: Tag) -> str:
+    classes = tag.get("class")
+    names = classes if isinstance(classes, list) else [str(classes or "")]
+    return " ".join([*names, str(tag.get("id") or "")]).strip()
+
+
+_LINK_BLOCKS = frozenset({"ul", "ol", "dl", "table", "div", "section", "p", "li", "td", "span"})
 
 
 def _strip_furniture(body: Tag) -> None:
+    """Remove site furniture from ``body`` in place (one pass, linear in the page size)."""
     for comment in body.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
-    for tag in body.find_all(_FURNITURE_TAGS):
-        if not tag.decomposed:
-            tag.decompose()
-    total = max(1, _text_len(body))
-    for tag in body.find_all(["header", "footer"]):
-        if tag.decomposed:
-            continue
-        inside_article = tag.find_parent(["article", "main"]) is not None
-        if tag.name == "footer" or not inside_article:
-            tag.decompose()
-    for tag in body.find_all(True):
-        if tag.decomposed or tag.attrs is None:
-            continue
-        classes = tag.get("class")
-        names = " ".join(
-            [*(classes if isinstance(classes, list) else [str(classes or "")]), str(tag.get("id") or "")]
-        )
-        if names.strip() and _FURNITURE_CLASS.search(names) and _text_len(tag) < 0.5 * total:
-            tag.decompose()
-    # link lists (menus, "related articles", friend links): text mostly inside links
-    for tag in reversed(
-        body.find_all(["ul", "ol", "dl", "table", "div", "section", "p", "li", "td", "span"])
-    ):
-        if tag.decomposed:
-            continue
-        links = tag.find_all("a")
-        if not links:
-            continue
-        length = _text_len(tag)
-        if not length or length >= 0.5 * total:
-            continue
-        linked = sum(_text_len(a) for a in links)
-        if linked >= 0.6 * length and (len(links) >= 2 or length <= 40):
-            tag.decompose()
+    tags = [body, *body.find_all(True)]
+    stats = _text_stats(tags)
+    total = max(1, stats[id(body)][0])
+    in_article: dict[int, bool] = {id(body): body.name in ("article", "main")}
+    doomed: list[Tag] = []
+    i = 1
+    while i < len(tags):
+        tag = tags[i]
+        parent = tag.parent
+        inside = in_article.get(id(parent), False) if parent is not None else False
+        in_article[id(tag)] = inside or tag.name in ("article", "main")
+        length, linked, n_links, n_desc = stats[id(tag)]
+        remove = tag.name in _FURNITURE_TAGS or tag.name == "footer" or (tag.name == "header" and not inside)
+        if not remove and length < 0.5 * total:  # never drop most of the page on a guess
+            names = _class_names(tag)
+            # named furniture, or a link list (menu, related articles, friend links)
+            remove = (bool(names) and _FURNITURE_CLASS.search(names) is not None) or (
+                tag.name in _LINK_BLOCKS
+                and n_links > 0
+                and length > 0
+                and linked >= 0.6 * length
+                and (n_links >= 2 or length <= 40)
+            )
+        if remove:
+            doomed.append(tag)
+            i += 1 + n_desc  # its descendants go with it
+        else:
+            i += 1
+    for tag in doomed:
+        tag.decompose()
 
 
-def _html_lines(node: Tag, out: list[str], pre: bool = False) -> None:
-    for child in node.children:
-        if isinstance(child, NavigableString):
-            if isinstance(child, Comment):
-                continue
-            text = str(child)
-            out.append(text if pre else re.sub(r"[ \t\r\n\f]+", " ", text))
-        elif isinstance(child, Tag):
-            name = child.name
+def _html_pieces(body: Tag) -> list[str]:
+    """The page text with a newline around every block and a tab after every table cell."""
+    out: list[str] = []
+    stack: list[tuple[PageElement | str, bool]] = [(child, False) for child in reversed(list(body.children))]
+    while stack:
+        item, pre = stack.pop()
+        if isinstance(item, str) and not isinstance(item, NavigableString):
+            out.append(item)
+        elif isinstance(item, NavigableString):
+            if not isinstance(item, Comment):
+                out.append(str(item) if pre else re.sub(r"[ \t\r\n\f]+", " ", str(item)))
+        elif isinstance(item, Tag):
+            name = item.name
             if name == "br":
                 out.append("\n")
-            elif name in ("td", "th"):
-                _html_lines(child, out, pre)
-                out.append("\t")
+                continue
+            inner = pre or name == "pre"
+            if name in ("td", "th"):
+                stack.append(("\t", pre))
             elif name in _BLOCK_TAGS:
+                stack.append(("\n", pre))
+            stack.extend((child, inner) for child in reversed(list(item.children)))
+            if name in _BLOCK_TAGS:
                 out.append("\n")
-                _html_lines(child, out, pre or name == "pre")
-                out.append("\n")
-            else:
-                _html_lines(child, out, pre)
+    return out
 
 
 def html_to_text(html: str) -> str:
@@ -585,10 +616,8 @@ def html_to_text(html: str) -> str:
     soup = BeautifulSoup(html, "lxml")
     body = soup.body or soup
     _strip_furniture(body)
-    pieces: list[str] = []
-    _html_lines(body, pieces)
     lines = []
-    for line in "".join(pieces).split("\n"):
+    for line in "".join(_html_pieces(body)).split("\n"):
         line = line.strip(" \t")
         if line and not is_furniture_line(line):
             lines.append(re.sub(r" ?\t ?", "\t", line))

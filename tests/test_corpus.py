@@ -512,3 +512,9 @@ def test_mangled_seed_text_only_ever_raises_input_error(
                 read_document(path)
             except InputError as err:
                 assert str(path) in str(err)
+
+
+def test_deeply_nested_html_is_read() -> None:
+    paragraph = seed_lines(NEIMENGGU, 14, 1)[0]
+    html = "<html><body>" + "<div>" * 3000 + paragraph + "<br>" + "<td>行</td>" * 3 + "</body></html>"
+    assert html_to_text(html).split("\n") == [paragraph, "行\t行\t行"]
