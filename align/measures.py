@@ -301,7 +301,8 @@ class _Walk:
             for i, para in enumerate(paragraphs, start=1):
                 suffix = [f"p{i}"] if len(paragraphs) > 1 else []
                 self.add(ids + suffix, path, [para], "goal", duty)
-            self.context.extend([head] if intro_texts else [])
+            if head not in paragraphs:
+                self.context.append(head)
             self.context.extend(duty_paras)
             for child in node.children:
                 self.visit(child, ids, path, False, duty)
@@ -316,7 +317,7 @@ class _Walk:
             intro_blocks = [c for c in children if _INTRO_BLOCK.match(c.title) and not c.children]
             has_intro = bool(intro_texts or node.inline_body)
             if intro_blocks:
-                self.context.append(head)
+                self.context.extend([head] + intro_texts)
                 for block in intro_blocks:
                     self.add(ids + [block.key], path, block.paragraphs, "intro", duty)
             elif has_intro and depth > 0 or has_intro and self._carries_numbers(intro_texts):

@@ -1,0 +1,111 @@
+"""Matching: sentence evidence, pair-standardised features, links, statuses, on real seed plans."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from align.corpus import Corpus
+from align.evaluate import GOLD_COLUMNS, read_table, score_alignment
+from align.match import MODEL_PATH, FeatureBuilder, Matcher, aggregate, load_link_model, margin, robust_z
+from align.measures import extract_measures
+from align.pipeline import Aligner, align_corpus
+from tests.conftest import ROOT, seed_text
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    return Corpus.load(ROOT / "data")
+
+
+@pytest.fixture(scope="module")
+def jiujiang(corpus: Corpus):  # type: ignore[no-untyped-def]
+    return Aligner().align(corpus.plan("jiangxi"), corpus.plan("jiujiang"))
+
+
+def test_robust_z_and_margin() -> None:
+    m = np.array([[0.9, 0.1, 0.1], [0.1, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    z = robust_z(m)
+    assert z[0, 0] > 3 and abs(float(np.median(z))) < 1e-9
+    # a sentence that resembles everything loses its advantage under the margin
+    hub = np.array([[0.7, 0.7, 0.7], [0.1, 0.9, 0.1]])
+    assert margin(hub, k=2)[1, 1] > margin(hub, k=2)[0, 1]
+
+
+def test_aggregate_coverage_is_per_measure() -> None:
+    sim = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.5, 0.5, 0.0]])
+    agg = aggregate(sim, np.array([2, 1]), np.array([1, 2]))
+    # parent measure 0 (sentences 0,1): child 0 covers sentence 0 only; child 1 covers sentence 1 only
+    assert agg["cov"].tolist() == [[0.5, 0.5], [0.5, 0.5]]
+    assert agg["max"].tolist() == [[1.0, 1.0], [0.5, 0.5]]
+
+
+def test_shipped_model_matches_feature_names() -> None:
+    models = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    parent = extract_measures(seed_text("jiangxi"))[:5]
+    child = extract_measures(seed_text("jiujiang"))[:5]
+    assert load_link_model(False).names == FeatureBuilder(None).build(parent, child).names
+    assert set(models) == {"lexical", "fused"}
+
+
+def test_goal_target_is_matched_and_strengthened(jiujiang) -> None:  # type: ignore[no-untyped-def]
+    rows = jiujiang.alignment
+    goal = rows[rows["parent_text"].str.contains("公民具备科学素质的比例力争达到15%", regex=False)]
+    assert len(goal) == 1
+    row = goal.iloc[0]
+    assert "15.5%" in row["child_text"]
+    assert row["status"] == "strengthened"
+    assert "15%→15.5%" in row["evidence"]
+
+
+def test_order_is_not_assumed(corpus: Corpus) -> None:
+    parent = extract_measures(corpus.text("jiangxi"))
+    child = extract_measures(corpus.text("jiujiang"))
+    order = np.random.default_rng(0).permutation(len(child))
+    a = Matcher().match(parent, child)
+    b = Matcher().match(parent, [child[i] for i in order])
+    assert np.array_equal(a.links[:, order], b.links)
+
+
+def test_dropped_and_added_rows_have_empty_sides(corpus: Corpus) -> None:
+    pair = Aligner().align(corpus.plan("jiangxi"), corpus.plan("dazhang"))
+    rows = pair.alignment
+    dropped = rows[rows["status"] == "dropped"]
+    added = rows[rows["status"] == "added"]
+    assert len(dropped) and (dropped["child_measure"] == "").all() and (dropped["child_text"] == "").all()
+    assert len(added) and (added["parent_measure"] == "").all()
+    # Jiangxi's external-exchange project has no counterpart in the district plan
+    assert dropped["parent_text"].str.contains("推进“一带一路”科技人文交流", regex=False).any()
+    # the district's own pairing of private firms with villages is reported as added
+    assert added["child_text"].str.contains("5年内组织10家以上民营企业结对帮扶", regex=False).any()
+
+
+GOLD_PAIRS = [
+    ("jiangxi", "jiujiang", "jiangxi_to_jiujiang", 0.95, 0.75),
+    ("jiangxi", "dazhang", "jiangxi_vs_dazhang", 0.83, 0.60),
+    ("neimenggu", "guangxi", "neimenggu_vs_guangxi", 0.60, 0.55),
+]
+
+
+@pytest.mark.parametrize(("parent", "child", "gold", "min_f1", "min_status"), GOLD_PAIRS)
+def test_gold_figures_lexical(
+    corpus: Corpus, parent: str, child: str, gold: str, min_f1: float, min_status: float
+) -> None:
+    """Pinned (with a small margin) so that a regression fails the suite; README has the table."""
+    pair = Aligner().align(corpus.plan(parent), corpus.plan(child))
+    score = score_alignment(pair.alignment, read_table(ROOT / "data" / "gold" / f"{gold}.csv", GOLD_COLUMNS))
+    assert score.missing == 0
+    assert score.pair_f1 >= min_f1, score.line()
+    assert score.status_acc >= min_status, score.line()
+
+
+def test_corpus_run_reports_plans_without_parent_text(corpus: Corpus) -> None:
+    result = align_corpus(corpus, Aligner())
+    assert [(p.parent.plan_id, p.child.plan_id) for p in result.pairs] == [("jiangxi", "jiujiang")]
+    assert any(n.startswith("dazhang: no ancestor has a text") for n in result.notes)
+    row = result.coverage.iloc[0]
+    assert row["n_parent_measures"] == 57
+    assert row["inherited"] + row["strengthened"] + row["weakened"] + row["dropped"] == 57
+    assert set(result.measures["plan_id"]) == {"jiangxi", "jiujiang", "dazhang", "guangxi", "neimenggu"}

@@ -1,0 +1,66 @@
+"""The outline parser on the real seed plans and on mangled text."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from align.outline import parse_outline, rebuild_paragraphs, split_sentences, strip_marker
+from tests.conftest import seed_text
+
+
+def test_markers_full_and_half_width() -> None:
+    assert strip_marker("一、指导思想")[0][:2] == ("cn", "一")  # type: ignore[index]
+    assert strip_marker("（二）主要目标")[0][:2] == ("pcn", "二")  # type: ignore[index]
+    assert strip_marker("(三)产业工人")[0][:2] == ("pcn", "三")  # type: ignore[index]
+    assert strip_marker("1．推进")[0][:2] == ("num", "1")  # type: ignore[index]
+    assert strip_marker("4、发挥企业家")[0][:2] == ("num", "4")  # type: ignore[index]
+    assert strip_marker("（1）加强")[0][:2] == ("pnum", "1")  # type: ignore[index]
+    assert strip_marker("①开展")[0][:2] == ("circ", "①")  # type: ignore[index]
+    assert strip_marker("——树立相信科学")[0][:2] == ("dash", "—")  # type: ignore[index]
+    # a year or a decimal is not a heading
+    assert strip_marker("2025年,我省公民")[0] is None
+    assert strip_marker("2.0版本")[0] is None
+
+
+def test_page_breaks_inside_sentences_are_joined() -> None:
+    # Jiangxi's PDF copy breaks "学业 / 水平考试" across a page
+    paragraphs = rebuild_paragraphs(seed_text("jiangxi"))
+    item = next(p for p in paragraphs if p.text.startswith("1. 推进基础教育阶段科学教育工作"))
+    assert "学业水平考试和综合素质评价制度" in item.text
+    assert item.line == 41
+
+
+def test_jiangxi_tree() -> None:
+    outline = parse_outline(seed_text("jiangxi"))
+    assert [r.key for r in outline.roots] == ["一", "二", "三", "四"]
+    actions = outline.roots[1].children
+    assert [a.title for a in actions][:2] == ["实施青少年科学素质提升行动", "实施农民科学素质提升行动"]
+    assert [len(a.children) for a in actions] == [6, 4, 4, 3, 3]
+    # the heading line with a comma is not joined to its intro paragraph
+    assert outline.roots[1].title == "聚焦全人群覆盖,实施五项提升行动"
+    # footers are furniture, not body text
+    assert any(p.text.startswith("抄送") for p in outline.furniture)
+
+
+def test_inner_mongolia_blocks_and_bullets() -> None:
+    outline = parse_outline(seed_text("neimenggu"))
+    youth = outline.roots[2].children[0]
+    assert youth.title == "青少年科学素质提升行动"
+    assert [c.title for c in youth.children] == ["任务", "措施", "分工"]
+    assert len(youth.children[1].children) == 6  # the —— bullets under 措施
+    assert any("访问次数" in p.text for p in outline.furniture)
+
+
+def test_split_sentences_keeps_punctuation() -> None:
+    assert split_sentences("完善表彰奖励机制。根据国家有关规定，给予表彰；加强评估。") == [
+        "完善表彰奖励机制。",
+        "根据国家有关规定，给予表彰；",
+        "加强评估。",
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet="一二三、（）()1.．——①。，；科普教育工作\n ", max_size=300))
+def test_parser_never_crashes(text: str) -> None:
+    parse_outline(text)
