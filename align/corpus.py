@@ -331,6 +331,194 @@ def _looks_like_html(text: str) -> bool:
 # Readers
 
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+def _chinese_number(n: int) -> str:
+    if n < 0 or n >= 1000:
+        return str(n)
+    if n < 10:
+        return _CN_DIGITS[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return ("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else "")
+    hundreds, rest = divmod(n, 100)
+    head = _CN_DIGITS[hundreds] + "百"
+    if not rest:
+        return head
+    if rest < 10:
+        return head + "零" + _CN_DIGITS[rest]
+    tens, ones = divmod(rest, 10)
+    return head + _CN_DIGITS[tens] + "十" + (_CN_DIGITS[ones] if ones else "")
+
+
+def _roman(n: int) -> str:
+    if not 0 < n < 4000:
+        return str(n)
+    out = ""
+    for value, letters in (
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ):
+        count, n = divmod(n, value)
+        out += letters * count
+    return out
+
+
+def _letters(n: int) -> str:
+    if n <= 0:
+        return str(n)
+    return chr(ord("a") + (n - 1) % 26) * ((n - 1) // 26 + 1)
+
+
+def format_list_number(n: int, fmt: str) -> str:
+    """A Word list number (``w:numFmt``) as displayed: ``chineseCounting`` 3 → 三, ``decimalEnclosedCircle``
+    3 → ③, ``ideographTraditional`` 3 → 丙, ``upperRoman`` 3 → III; unknown formats as decimal."""
+    if fmt in (
+        "chineseCounting",
+        "chineseCountingThousand",
+        "japaneseCounting",
+        "taiwaneseCounting",
+        "ideographDigital",
+        "koreanCounting",
+    ):
+        return _chinese_number(n)
+    if fmt == "chineseLegalSimplified":
+        return _chinese_number(n).translate(
+            str.maketrans("一二三四五六七八九十百零", "壹贰叁肆伍陆柒捌玖拾佰零")
+        )
+    if fmt == "ideographTraditional" and 1 <= n <= 10:
+        return "甲乙丙丁戊己庚辛壬癸"[n - 1]
+    if fmt == "ideographZodiac" and 1 <= n <= 12:
+        return "子丑寅卯辰巳午未申酉戌亥"[n - 1]
+    if fmt in ("decimalEnclosedCircle", "decimalEnclosedCircleChinese") and 1 <= n <= 20:
+        return chr(0x2460 + n - 1)
+    if fmt == "decimalEnclosedParen" and 1 <= n <= 20:
+        return chr(0x2474 + n - 1)
+    if fmt == "decimalEnclosedFullstop" and 1 <= n <= 20:
+        return chr(0x2488 + n - 1)
+    if fmt in ("decimalFullWidth", "decimalFullWidth2"):
+        return str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    if fmt == "decimalZero":
+        return f"{n:02d}"
+    if fmt == "lowerLetter":
+        return _letters(n)
+    if fmt == "upperLetter":
+        return _letters(n).upper()
+    if fmt == "lowerRoman":
+        return _roman(n).lower()
+    if fmt == "upperRoman":
+        return _roman(n)
+    return str(n)
+
+
+class _DocxNumbering:
+    """Word's automatic list numbers (一、 （一） 1. ①), which python-docx leaves out of the text.
+
+    Parameters
+    ----------
+    document : the python-docx Document.
+    """
+
+    def __init__(self, document: object) -> None:
+        # (numId, ilvl) -> (numFmt, lvlText, start, suffix)
+        self.levels: dict[tuple[str, int], tuple[str, str, int, str]] = {}
+        self.counters: dict[str, dict[int, int]] = {}
+        try:
+            root = document.part.numbering_part.element  # type: ignore[attr-defined]
+        except (KeyError, NotImplementedError, AttributeError):
+            return
+        abstract: dict[str, dict[int, tuple[str, str, int, str]]] = {}
+        for node in root.findall(f"{_W}abstractNum"):
+            abstract[node.get(f"{_W}abstractNumId", "")] = self._levels(node)
+        for num in root.findall(f"{_W}num"):
+            num_id = num.get(f"{_W}numId", "")
+            levels = dict(abstract.get(self._val(num.find(f"{_W}abstractNumId")), {}))
+            for override in num.findall(f"{_W}lvlOverride"):
+                ilvl = self._int(override.get(f"{_W}ilvl"), 0)
+                levels.update(self._levels(override))
+                start = override.find(f"{_W}startOverride")
+                if start is not None and ilvl in levels:
+                    fmt, text, _, suffix = levels[ilvl]
+                    levels[ilvl] = (fmt, text, self._int(self._val(start), 1), suffix)
+            for ilvl, spec in levels.items():
+                self.levels[(num_id, ilvl)] = spec
+
+    @staticmethod
+    def _val(node: object) -> str:
+        return "" if node is None else str(node.get(f"{_W}val", ""))  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _int(text: str | None, default: int) -> int:
+        try:
+            return int(text or "")
+        except ValueError:
+            return default
+
+    def _levels(self, node: object) -> dict[int, tuple[str, str, int, str]]:
+        out: dict[int, tuple[str, str, int, str]] = {}
+        for lvl in node.findall(f"{_W}lvl"):  # type: ignore[attr-defined]
+            out[self._int(lvl.get(f"{_W}ilvl"), 0)] = (
+                self._val(lvl.find(f"{_W}numFmt")) or "decimal",
+                self._val(lvl.find(f"{_W}lvlText")),
+                self._int(self._val(lvl.find(f"{_W}start")), 1),
+                self._val(lvl.find(f"{_W}suff")) or "tab",
+            )
+        return out
+
+    def _num_pr(self, paragraph: object) -> tuple[str, int] | None:
+        element = paragraph._p  # type: ignore[attr-defined]
+        num_pr = element.find(f"{_W}pPr/{_W}numPr")
+        style = paragraph.style  # type: ignore[attr-defined]
+        while num_pr is None and style is not None:
+            num_pr = style.element.find(f"{_W}pPr/{_W}numPr")
+            style = style.base_style
+        if num_pr is None:
+            return None
+        num_id = self._val(num_pr.find(f"{_W}numId"))
+        if not num_id or num_id == "0":
+            return None
+        return num_id, self._int(self._val(num_pr.find(f"{_W}ilvl")), 0)
+
+    def label(self, paragraph: object) -> str:
+        """The number Word shows before ``paragraph`` (advancing the list's counters), or ``""``."""
+        key = self._num_pr(paragraph)
+        if key is None or key not in self.levels:
+            return ""
+        num_id, ilvl = key
+        fmt, text, start, suffix = self.levels[key]
+        counters = self.counters.setdefault(num_id, {})
+        counters[ilvl] = counters[ilvl] + 1 if ilvl in counters else start
+        for deeper in [level for level in counters if level > ilvl]:
+            del counters[deeper]
+        if fmt in ("bullet", "none") or not text:
+            return ""
+
+        def number(match: re.Match[str]) -> str:
+            level = int(match.group(1)) - 1
+            spec = self.levels.get((num_id, level))
+            if spec is None:
+                return ""
+            return format_list_number(counters.get(level, spec[2]), spec[0])
+
+        label = re.sub(r"%([1-9])", number, text)
+        if suffix == "nothing" or label.endswith(("、", "．", "。")):
+            return label
+        return label + " "
+
+
 def _read_docx(path: Path) -> str:
     import docx
     from docx.table import Table
@@ -362,9 +550,12 @@ def _read_docx(path: Path) -> str:
 
     lines: list[str] = []
     try:
+        numbering = _DocxNumbering(document)
         for block in document.iter_inner_content():
             if isinstance(block, Paragraph):
-                lines.extend(block.text.split("\n"))
+                label = numbering.label(block)
+                text = block.text
+                lines.extend(((label + text) if text.strip() else text).split("\n"))
             else:
                 lines.extend(table_lines(block))
     except Exception as exc:

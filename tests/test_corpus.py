@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from align.corpus import (
     Corpus,
     clean_text,
+    format_list_number,
     html_to_text,
     is_furniture_line,
     plan_from_path,
@@ -518,3 +519,94 @@ def test_deeply_nested_html_is_read() -> None:
     paragraph = seed_lines(NEIMENGGU, 14, 1)[0]
     html = "<html><body>" + "<div>" * 3000 + paragraph + "<br>" + "<td>行</td>" * 3 + "</body></html>"
     assert html_to_text(html).split("\n") == [paragraph, "行\t行\t行"]
+
+
+W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def add_chinese_outline_numbering(document: object) -> str:
+    """Define a Word list 一、 / （一） / 1. / ① (as 公文 templates do) and return its numId."""
+    from docx.oxml import parse_xml
+
+    levels = [
+        ("chineseCounting", "%1、"),
+        ("chineseCounting", "（%2）"),
+        ("decimal", "%3."),
+        ("decimalEnclosedCircle", "%4"),
+    ]
+    lvl_xml = "".join(
+        f'<w:lvl w:ilvl="{i}"><w:start w:val="1"/><w:numFmt w:val="{fmt}"/><w:lvlText w:val="{text}"/>'
+        '<w:suff w:val="nothing"/></w:lvl>'
+        for i, (fmt, text) in enumerate(levels)
+    )
+    numbering = document.part.numbering_part.element  # type: ignore[attr-defined]
+    abstract = parse_xml(f'<w:abstractNum {W_NS} w:abstractNumId="90">{lvl_xml}</w:abstractNum>')
+    numbering.insert(0, abstract)  # abstractNum elements come before num elements
+    numbering.append(parse_xml(f'<w:num {W_NS} w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
+    return "90"
+
+
+def number_paragraph(paragraph: object, num_id: str, level: int) -> None:
+    from docx.oxml import parse_xml
+
+    p_pr = paragraph._p.get_or_add_pPr()  # type: ignore[attr-defined]
+    p_pr.insert(
+        0, parse_xml(f'<w:numPr {W_NS}><w:ilvl w:val="{level}"/><w:numId w:val="{num_id}"/></w:numPr>')
+    )
+
+
+def test_docx_automatic_numbering_is_rendered(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    num_id = add_chinese_outline_numbering(document)
+    # the Jiujiang outline with its numbers typed by Word instead of by hand
+    outline = [
+        (0, "指导思想和目标"),
+        (1, "指导思想。"),
+        (1, "主要目标。"),
+        (0, "提升行动"),
+        (1, "青少年科学素质提升行动。"),
+        (2, "将弘扬科学精神贯穿于育人全链条。坚持立德树人，将弘扬科学精神贯穿于青少年育人全链条。"),
+        (2, "提升基础教育阶段科学教育水平。"),
+        (3, "各学校每学期组织研学实践教育活动不少于1次"),
+        (1, "农民科学素质提升行动。"),
+        (2, "树立相信科学、和谐理性的思想观念。"),
+    ]
+    document.add_paragraph("九江市全民科学素质行动规划纲要实施方案(2021-2025年)")
+    for level, text in outline:
+        number_paragraph(document.add_paragraph(text), num_id, level)
+    path = tmp_path / "numbered.docx"
+    document.save(str(path))
+    assert read_document(path, min_chars=50).split("\n") == [
+        "九江市全民科学素质行动规划纲要实施方案(2021-2025年)",
+        "一、指导思想和目标",
+        "（一）指导思想。",
+        "（二）主要目标。",
+        "二、提升行动",
+        "（一）青少年科学素质提升行动。",
+        "1.将弘扬科学精神贯穿于育人全链条。坚持立德树人，将弘扬科学精神贯穿于青少年育人全链条。",
+        "2.提升基础教育阶段科学教育水平。",
+        "①各学校每学期组织研学实践教育活动不少于1次",
+        "（二）农民科学素质提升行动。",
+        "1.树立相信科学、和谐理性的思想观念。",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("n", "fmt", "shown"),
+    [
+        (3, "chineseCounting", "三"),
+        (14, "chineseCountingThousand", "十四"),
+        (20, "chineseCounting", "二十"),
+        (105, "chineseCounting", "一百零五"),
+        (3, "ideographTraditional", "丙"),
+        (12, "decimalEnclosedCircle", "⑫"),
+        (4, "upperRoman", "IV"),
+        (28, "lowerLetter", "bb"),
+        (7, "decimalFullWidth", "７"),
+        (7, "someFutureFormat", "7"),
+    ],
+)
+def test_format_list_number(n: int, fmt: str, shown: str) -> None:
+    assert format_list_number(n, fmt) == shown
