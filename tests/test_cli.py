@@ -1,0 +1,386 @@
+"""The CLI end to end on the seed plans (lexical encoder, no model): `align run` and its outputs,
+compare / evaluate against the hand-made gold, measures, trace, report, --help, determinism and a
+run killed mid-way."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from align.cli import build_parser, main
+from align.models import ALIGNMENT_COLUMNS, COVERAGE_COLUMNS, MEASURE_COLUMNS, STATUSES
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "data"
+SCORER = Path(__file__).resolve().parents[2] / "shared" / "tools" / "score_alignment.py"
+GOLD = Path(__file__).resolve().parents[2] / "shared" / "gold" / "jiangxi_to_jiujiang.csv"
+ALIGN = Path(sys.executable).with_name("align")
+JIUJIANG = DATA / "plans" / "000_db08bb93956ab56b.txt"
+JIANGXI = DATA / "plans" / "001_e9d6debd5c2ad4f8.txt"
+FAST = ["--encoder", "lexical", "--no-progress"]
+CSVS = ("measures.csv", "alignment.csv", "coverage.csv")
+JIANGXI_GOAL = "公民具备科学素质的比例力争达到15%"
+JIUJIANG_GOAL = "公民具备科学素质的比例力争达到15.5%"
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, dtype=str)
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def copy_corpus(root: Path) -> Path:
+    corpus = root / "corpus"
+    corpus.mkdir(parents=True)
+    shutil.copy(DATA / "plans.csv", corpus / "plans.csv")
+    shutil.copytree(DATA / "plans", corpus / "plans")
+    return corpus
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def staging_dirs(folder: Path) -> list[Path]:
+    return sorted(folder.glob(".staging-*"))
+
+
+def pair_f1(text: str) -> float:
+    found = re.findall(r"pair_f1=([0-9.]+)", text)
+    assert len(found) == 1, text
+    return float(found[0])
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture(scope="module")
+def run_out(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One `align run` of a copy of the bundled corpus, with figures, shared by the module."""
+    out = tmp_path_factory.mktemp("run") / "out"
+    assert main(["run", "--corpus", str(corpus), "--out", str(out), *FAST]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def compare_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`align compare JIANGXI_FILE JIUJIANG_FILE --out X` (the issue's acceptance command; --corpus
+    given so that the test does not depend on the working folder)."""
+    out = tmp_path_factory.mktemp("compare") / "x"
+    argv = ["compare", str(JIANGXI), str(JIUJIANG), "--out", str(out), "--corpus", str(DATA), *FAST]
+    assert main(argv) == 0
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# align run
+
+
+def test_run_writes_every_output(run_out: Path) -> None:
+    for name in (*CSVS, "graph.graphml", "graph.json", "report.xlsx", "run_summary.json"):
+        assert (run_out / name).is_file() and (run_out / name).stat().st_size > 0, name
+    assert (run_out / "html" / "jiangxi__jiujiang.html").is_file()
+    pngs = sorted(p.name for p in (run_out / "figures").glob("*.png"))
+    assert "coverage.png" in pngs and "pair_jiangxi__jiujiang.png" in pngs
+    assert all((run_out / "figures" / p).read_bytes().startswith(b"\x89PNG") for p in pngs)
+    assert staging_dirs(run_out) == [] and list(run_out.rglob("*.tmp")) == []
+
+    assert list(read_csv(run_out / "alignment.csv").columns[: len(ALIGNMENT_COLUMNS)]) == list(
+        ALIGNMENT_COLUMNS
+    )
+    assert list(read_csv(run_out / "coverage.csv").columns) == list(COVERAGE_COLUMNS)
+    assert list(read_csv(run_out / "measures.csv").columns) == list(MEASURE_COLUMNS)
+
+    summary = json.loads((run_out / "run_summary.json").read_text(encoding="utf-8"))
+    assert summary["pairs"] == [["jiangxi", "jiujiang"]]
+    assert summary["encoder"] == "lexical"
+    assert set(summary["measures"]) == {"jiangxi", "jiujiang", "neimenggu", "dazhang", "guangxi"}
+    # plans whose ancestors have no text are reported, not silently skipped
+    for plan_id in ("jiangxi", "neimenggu", "dazhang", "guangxi"):
+        assert any(note.startswith(f"{plan_id}: no ancestor has a text") for note in summary["notes"])
+
+
+def test_csvs_are_utf8_with_bom(run_out: Path) -> None:
+    for name in CSVS:
+        data = (run_out / name).read_bytes()
+        assert data.startswith(b"\xef\xbb\xbf"), name
+        data.decode("utf-8")
+    assert "九江市" in (run_out / "coverage.csv").read_bytes().decode("utf-8")
+
+
+def test_alignment_rows_follow_the_contract(run_out: Path) -> None:
+    alignment = read_csv(run_out / "alignment.csv")
+    measures = read_csv(run_out / "measures.csv")
+    assert set(alignment["status"]) <= set(STATUSES)
+    assert set(zip(alignment["parent_plan"], alignment["child_plan"], strict=True)) == {
+        ("jiangxi", "jiujiang")
+    }
+    dropped = alignment[alignment["status"] == "dropped"]
+    assert (dropped["child_measure"] == "").all() and (dropped["parent_measure"] != "").all()
+    added = alignment[alignment["status"] == "added"]
+    assert (added["parent_measure"] == "").all() and (added["child_measure"] != "").all()
+    # every Jiangxi measure appears, each with a single status
+    jiangxi_ids = set(measures.loc[measures["plan_id"] == "jiangxi", "measure_id"])
+    parents = alignment[alignment["parent_measure"] != ""]
+    assert set(parents["parent_measure"]) == jiangxi_ids
+    assert (parents.groupby("parent_measure")["status"].nunique() == 1).all()
+    # parent_text is the whole measure's text
+    jx = measures[measures["plan_id"] == "jiangxi"].set_index("measure_id")["text"]
+    texts = jx.to_dict()
+    assert all(texts[m] == t for m, t in zip(parents["parent_measure"], parents["parent_text"], strict=True))
+
+    coverage = read_csv(run_out / "coverage.csv")
+    assert len(coverage) == 1
+    row = coverage.iloc[0]
+    assert (row["child_plan"], row["parent_plan"], row["level"]) == ("jiujiang", "jiangxi", "municipal")
+    assert int(row["n_parent_measures"]) == len(jiangxi_ids)
+    counts = {s: int(row[s]) for s in ("inherited", "strengthened", "weakened", "dropped")}
+    assert sum(counts.values()) == len(jiangxi_ids)
+    assert int(row["added"]) == len(added)
+    carried = counts["inherited"] + counts["strengthened"] + counts["weakened"]
+    assert float(row["coverage"]) == pytest.approx(carried / len(jiangxi_ids), abs=1e-4)
+
+
+def test_jiangxi_goal_is_a_measure_and_jiujiang_goal_is_matched_to_it(run_out: Path) -> None:
+    measures = read_csv(run_out / "measures.csv")
+    jiangxi = measures[measures["plan_id"] == "jiangxi"]
+    goal = jiangxi[jiangxi["text"].map(squash).str.contains(JIANGXI_GOAL, regex=False)]
+    assert len(goal) == 1, "the 15% goal must be exactly one Jiangxi measure"
+    goal_id = goal["measure_id"].iloc[0]
+    assert "15" in goal["targets"].iloc[0]
+
+    alignment = read_csv(run_out / "alignment.csv")
+    rows = alignment[alignment["parent_measure"] == goal_id]
+    assert not rows.empty
+    matched = rows[rows["child_text"].map(squash).str.contains(JIUJIANG_GOAL, regex=False)]
+    assert len(matched) == 1, rows[["child_measure", "status"]].to_string()
+    status, evidence = matched["status"].iloc[0], matched["evidence"].iloc[0]
+    assert status in ("strengthened", "inherited")
+    assert "15.5" in evidence
+
+
+# ---------------------------------------------------------------------------------------------
+# compare, evaluate, measures, trace, report
+
+
+def test_compare_writes_alignment_that_the_shared_scorer_accepts(compare_out: Path) -> None:
+    assert (compare_out / "alignment.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    measures = read_csv(compare_out / "measures.csv")
+    # documents of the manifest get their plan ids
+    assert set(measures["plan_id"]) == {"jiangxi", "jiujiang"}
+    alignment = read_csv(compare_out / "alignment.csv")
+    assert set(alignment["parent_plan"]) == {"jiangxi"} and set(alignment["child_plan"]) == {"jiujiang"}
+    if not SCORER.is_file() or not GOLD.is_file():
+        pytest.skip(f"shared scorer or gold not found at {SCORER.parent.parent} (../shared beside the repo)")
+    proc = subprocess.run(
+        [sys.executable, str(SCORER), str(compare_out / "alignment.csv"), str(GOLD)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert pair_f1(proc.stdout) >= 0.95, proc.stdout
+
+
+def test_evaluate_prints_the_shared_scorers_pair_f1(
+    compare_out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if not SCORER.is_file() or not GOLD.is_file():
+        pytest.skip(f"shared scorer or gold not found at {SCORER.parent.parent} (../shared beside the repo)")
+    proc = subprocess.run(
+        [sys.executable, str(SCORER), str(compare_out / "alignment.csv"), str(GOLD)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    capsys.readouterr()
+    assert main(["evaluate", str(compare_out / "alignment.csv"), str(GOLD)]) == 0
+    ours = capsys.readouterr().out
+    assert pair_f1(ours) == pair_f1(proc.stdout)
+    # the whole summary line agrees, not only pair_f1
+    theirs_line = [line for line in proc.stdout.splitlines() if line.startswith("pair_f1=")]
+    assert theirs_line and theirs_line[0] in ours
+    assert main(["evaluate", "--quiet", str(compare_out / "alignment.csv"), str(GOLD)]) == 0
+    assert capsys.readouterr().out.strip() == theirs_line[0]
+
+
+def test_measures_prints_the_tree(run_out: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    capsys.readouterr()
+    assert main(["measures", str(JIANGXI), "--csv", str(tmp_path / "m.csv")]) == 0
+    text = capsys.readouterr().out
+    assert "推进基础教育阶段科学教育工作" in text
+    assert "▸" in text  # section headings of the tree
+    last = re.fullmatch(r"(\d+) measures", text.strip().splitlines()[-1])
+    assert last, text[-200:]
+    n = int(last.group(1))
+    measures = read_csv(run_out / "measures.csv")
+    assert n == (measures["plan_id"] == "jiangxi").sum()
+    written = read_csv(tmp_path / "m.csv")
+    assert len(written) == n and list(written.columns) == list(MEASURE_COLUMNS)
+    assert (
+        written["measure_id"].tolist()
+        == measures.loc[measures["plan_id"] == "jiangxi", "measure_id"].tolist()
+    )
+
+
+def test_trace_prints_a_lineage_for_a_jiangxi_measure(
+    run_out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    graph = str(run_out / "graph.graphml")
+    assert main(["trace", "二.(一).1", "--plan", "jiangxi", "--graph", graph]) == 0
+    text = capsys.readouterr().out
+    lines = text.strip().splitlines()
+    assert len(lines) >= 2
+    assert "江西省" in lines[0] and "二.(一).1" in lines[0] and "推进基础教育阶段科学教育" in squash(lines[0])
+    # the Jiujiang measure(s) carrying it, as recorded in alignment.csv
+    alignment = read_csv(run_out / "alignment.csv")
+    carried = alignment[alignment["parent_measure"] == "二.(一).1"]
+    assert len(lines) - 1 >= len(carried)
+    for child, status in zip(carried["child_measure"], carried["status"], strict=True):
+        assert any(
+            "九江市" in line and status in line and (child in line if child else True) for line in lines[1:]
+        )
+
+
+def test_report_writes_a_side_by_side_page(corpus: Path, tmp_path: Path) -> None:
+    page = tmp_path / "pages" / "jiangxi_jiujiang.html"
+    assert main(["report", "jiangxi", "jiujiang", "--html", str(page), "--corpus", str(corpus), *FAST]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert "基础教育" in html
+    assert "15.5%" in html and "15%" in html
+    assert list(page.parent.glob("*.tmp")) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# --help
+
+
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    raise AssertionError("no subcommands")
+
+
+CONTRACT_OPTIONS = {
+    "run": ["--corpus", "--out", "--encoder", "--keep-going", "--no-figures"],
+    "compare": ["--out", "--corpus", "--encoder"],
+    "measures": [],
+    "evaluate": [],
+    "trace": ["--graph", "--plan"],
+    "report": ["--html", "--corpus", "--encoder"],
+    "manifest": ["--infer", "--out"],
+}
+
+
+def test_every_command_exists() -> None:
+    assert set(_subcommands()) == set(CONTRACT_OPTIONS)
+
+
+@pytest.mark.parametrize("command", sorted(CONTRACT_OPTIONS))
+def test_help_explains_every_option(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    sub = _subcommands()[command]
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"usage: align {command}")
+    for option in CONTRACT_OPTIONS[command]:
+        assert option in text, option
+    for action in sub._actions:
+        if isinstance(action, argparse._HelpAction):
+            continue
+        names = action.option_strings or [action.dest]
+        assert any(name in text for name in names), names
+        assert action.help and action.help.strip(), f"{command} {names} has no help text"
+        first_words = " ".join(action.help.split()[:3]).replace("%", "")
+        assert " ".join(first_words.split()) in " ".join(text.split()), (command, names)
+
+
+def test_top_level_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for command in CONTRACT_OPTIONS:
+        assert command in text
+
+
+# ---------------------------------------------------------------------------------------------
+# determinism and a killed run
+
+
+def test_two_runs_give_byte_identical_csvs(run_out: Path, corpus: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    assert main(["run", "--corpus", str(corpus), "--out", str(again), "--no-figures", *FAST]) == 0
+    for name in CSVS:
+        assert (again / name).read_bytes() == (run_out / name).read_bytes(), name
+
+
+def test_killed_run_leaves_previous_outputs_and_next_run_cleans_up(
+    run_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if not ALIGN.exists():
+        pytest.skip(f"console script {ALIGN} is not installed (pip install -e .)")
+    out = tmp_path / "out"
+    shutil.copytree(run_out, out)
+    before = snapshot(out)
+    # a corpus whose outputs differ from the previous ones, so that any published file shows
+    corpus = copy_corpus(tmp_path)
+    text = (corpus / "plans" / JIUJIANG.name).read_text(encoding="utf-8")
+    assert "15.5%" in text
+    (corpus / "plans" / JIUJIANG.name).write_text(text.replace("15.5%", "16%"), encoding="utf-8")
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    proc = subprocess.Popen(
+        [str(ALIGN), "run", "--corpus", str(corpus), "--out", str(out), *FAST],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while proc.poll() is None and not staging_dirs(out) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    assert staging_dirs(out), "killed before the run started writing (no staging folder seen)"
+
+    assert snapshot(out) == before, "the killed run changed the previous outputs"
+    assert read_csv(out / "alignment.csv")["child_text"].map(squash).str.contains("15.5%", regex=False).any()
+    assert list(out.glob("*.tmp")) == []
+
+    # the next run removes the stale staging folder and publishes the new outputs
+    assert main(["run", "--corpus", str(corpus), "--out", str(out), "--no-figures", *FAST]) == 0
+    assert staging_dirs(out) == [] and list(out.rglob("*.tmp")) == []
+    child_texts = read_csv(out / "alignment.csv")["child_text"].map(squash)
+    assert child_texts.str.contains("力争达到16%", regex=False).any()
+    assert not child_texts.str.contains("15.5%", regex=False).any()
