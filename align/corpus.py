@@ -47,6 +47,7 @@ import io
 import math
 import re
 import unicodedata
+import warnings
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -203,6 +204,21 @@ def _plausible_gb_text(text: str) -> bool:
     return common >= 0.95 * len(wide)
 
 
+class DecodeWarning(UserWarning):
+    """A document was decoded, but some of its bytes were damaged and replaced."""
+
+
+def _almost_utf8(data: bytes) -> tuple[str, int] | None:
+    """UTF-8 text with a few damaged bytes (≤ 1% of its non-ASCII characters): the text with U+FFFD
+    in their place and the number of bad sequences; None for anything else."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode())
+    wide = sum(1 for ch in text if ord(ch) > 0x7F) - bad
+    if bad > 0 and wide >= 20 and bad <= 0.01 * wide and _looks_like_text(text):
+        return text, bad
+    return None
+
+
 def decode_text(data: bytes, path: str | Path, declared: str | None = None) -> str:
     """Decode the bytes of a text document.
 
@@ -216,7 +232,8 @@ def decode_text(data: bytes, path: str | Path, declared: str | None = None) -> s
     -------
     The decoded text (not yet cleaned).
 
-    Order: a byte-order mark; strict UTF-8; the declared encoding; GB18030 when the bytes read as
+    Order: a byte-order mark; strict UTF-8; UTF-8 with a few damaged bytes (replaced by U+FFFD,
+    with a :class:`DecodeWarning`); the declared encoding; GB18030 when the bytes read as
     Chinese; charset-normalizer's best guess when the result looks like text. Otherwise the file
     is binary or in an unknown encoding and an :class:`InputError` says so.
     """
@@ -240,6 +257,15 @@ def decode_text(data: bytes, path: str | Path, declared: str | None = None) -> s
     else:
         if _looks_like_text(text):
             return text
+    damaged = _almost_utf8(data)
+    if damaged is not None:
+        text, bad = damaged
+        warnings.warn(
+            f"{path}: {bad} invalid UTF-8 byte sequence(s) replaced by \ufffd (the file is damaged there)",
+            DecodeWarning,
+            stacklevel=2,
+        )
+        return text
     if declared:
         codec = _codec_name(declared)
         codec = "gb18030" if codec in _GB_FAMILY else codec

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from align.corpus import (
     Corpus,
+    DecodeWarning,
     clean_text,
     format_list_number,
     html_to_text,
@@ -610,3 +611,20 @@ def test_docx_automatic_numbering_is_rendered(tmp_path: Path) -> None:
 )
 def test_format_list_number(n: int, fmt: str, shown: str) -> None:
     assert format_list_number(n, fmt) == shown
+
+
+def test_damaged_utf8_is_decoded_with_a_warning(tmp_path: Path) -> None:
+    data = bytearray(JIUJIANG.read_bytes())
+    damage_at = data.index("呵护学生的好奇心".encode())
+    data[damage_at] = 0xFF
+    path = tmp_path / "damaged.txt"
+    path.write_bytes(bytes(data))
+    with pytest.warns(DecodeWarning, match="invalid UTF-8"):
+        text = read_document(path)
+    assert "\ufffd护学生的好奇心" in text  # the damaged character is marked, not guessed
+    assert (
+        text.replace("\ufffd", "")
+        == JIUJIANG.read_text(encoding="utf-8").replace("呵", "", 1).replace("\r\n", "\n")
+        or text.count("\ufffd") <= 3
+    )
+    assert "公民具备科学素质的比例力争达到15.5%" in text
