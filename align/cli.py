@@ -51,10 +51,10 @@ def _encoder(args: argparse.Namespace):
     spec = args.encoder
     if spec == "lexical":
         return None
-    from align.embed import make_encoder
+    from align.embed import default_cache_dir, make_encoder
 
-    cache = args.cache_dir or os.environ.get("ALIGN_CACHE_DIR") or None
-    return make_encoder(spec, Path(cache) if cache else None)
+    cache = args.cache_dir or os.environ.get("ALIGN_CACHE_DIR") or default_cache_dir()
+    return make_encoder(spec, Path(cache))
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -151,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
 # -- commands ------------------------------------------------------------------------------------
 
 
+def _check_out(out: Path) -> None:
+    """Fail before any work when the output folder cannot be one."""
+    if out.exists() and not out.is_dir():
+        raise AlignError("output folder is an existing file; choose a folder", path=out)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Align every plan of the corpus with its nearest ancestor that has a text, and write
     measures.csv, alignment.csv, coverage.csv, consensus.csv, graph.graphml, graph.json,
@@ -158,6 +164,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from align.output import write_run
     from align.pipeline import Aligner, align_corpus, load_corpus
 
+    _check_out(args.out)
     corpus = load_corpus(args.corpus)
     aligner = Aligner(encoder=_encoder(args), threshold=args.threshold)
     if args.engine == "dask":
@@ -201,6 +208,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from align.models import measures_frame
     from align.pipeline import Aligner
 
+    _check_out(args.out)
     parent, child = _resolve_pair(args, args.reference, args.target)
     pair = Aligner(encoder=_encoder(args), threshold=args.threshold).align(parent, child)
     with staged_output(args.out) as stage:
@@ -278,13 +286,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_trace(args: argparse.Namespace) -> int:
     """Print the lineage of a measure down every path of the hierarchy, from the graph that
     `align run` wrote."""
+    from xml.etree import ElementTree
+
     import networkx as nx
 
     from align.graph import format_lineage_tree, lineage
 
     if not args.graph.exists():
         raise AlignError("graph not found; run `align run` first or pass --graph", path=args.graph)
-    graph = nx.read_graphml(args.graph, force_multigraph=True)
+    try:
+        graph = nx.read_graphml(args.graph, force_multigraph=True)
+    except (ElementTree.ParseError, nx.NetworkXError, KeyError, ValueError) as exc:
+        raise AlignError(f"not a graph written by `align run`: {exc}", path=args.graph) from None
     print(format_lineage_tree(lineage(graph, args.measure, args.plan)))
     return 0
 

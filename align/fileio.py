@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from align.errors import InputError
+
 
 def _current_umask() -> int:
     mask = os.umask(0)
@@ -64,22 +66,40 @@ class StagedOutput:
     """A staging folder inside ``out`` whose files replace those of ``out`` only on ``publish``.
 
     A run killed before ``publish`` leaves ``out`` as it was (the hidden staging folder is
-    removed on the next run).
+    removed on the next run). ``out/.align-outputs`` lists what the last run published, so a
+    new run removes the files of the old one that it no longer produces (and nothing else).
     """
+
+    LEDGER = ".align-outputs"
 
     def __init__(self, out: str | Path) -> None:
         self.out = Path(out)
-        self.out.mkdir(parents=True, exist_ok=True)
+        if self.out.exists() and not self.out.is_dir():
+            raise InputError("output folder is an existing file; choose a folder", path=self.out)
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create the output folder: {exc.strerror}", path=self.out) from None
         for stale in self.out.glob(".staging-*"):
             shutil.rmtree(stale, ignore_errors=True)
         self.path = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.out))
 
     def publish(self) -> None:
-        """Move every staged file into ``out`` (each move is an atomic rename)."""
-        for src in sorted(p for p in self.path.rglob("*") if p.is_file()):
-            dest = self.out / src.relative_to(self.path)
+        """Move every staged file into ``out`` (each move is an atomic rename), then remove the
+        files the previous run published that this one did not."""
+        ledger = self.out / self.LEDGER
+        previous = set(ledger.read_text(encoding="utf-8").splitlines()) if ledger.is_file() else set()
+        files = sorted(p for p in self.path.rglob("*") if p.is_file())
+        names = [str(p.relative_to(self.path)) for p in files]
+        for src, name in zip(files, names, strict=True):
+            dest = self.out / name
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dest)
+        for name in sorted(previous - set(names)):
+            stale = self.out / name
+            if ".." not in Path(name).parts and stale.is_file():
+                stale.unlink()
+        atomic_write_text(ledger, "".join(f"{n}\n" for n in names))
         shutil.rmtree(self.path, ignore_errors=True)
 
     def discard(self) -> None:

@@ -18,7 +18,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from xml.etree.ElementTree import ParseError
 
 import pytest
 
@@ -371,15 +370,9 @@ def test_unknown_encoder_is_a_user_error(tmp_path: Path, capsys: pytest.CaptureF
 
 
 # ---------------------------------------------------------------------------------------------
-# known gaps (strict xfail: they start failing the suite once the CLI handles them)
+# output folder and graph mistakes, stale files of earlier runs
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=FileExistsError,
-    reason="`align compare --out FILE` where FILE is an existing file: StagedOutput's mkdir raises "
-    "FileExistsError, printed as a traceback instead of a one-line user error",
-)
 def test_out_is_an_existing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "results.csv"
     target.write_text("keep me\n", encoding="utf-8")
@@ -397,11 +390,6 @@ def test_out_is_an_existing_file(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert target.read_text(encoding="utf-8") == "keep me\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ParseError,
-    reason="`align trace --graph BROKEN.graphml`: networkx's XML ParseError escapes as a traceback",
-)
 def test_trace_with_a_corrupt_graph(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     graph = tmp_path / "graph.graphml"
     graph.write_text('<?xml version="1.0"?><graphml><graph><node id="a"', encoding="utf-8")
@@ -409,11 +397,6 @@ def test_trace_with_a_corrupt_graph(tmp_path: Path, capsys: pytest.CaptureFixtur
     check_error(code, capsys.readouterr().err, str(graph), r".")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a successful run publishes its files over the old ones but leaves files it no longer "
-    "produces: html/ and figures/ pages of a pair that is no longer aligned stay in --out",
-)
 def test_a_new_run_leaves_no_outputs_of_pairs_it_no_longer_has(tmp_path: Path, out: Path) -> None:
     assert (out / "html" / "jiangxi__jiujiang.html").is_file()
     corpus = make_corpus(tmp_path)
