@@ -1,0 +1,1586 @@
+"""The alignment graph: the whole plan hierarchy, its measures and their alignments in one networkx graph.
+
+The graph answers questions across levels ("which provincial measures reach the districts intact?",
+"where do targets rise from level to level?", "who is responsible at each level?") and is exported
+for Gephi / Cytoscape (GraphML) and for the web (node-link JSON).
+
+Schema
+------
+The graph is a :class:`networkx.MultiDiGraph`; the key of every edge is its ``kind`` (so at most one
+edge of each kind joins two nodes, and a plan can both ``derives_from`` and be ``aligned_against``
+the same parent). Every attribute is a ``str``, ``int``, ``float`` or ``bool`` (GraphML-safe); lists
+are joined with ``；``, structured values are JSON strings.
+
+Nodes
+    ``plan:<plan_id>`` (``type="plan"``): ``plan_id``, ``level`` (national | provincial | municipal |
+    county), ``jurisdiction``, ``title``, ``issued``, ``doc_number``, ``file``, ``has_text`` (the plan's
+    text is in the corpus), ``in_manifest`` (False for a parent named by ``parent_id`` only),
+    ``virtual`` (True for a consensus parent), ``population`` (only when known).
+    A consensus parent reconstructed from siblings is the plan ``consensus:<absent_parent_id>``.
+
+    ``measure:<plan_id>:<measure_id>`` (``type="measure"``): ``plan``, ``measure_id``, ``path``
+    (headings joined with `` > ``), ``text``, ``measure_kind`` (goal | intro | item | task | clause),
+    ``section``, ``line``, ``targets`` (readable, ``；``-joined), ``targets_json`` (a JSON list of the
+    :class:`~align.models.Target` fields), ``deadline``, ``lead_agencies``, ``responsible_agencies``,
+    ``agencies`` (lead then responsible), ``functions`` (their functions, see :func:`agency_function`),
+    ``groups``, ``modality``; ``dropped_in`` (child plans that drop it) and ``added_relative_to``
+    (reference plans it is added against), both ``；``-joined and empty when none. A consensus measure
+    also has ``members`` and ``support`` (the number of sibling plans carrying it).
+
+Edges (``kind``)
+    ``derives_from``: child plan → parent plan (the manifest's ``parent_id``).
+    ``aligned_against``: child plan → the reference plan it was aligned with (a parent, the nearest
+    ancestor with text, or a consensus), with one count attribute per status (``inherited`` …
+    ``added``).
+    ``reconstructs``: consensus plan → the absent parent plan it stands for.
+    ``contains``: plan → measure.
+    ``aligned_to``: parent measure → child measure that carries it; ``status`` (inherited |
+    strengthened | weakened), ``similarity``, ``evidence``, ``parent_plan``, ``child_plan``,
+    ``function_kept`` (yes | no | unknown), ``parent_functions``, ``child_functions``.
+    ``dropped_in``: parent measure → child plan that carries none of it; ``status="dropped"``,
+    ``evidence``, ``similarity`` (when given).
+    ``consensus_member``: consensus measure → a sibling measure of its cluster, ``similarity`` to the
+    representative.
+
+Alignment statuses ``added`` do not make edges: they mark the child measure (``added_relative_to``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from align.errors import InputError
+from align.fileio import atomic_write_bytes, atomic_write_text, write_csv
+from align.models import ALIGNMENT_COLUMNS, CARRIED, LEVELS, Measure, PlanMeta, Target
+
+SEP = "；"
+CONSENSUS_PREFIX = "consensus:"
+
+LINEAGE_COLUMNS: tuple[str, ...] = (
+    "depth",
+    "level",
+    "plan",
+    "jurisdiction",
+    "measure",
+    "path",
+    "text",
+    "status",
+    "similarity",
+    "evidence",
+    "function_kept",
+    "parent_plan",
+    "parent_measure",
+    "node",
+    "parent_node",
+)
+ESCALATION_COLUMNS: tuple[str, ...] = (
+    "parent_plan",
+    "parent_level",
+    "parent_measure",
+    "child_plan",
+    "child_level",
+    "child_measure",
+    "status",
+    "counted",
+    "unit",
+    "per",
+    "parent_value",
+    "child_value",
+    "change",
+    "basis",
+    "comparable",
+    "parent_target",
+    "child_target",
+)
+CONSENSUS_COLUMNS: tuple[str, ...] = (
+    "cluster",
+    "representative_text",
+    "plans",
+    "n_plans",
+    "members",
+    "consensus_plan",
+    "measure_id",
+    "path",
+)
+MANIFEST_COLUMNS: tuple[str, ...] = (
+    "plan_id",
+    "file",
+    "jurisdiction",
+    "level",
+    "parent_id",
+    "title",
+    "issued",
+    "doc_number",
+)
+
+
+class Encoder(Protocol):
+    """What :func:`build_consensus` needs of an encoder (see ``align.embed``)."""
+
+    name: str
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """L2-normalised float32 rows, one per text."""
+        ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Node ids and small helpers
+
+
+def plan_node(plan_id: str) -> str:
+    """The node id of a plan."""
+    return f"plan:{plan_id}"
+
+
+def measure_node(plan_id: str, measure_id: str) -> str:
+    """The node id of a measure."""
+    return f"measure:{plan_id}:{measure_id}"
+
+
+def consensus_plan_id(absent_parent_id: str) -> str:
+    """The plan id of the consensus parent reconstructed for an absent parent."""
+    return f"{CONSENSUS_PREFIX}{absent_parent_id}"
+
+
+def _level_rank(level: str) -> int:
+    return LEVELS.index(level) if level in LEVELS else len(LEVELS)
+
+
+def _blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _text(value: object) -> str:
+    return "" if _blank(value) else str(value).strip()
+
+
+def _split(value: object) -> tuple[str, ...]:
+    return tuple(part.strip() for part in _text(value).split(SEP) if part.strip())
+
+
+def _safe(value: Any) -> str | int | float | bool | None:
+    """A GraphML-safe scalar, or None when the value should be left out."""
+    if value is None:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, list | tuple | set | frozenset):
+        return SEP.join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def _clean_attrs(attrs: Mapping[str, Any]) -> dict[str, str | int | float | bool]:
+    out: dict[str, str | int | float | bool] = {}
+    for key, value in attrs.items():
+        safe = _safe(value)
+        if safe is not None:
+            out[str(key)] = safe
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Agencies and their functions
+
+_FUNCTIONS: tuple[tuple[str, str], ...] = (
+    (r"科学技术协会|科协", "科协"),
+    (r"社会科学界联合会|社科联|社联", "社联"),
+    (r"团.{0,3}委|共青团", "共青团"),
+    (r"总工会|工会", "工会"),
+    (r"妇联|妇女联合会", "妇联"),
+    (r"残联|残疾人联合会", "残联"),
+    (r"宣传部", "宣传"),
+    (r"组织部", "组织"),
+    (r"统战部", "统战"),
+    (r"网信|网络安全和信息化", "网信"),
+    (r"党校|行政学院", "党校"),
+    (r"教育", "教育"),
+    (r"科技|科学技术", "科技"),
+    (r"工业和信息化|工信|经济和信息化|经信", "工信"),
+    (r"农业农村|农牧|农业", "农业农村"),
+    (r"乡村振兴", "乡村振兴"),
+    (r"人力资源和社会保障|人力资源社会保障|人社", "人社"),
+    (r"卫生健康|卫健|卫生", "卫健"),
+    (r"民族宗教|民宗|民族事务|民委", "民宗"),
+    (r"民政", "民政"),
+    (r"自然资源", "自然资源"),
+    (r"生态环境|环境保护|环保", "生态环境"),
+    (r"文化|文旅|文广|旅游", "文旅"),
+    (r"广播电视|广电|新闻出版", "广电"),
+    (r"体育", "体育"),
+    (r"应急管理|应急", "应急"),
+    (r"市场监督管理|市场监管", "市场监管"),
+    (r"林业|林草", "林业"),
+    (r"气象", "气象"),
+    (r"地震", "地震"),
+    (r"发展和改革|发展改革|发改", "发改"),
+    (r"财政", "财政"),
+    (r"公安", "公安"),
+    (r"住房和城乡建设|住建", "住建"),
+    (r"交通运输|交通", "交通"),
+    (r"水利", "水利"),
+    (r"商务", "商务"),
+    (r"国有资产|国资", "国资"),
+    (r"医疗保障|医保", "医保"),
+    (r"退役军人", "退役军人"),
+    (r"老龄", "老龄"),
+    (r"融媒体|广播电台|电视台|日报", "媒体"),
+    (r"大学|学院|职业技术|高校", "高校"),
+    (r"科学院|研究院|科研院所", "科研院所"),
+    (r"人民政府|行政公署|政府", "政府"),
+)
+_FUNCTION_RES = tuple((re.compile(pattern), name) for pattern, name in _FUNCTIONS)
+
+
+def agency_function(name: str) -> str:
+    """The function of an agency, the same at every level.
+
+    ``省教育厅``, ``市教育局`` and ``区教育局`` are all ``教育``; ``团省委`` / ``团市委`` are ``共青团``;
+    ``区科技和工业信息化局`` is ``科技`` (the first function its name names).
+
+    Parameters
+    ----------
+    name : an agency as written in a plan.
+
+    Returns
+    -------
+    The function's short name, or ``""`` when the name is not recognised.
+    """
+    name = unicodedata.normalize("NFKC", name).strip()
+    for pattern, function in _FUNCTION_RES:
+        if pattern.search(name):
+            return function
+    return ""
+
+
+def _functions(agencies: Iterable[str]) -> list[str]:
+    seen: list[str] = []
+    for agency in agencies:
+        function = agency_function(agency)
+        if function and function not in seen:
+            seen.append(function)
+    return seen
+
+
+def function_kept(parent: Measure, child: Measure) -> str:
+    """Whether the child measure keeps the parent's responsible function.
+
+    The parent's key functions are those of its lead agencies (or of its responsible agencies when
+    no lead is named); they are kept when every one of them is among the child's lead or responsible
+    agencies' functions.
+
+    Returns
+    -------
+    ``yes``, ``no`` or ``unknown`` (either side names no recognisable agency).
+    """
+    key = _functions(parent.lead_agencies) or _functions(parent.responsible_agencies)
+    child_functions = set(_functions(child.lead_agencies + child.responsible_agencies))
+    if not key or not child_functions:
+        return "unknown"
+    return "yes" if set(key) <= child_functions else "no"
+
+
+# ---------------------------------------------------------------------------------------------
+# Measures from plain data
+
+_PERIODS = ("每学年", "每学期", "每两年", "每季度", "每年", "每月", "每周", "每天", "每日")
+_TARGET_RE = re.compile(
+    r"^(?P<per>" + "|".join(_PERIODS) + r")?(?P<cmp>\D*?)(?P<value>\d+(?:\.\d+)?)(?P<unit>[^（]*)"
+    r"(?:（(?P<counted>.*)）)?$"
+)
+
+
+def parse_target(text: str) -> Target | None:
+    """A :class:`Target` from its ``measures.csv`` form (``每学年不少于1场次（宣讲活动）``)."""
+    match = _TARGET_RE.match(text.strip())
+    if not match:
+        return None
+    return Target(
+        value=float(match["value"]),
+        unit=match["unit"].strip(),
+        counted=(match["counted"] or "").strip(),
+        comparator=match["cmp"].strip(),
+        raw=text.strip(),
+        per=match["per"] or "",
+    )
+
+
+def _split_sentences(text: str) -> tuple[str, ...]:
+    return tuple(s for s in (part.strip() for part in re.split(r"(?<=[。；;！？])", text)) if s)
+
+
+def measures_from_frame(frame: pd.DataFrame) -> list[Measure]:
+    """Rebuild :class:`Measure` objects from a frame with the columns of ``measures.csv``.
+
+    List-valued columns are split at ``；``; targets are parsed back from their readable form
+    (their year is lost).
+    """
+    missing = {"plan_id", "measure_id", "text"} - set(frame.columns)
+    if missing:
+        raise InputError(f"measures table lacks columns {sorted(missing)}")
+    measures = []
+    for row in frame.to_dict("records"):
+        targets = tuple(t for t in (parse_target(part) for part in _split(row.get("targets"))) if t)
+        modality = row.get("modality")
+        line = row.get("line")
+        measures.append(
+            Measure(
+                plan_id=_text(row["plan_id"]),
+                measure_id=_text(row["measure_id"]),
+                path=tuple(p.strip() for p in _text(row.get("path")).split(" > ") if p.strip()),
+                text=_text(row["text"]),
+                sentences=_split_sentences(_text(row["text"])),
+                kind=_text(row.get("kind")) or "item",
+                section=_text(row.get("section")),
+                line=0 if _blank(line) else int(line),  # type: ignore[arg-type]
+                targets=targets,
+                deadline=_split(row.get("deadline")),
+                lead_agencies=_split(row.get("lead_agencies")),
+                responsible_agencies=_split(row.get("responsible_agencies")),
+                groups=_split(row.get("groups")),
+                modality=0 if _blank(modality) else int(modality),  # type: ignore[arg-type]
+            )
+        )
+    return measures
+
+
+def _as_measures(measures: pd.DataFrame | Sequence[Measure] | None) -> list[Measure]:
+    if measures is None:
+        return []
+    if isinstance(measures, pd.DataFrame):
+        return measures_from_frame(measures)
+    return list(measures)
+
+
+def _targets_json(targets: Sequence[Target]) -> str:
+    return json.dumps([asdict(t) for t in targets], ensure_ascii=False)
+
+
+def _measure_attrs(measure: Measure) -> dict[str, Any]:
+    agencies = measure.lead_agencies + tuple(
+        a for a in measure.responsible_agencies if a not in measure.lead_agencies
+    )
+    attrs: dict[str, Any] = {
+        "type": "measure",
+        "label": f"{measure.plan_id} {measure.measure_id}",
+        "plan": measure.plan_id,
+        "measure_id": measure.measure_id,
+        "path": measure.path_text,
+        "text": measure.text,
+        "measure_kind": measure.kind,
+        "section": measure.section,
+        "line": int(measure.line),
+        "targets": SEP.join(str(t) + (f"（{t.counted}）" if t.counted else "") for t in measure.targets),
+        "targets_json": _targets_json(measure.targets),
+        "deadline": measure.deadline,
+        "lead_agencies": measure.lead_agencies,
+        "responsible_agencies": measure.responsible_agencies,
+        "agencies": agencies,
+        "functions": _functions(agencies),
+        "groups": measure.groups,
+        "modality": int(measure.modality),
+        "dropped_in": "",
+        "added_relative_to": "",
+    }
+    for key in ("members", "support"):
+        if key in measure.extra:
+            attrs[key] = int(measure.extra[key]) if key == "support" else measure.extra[key]
+    return attrs
+
+
+def _node_measure(graph: nx.MultiDiGraph, node: str) -> Measure:
+    """A :class:`Measure` view of a measure node (for attribute comparisons)."""
+    data = graph.nodes[node]
+    targets = tuple(Target(**t) for t in json.loads(data.get("targets_json") or "[]"))
+    return Measure(
+        plan_id=str(data.get("plan", "")),
+        measure_id=str(data.get("measure_id", "")),
+        path=tuple(p for p in str(data.get("path", "")).split(" > ") if p),
+        text=str(data.get("text", "")),
+        sentences=(),
+        targets=targets,
+        lead_agencies=_split(data.get("lead_agencies")),
+        responsible_agencies=_split(data.get("responsible_agencies")),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the graph
+
+
+def _plan_attrs(meta: PlanMeta, in_manifest: bool = True) -> dict[str, Any]:
+    return {
+        "type": "plan",
+        "label": meta.jurisdiction or meta.plan_id,
+        "plan_id": meta.plan_id,
+        "level": meta.level,
+        "jurisdiction": meta.jurisdiction,
+        "title": meta.title,
+        "issued": meta.issued,
+        "doc_number": meta.doc_number,
+        "file": meta.file,
+        "has_text": bool(meta.file),
+        "in_manifest": in_manifest,
+        "virtual": meta.plan_id.startswith(CONSENSUS_PREFIX),
+        "population": meta.population,
+    }
+
+
+def consensus_plan_meta(plans: Sequence[PlanMeta], absent_parent_id: str) -> PlanMeta:
+    """The manifest row of the virtual consensus plan standing for ``absent_parent_id``.
+
+    It has no file, the absent parent's level and jurisdiction, and the absent parent as parent.
+    """
+    by_id = {p.plan_id: p for p in plans}
+    absent = by_id.get(absent_parent_id)
+    return PlanMeta(
+        plan_id=consensus_plan_id(absent_parent_id),
+        file="",
+        jurisdiction=absent.jurisdiction if absent else "",
+        level=absent.level if absent else "",
+        parent_id=absent_parent_id,
+        title=f"consensus of the plans under {absent.title if absent and absent.title else absent_parent_id}",
+    )
+
+
+def _ensure_plan(graph: nx.MultiDiGraph, plan_id: str, plans: Sequence[PlanMeta]) -> str:
+    node = plan_node(plan_id)
+    if node not in graph:
+        if plan_id.startswith(CONSENSUS_PREFIX):
+            meta = consensus_plan_meta(plans, plan_id[len(CONSENSUS_PREFIX) :])
+            graph.add_node(node, **_clean_attrs(_plan_attrs(meta, in_manifest=False)))
+        else:
+            meta = PlanMeta(plan_id=plan_id, file="", jurisdiction="", level="")
+            graph.add_node(node, **_clean_attrs(_plan_attrs(meta, in_manifest=False)))
+    return node
+
+
+def _ensure_measure(
+    graph: nx.MultiDiGraph, plans: Sequence[PlanMeta], plan_id: str, measure_id: str, path: str, text: str
+) -> str:
+    node = measure_node(plan_id, measure_id)
+    if node not in graph:
+        measure = Measure(
+            plan_id=plan_id,
+            measure_id=measure_id,
+            path=tuple(p.strip() for p in path.split(" > ") if p.strip()),
+            text=text,
+            sentences=(),
+        )
+        graph.add_node(node, **_clean_attrs(_measure_attrs(measure)))
+        graph.add_edge(_ensure_plan(graph, plan_id, plans), node, key="contains", kind="contains")
+    return node
+
+
+def _append(graph: nx.MultiDiGraph, node: str, key: str, value: str) -> None:
+    current = _split(graph.nodes[node].get(key, ""))
+    if value not in current:
+        graph.nodes[node][key] = SEP.join(current + (value,))
+
+
+def build_graph(
+    plans: Sequence[PlanMeta],
+    measures: pd.DataFrame | Sequence[Measure] | None,
+    alignment: pd.DataFrame | None,
+    consensus: Sequence[Measure] | tuple[Sequence[Measure], pd.DataFrame] | None = None,
+) -> nx.MultiDiGraph:
+    """The alignment graph of a corpus (schema in the module docstring).
+
+    Parameters
+    ----------
+    plans : the manifest rows; plans with an empty ``file`` become plan nodes with ``has_text=False``.
+    measures : every plan's measures, as :class:`Measure` objects (structured targets, used by
+        :func:`escalations`) or as a frame with the columns of ``measures.csv``.
+    alignment : rows with the columns of ``alignment.csv`` (any reference/child pairs, consensus
+        parents included). Measures it names that are not in ``measures`` are added from its text.
+    consensus : the consensus measures of :func:`build_consensus` (or its whole return value);
+        each becomes a measure of its virtual plan ``consensus:<absent_parent_id>``.
+
+    Returns
+    -------
+    A :class:`networkx.MultiDiGraph` whose edge keys are the edge kinds.
+    """
+    graph = nx.MultiDiGraph(name="align", schema="align-graph/1")
+    plans = list(plans)
+    for meta in plans:
+        graph.add_node(plan_node(meta.plan_id), **_clean_attrs(_plan_attrs(meta)))
+    for meta in plans:
+        if meta.parent_id:
+            parent = _ensure_plan(graph, meta.parent_id, plans)
+            graph.add_edge(plan_node(meta.plan_id), parent, key="derives_from", kind="derives_from")
+
+    consensus_measures: list[Measure] = []
+    if isinstance(consensus, tuple) and len(consensus) == 2 and isinstance(consensus[1], pd.DataFrame):
+        consensus_measures = list(consensus[0])
+    elif consensus is not None:
+        consensus_measures = list(consensus)
+
+    all_measures = _as_measures(measures) + consensus_measures
+    for measure in all_measures:
+        plan = _ensure_plan(graph, measure.plan_id, plans)
+        node = measure_node(measure.plan_id, measure.measure_id)
+        graph.add_node(node, **_clean_attrs(_measure_attrs(measure)))
+        graph.add_edge(plan, node, key="contains", kind="contains")
+    for measure in consensus_measures:
+        absent = measure.plan_id[len(CONSENSUS_PREFIX) :]
+        graph.add_edge(
+            plan_node(measure.plan_id),
+            _ensure_plan(graph, absent, plans),
+            key="reconstructs",
+            kind="reconstructs",
+        )
+        node = measure_node(measure.plan_id, measure.measure_id)
+        for member in _split(measure.extra.get("members", "")):
+            plan_id, _, measure_id = member.partition(":")
+            target = measure_node(plan_id, measure_id)
+            if target in graph:
+                graph.add_edge(node, target, key="consensus_member", kind="consensus_member")
+
+    if alignment is not None and len(alignment):
+        _add_alignment(graph, plans, alignment)
+    return graph
+
+
+def _add_alignment(graph: nx.MultiDiGraph, plans: Sequence[PlanMeta], alignment: pd.DataFrame) -> None:
+    missing = set(ALIGNMENT_COLUMNS) - set(alignment.columns)
+    if missing:
+        raise InputError(f"alignment table lacks columns {sorted(missing)}")
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in alignment.to_dict("records"):
+        status = _text(row["status"])
+        parent_plan, child_plan = _text(row["parent_plan"]), _text(row["child_plan"])
+        counts[(child_plan, parent_plan)][status] += 1
+        similarity = _safe(row["similarity"])
+        evidence = _text(row["evidence"])
+        if status == "added":
+            child = _ensure_measure(
+                graph,
+                plans,
+                child_plan,
+                _text(row["child_measure"]),
+                _text(row["child_path"]),
+                _text(row["child_text"]),
+            )
+            if parent_plan:
+                _append(graph, child, "added_relative_to", parent_plan)
+            continue
+        parent = _ensure_measure(
+            graph,
+            plans,
+            parent_plan,
+            _text(row["parent_measure"]),
+            _text(row["parent_path"]),
+            _text(row["parent_text"]),
+        )
+        if status == "dropped" or not _text(row["child_measure"]):
+            target_plan = _ensure_plan(graph, child_plan, plans)
+            graph.add_edge(
+                parent,
+                target_plan,
+                key="dropped_in",
+                **_clean_attrs(
+                    {
+                        "kind": "dropped_in",
+                        "status": "dropped",
+                        "evidence": evidence,
+                        "similarity": similarity,
+                    }
+                ),
+            )
+            _append(graph, parent, "dropped_in", child_plan)
+            continue
+        child = _ensure_measure(
+            graph,
+            plans,
+            child_plan,
+            _text(row["child_measure"]),
+            _text(row["child_path"]),
+            _text(row["child_text"]),
+        )
+        previous = graph.get_edge_data(parent, child, key="aligned_to")
+        if previous and float(previous.get("similarity", -1.0)) >= float(
+            similarity if isinstance(similarity, int | float) else -1.0
+        ):
+            continue
+        parent_measure, child_measure = _node_measure(graph, parent), _node_measure(graph, child)
+        graph.add_edge(
+            parent,
+            child,
+            key="aligned_to",
+            **_clean_attrs(
+                {
+                    "kind": "aligned_to",
+                    "status": status,
+                    "similarity": similarity,
+                    "evidence": evidence,
+                    "parent_plan": parent_plan,
+                    "child_plan": child_plan,
+                    "function_kept": function_kept(parent_measure, child_measure),
+                    "parent_functions": _functions(
+                        parent_measure.lead_agencies + parent_measure.responsible_agencies
+                    ),
+                    "child_functions": _functions(
+                        child_measure.lead_agencies + child_measure.responsible_agencies
+                    ),
+                }
+            ),
+        )
+    for (child_plan, parent_plan), by_status in counts.items():
+        if not child_plan or not parent_plan:
+            continue
+        graph.add_edge(
+            _ensure_plan(graph, child_plan, plans),
+            _ensure_plan(graph, parent_plan, plans),
+            key="aligned_against",
+            kind="aligned_against",
+            **{
+                s: int(by_status.get(s, 0))
+                for s in ("inherited", "strengthened", "weakened", "dropped", "added")
+            },
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Export
+
+
+def graphml_safe(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """A copy of ``graph`` whose every attribute is a str, int, float or bool (no None, no NaN)."""
+    safe = graph.copy()
+    safe.graph.clear()
+    safe.graph.update(_clean_attrs(graph.graph))
+    for node, data in graph.nodes(data=True):
+        safe.nodes[node].clear()
+        safe.nodes[node].update(_clean_attrs(data))
+    for u, v, key, data in graph.edges(keys=True, data=True):
+        safe.edges[u, v, key].clear()
+        safe.edges[u, v, key].update(_clean_attrs(data))
+    return safe
+
+
+def write_graphml(graph: nx.MultiDiGraph, path: str | Path) -> Path:
+    """Write ``graph`` as GraphML (for Gephi, Cytoscape, yEd) atomically.
+
+    Read it back with ``nx.read_graphml(path, force_multigraph=True)``: node ids, edge kinds (as
+    edge keys) and every attribute with its type come back.
+    """
+    buffer = io.BytesIO()
+    nx.write_graphml(graphml_safe(graph), buffer, encoding="utf-8", prettyprint=True)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def write_node_link_json(graph: nx.MultiDiGraph, path: str | Path) -> Path:
+    """Write ``graph`` as node-link JSON (``nodes`` and ``edges`` lists, d3 / networkx style)."""
+    data = nx.node_link_data(graphml_safe(graph), edges="edges")
+    return atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=1))
+
+
+# ---------------------------------------------------------------------------------------------
+# Lineage
+
+
+def _nodes_of_type(graph: nx.MultiDiGraph, kind: str) -> list[str]:
+    return [n for n, d in graph.nodes(data=True) if d.get("type") == kind]
+
+
+def resolve_measure(graph: nx.MultiDiGraph, measure: str, plan: str | None = None) -> str:
+    """The node of ``measure`` (a node id, or a ``measure_id`` with an optional ``plan``).
+
+    Without ``plan``, a measure id found in several plans resolves to the one of the highest
+    level; when that is still ambiguous an :class:`InputError` lists the plans.
+    """
+    if measure in graph and graph.nodes[measure].get("type") == "measure":
+        return measure
+    if plan is not None:
+        node = measure_node(plan, measure)
+        if node in graph:
+            return node
+        if plan_node(plan) not in graph:
+            raise InputError(f"no plan {plan!r} in the graph")
+        raise InputError(f"plan {plan} has no measure {measure!r}")
+    candidates = [
+        n for n in _nodes_of_type(graph, "measure") if str(graph.nodes[n].get("measure_id")) == measure
+    ]
+    if not candidates:
+        raise InputError(f"no measure {measure!r} in any plan")
+
+    def rank(node: str) -> int:
+        plan_data = graph.nodes.get(plan_node(str(graph.nodes[node].get("plan"))), {})
+        return _level_rank(str(plan_data.get("level", "")))
+
+    best = min(rank(n) for n in candidates)
+    top = [n for n in candidates if rank(n) == best]
+    if len(top) > 1:
+        plans = ", ".join(sorted(str(graph.nodes[n].get("plan")) for n in top))
+        raise InputError(f"measure {measure!r} is in several plans ({plans}); choose one with --plan")
+    return top[0]
+
+
+def _plan_info(graph: nx.MultiDiGraph, plan_id: str) -> dict[str, Any]:
+    return dict(graph.nodes.get(plan_node(plan_id), {}))
+
+
+def lineage(graph: nx.MultiDiGraph, measure: str, plan: str | None = None) -> pd.DataFrame:
+    """Follow a measure down every path of the hierarchy, transitively.
+
+    From the measure, every child plan aligned against its plan gets one row per child measure
+    carrying it (``aligned_to``), one ``dropped`` row, or a ``missing`` row when the alignment says
+    nothing about the measure; each carrying child measure is then followed into its own children.
+
+    Parameters
+    ----------
+    graph : from :func:`build_graph`.
+    measure : a measure node id or a ``measure_id`` (see :func:`resolve_measure`).
+    plan : the plan of ``measure`` when the id is ambiguous.
+
+    Returns
+    -------
+    One row per step with :data:`LINEAGE_COLUMNS`, in depth-first order; ``depth`` 0 is the
+    measure itself (``status="root"``). ``node``/``parent_node`` link the rows into a tree.
+    """
+    root = resolve_measure(graph, measure, plan)
+    rows: list[dict[str, Any]] = []
+
+    def row(node: str, parent_node: str, depth: int, plan_id: str, edge: Mapping[str, Any]) -> dict[str, Any]:
+        info = _plan_info(graph, plan_id)
+        data = graph.nodes[node] if graph.nodes[node].get("type") == "measure" else {}
+        parent_data = graph.nodes[parent_node] if parent_node else {}
+        return {
+            "depth": depth,
+            "level": info.get("level", ""),
+            "plan": plan_id,
+            "jurisdiction": info.get("jurisdiction", ""),
+            "measure": data.get("measure_id", ""),
+            "path": data.get("path", ""),
+            "text": data.get("text", ""),
+            "status": edge.get("status", ""),
+            "similarity": edge.get("similarity", float("nan")),
+            "evidence": edge.get("evidence", ""),
+            "function_kept": edge.get("function_kept", ""),
+            "parent_plan": parent_data.get("plan", ""),
+            "parent_measure": parent_data.get("measure_id", ""),
+            "node": node,
+            "parent_node": parent_node,
+        }
+
+    def walk(node: str, depth: int, trail: frozenset[str]) -> None:
+        plan_id = str(graph.nodes[node].get("plan"))
+        by_plan: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+        dropped: dict[str, dict[str, Any]] = {}
+        for _, target, key, data in graph.out_edges(node, keys=True, data=True):
+            if key == "aligned_to":
+                by_plan[str(graph.nodes[target].get("plan"))].append((target, data))
+            elif key == "dropped_in":
+                dropped[str(graph.nodes[target].get("plan_id"))] = data
+        children = {
+            str(graph.nodes[u].get("plan_id"))
+            for u, _, key in graph.in_edges(plan_node(plan_id), keys=True)
+            if key == "aligned_against"
+        }
+        children |= set(by_plan) | set(dropped)
+
+        def order(child: str) -> tuple[int, str]:
+            return (_level_rank(str(_plan_info(graph, child).get("level", ""))), child)
+
+        for child_plan in sorted(children, key=order):
+            if child_plan in by_plan:
+                carried = sorted(by_plan[child_plan], key=lambda item: -float(item[1].get("similarity", 0.0)))
+                for target, data in carried:
+                    rows.append(row(target, node, depth + 1, child_plan, data))
+                    if target not in trail:
+                        walk(target, depth + 1, trail | {target})
+            elif child_plan in dropped:
+                rows.append(row(plan_node(child_plan), node, depth + 1, child_plan, dropped[child_plan]))
+            else:
+                rows.append(row(plan_node(child_plan), node, depth + 1, child_plan, {"status": "missing"}))
+
+    rows.append(row(root, "", 0, str(graph.nodes[root].get("plan")), {"status": "root"}))
+    walk(root, 0, frozenset({root}))
+    return pd.DataFrame(rows, columns=list(LINEAGE_COLUMNS))
+
+
+def _short(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def format_lineage_tree(frame: pd.DataFrame, width: int = 40) -> str:
+    """The lineage of :func:`lineage` as a tree for a terminal (``align trace``).
+
+    Parameters
+    ----------
+    frame : the lineage frame.
+    width : characters of measure text shown per line.
+    """
+    if frame.empty:
+        return ""
+    records = frame.to_dict("records")
+    lines: list[str] = []
+    # open[d] is True while the branch at depth d has further siblings below.
+    open_branches: dict[int, bool] = {}
+    for i, rec in enumerate(records):
+        depth = int(rec["depth"])
+        where = f"{rec['jurisdiction'] or rec['plan']} [{rec['level'] or '?'}, {rec['plan']}]"
+        body = f"{rec['measure']} {_short(str(rec['text']), width)}".strip()
+        if depth == 0:
+            lines.append(f"{where} {body}")
+            continue
+        last = True
+        for later in records[i + 1 :]:
+            if int(later["depth"]) < depth:
+                break
+            if int(later["depth"]) == depth:
+                last = False
+                break
+        open_branches[depth] = not last
+        prefix = "".join("│   " if open_branches.get(d) else "    " for d in range(1, depth))
+        status = str(rec["status"])
+        similarity = rec["similarity"]
+        score = "" if _blank(similarity) else f" {float(similarity):.2f}"
+        detail = f"{status}{score}"
+        if status in CARRIED and body:
+            detail += f" → {body}"
+        evidence = _short(str(rec["evidence"] or ""), width)
+        if evidence:
+            detail += f" ({evidence})"
+        lines.append(f"{prefix}{'└── ' if last else '├── '}{where}: {detail}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Escalations (层层加码)
+
+_PER_CAPITA_RE = re.compile(r"人均|每[万千百]人|[每各](?:所|个|名|户|人|校|学校|县|乡镇|街道|村|社区)")
+_PERCENT_UNITS = frozenset({"%", "％", "‰", "个百分点"})
+
+
+def _bigrams(text: str) -> set[str]:
+    text = re.sub(r"\s+", "", text)
+    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
+
+
+def _counted_similarity(a: str, b: str) -> float:
+    x, y = _bigrams(a), _bigrams(b)
+    if not x or not y:
+        return 0.0
+    return len(x & y) / len(x | y)
+
+
+def _basis(parent: Target, child: Target, parent_level: str, child_level: str) -> str:
+    if parent.unit in _PERCENT_UNITS:
+        return "percentage"
+    if _PER_CAPITA_RE.search(parent.raw + parent.counted) and _PER_CAPITA_RE.search(
+        child.raw + child.counted
+    ):
+        return "per_capita"
+    if parent_level and parent_level == child_level:
+        return "same_level"
+    return "absolute"
+
+
+def _pair_targets(
+    parent: Sequence[Target], child: Sequence[Target], min_counted_similarity: float
+) -> list[tuple[Target, Target]]:
+    pairs = []
+    for p in parent:
+        same_unit = [c for c in child if c.unit == p.unit and c.per == p.per]
+        best: Target | None = None
+        if p.counted:
+            scored = [(c, _counted_similarity(p.counted, c.counted)) for c in same_unit if c.counted]
+            scored = [s for s in scored if s[1] >= min_counted_similarity]
+            if scored:
+                best = max(scored, key=lambda s: s[1])[0]
+        if best is None and len(same_unit) == 1 and sum(1 for q in parent if q.unit == p.unit) == 1:
+            c = same_unit[0]
+            if not (p.counted and c.counted):
+                best = c
+        if best is not None:
+            pairs.append((p, best))
+    return pairs
+
+
+def escalations(
+    graph: nx.MultiDiGraph, only_rises: bool = True, min_counted_similarity: float = 0.3
+) -> pd.DataFrame:
+    """Quantified targets that rise from level to level along ``aligned_to`` edges (层层加码).
+
+    A parent target and a child target are compared when they have the same unit and period and
+    count the same thing (bigram Jaccard of ``counted`` ≥ ``min_counted_similarity``, or the only
+    target of that unit on both sides). ``basis`` says how the numbers compare: ``percentage``
+    (comparable across levels), ``per_capita`` (per school, per person …, comparable), ``same_level``
+    (plans of one level), or ``absolute`` (counts of a bigger and a smaller jurisdiction: not
+    comparable, ``comparable=False``).
+
+    Parameters
+    ----------
+    graph : from :func:`build_graph` (measures given as :class:`Measure` objects keep targets' years).
+    only_rises : keep only rises of comparable targets; False lists every compared pair, with
+        ``change`` ∈ rise | same | fall.
+    min_counted_similarity : how alike the counted things must be.
+
+    Returns
+    -------
+    A frame with :data:`ESCALATION_COLUMNS`.
+    """
+    rows = []
+    for parent, child, key, data in graph.edges(keys=True, data=True):
+        if key != "aligned_to":
+            continue
+        p_measure, c_measure = _node_measure(graph, parent), _node_measure(graph, child)
+        if not p_measure.targets or not c_measure.targets:
+            continue
+        p_level = str(_plan_info(graph, p_measure.plan_id).get("level", ""))
+        c_level = str(_plan_info(graph, c_measure.plan_id).get("level", ""))
+        for p, c in _pair_targets(p_measure.targets, c_measure.targets, min_counted_similarity):
+            basis = _basis(p, c, p_level, c_level)
+            change = "rise" if c.value > p.value else ("fall" if c.value < p.value else "same")
+            comparable = basis != "absolute"
+            if only_rises and not (comparable and change == "rise"):
+                continue
+            rows.append(
+                {
+                    "parent_plan": p_measure.plan_id,
+                    "parent_level": p_level,
+                    "parent_measure": p_measure.measure_id,
+                    "child_plan": c_measure.plan_id,
+                    "child_level": c_level,
+                    "child_measure": c_measure.measure_id,
+                    "status": data.get("status", ""),
+                    "counted": p.counted or c.counted,
+                    "unit": p.unit,
+                    "per": p.per,
+                    "parent_value": p.value,
+                    "child_value": c.value,
+                    "change": change,
+                    "basis": basis,
+                    "comparable": comparable,
+                    "parent_target": p.raw or str(p),
+                    "child_target": c.raw or str(c),
+                }
+            )
+    frame = pd.DataFrame(rows, columns=list(ESCALATION_COLUMNS))
+    return frame.sort_values(["parent_plan", "parent_measure", "child_plan"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Consensus parent
+
+
+def absent_parent_groups(plans: Sequence[PlanMeta]) -> dict[str, list[str]]:
+    """Sibling plans with text grouped by their shared parent, for parents without text.
+
+    Returns
+    -------
+    ``{absent_parent_id: [child plan ids]}`` for every parent that has no text in the corpus (an
+    empty ``file`` or no manifest row), with at least two children that have text.
+    """
+    by_id = {p.plan_id: p for p in plans}
+    groups: dict[str, list[str]] = defaultdict(list)
+    for meta in plans:
+        if not meta.file or not meta.parent_id:
+            continue
+        parent = by_id.get(meta.parent_id)
+        if parent is None or not parent.file:
+            groups[meta.parent_id].append(meta.plan_id)
+    return {parent: sorted(children) for parent, children in groups.items() if len(children) >= 2}
+
+
+def _cosine_matrix(vectors: np.ndarray, center: bool) -> np.ndarray:
+    """Pairwise cosine similarities of the rows, optionally after removing their mean.
+
+    Works on the Gram matrix, so wide encodings (hashed n-grams) are never copied.
+    """
+    gram = np.asarray(vectors @ vectors.T, dtype=np.float64)
+    if center:
+        row = gram.mean(axis=0, keepdims=True)
+        gram = gram - row - row.T + gram.mean()
+    norms = np.sqrt(np.clip(np.diag(gram), 0.0, None))
+    norms[norms == 0] = 1.0
+    return gram / np.outer(norms, norms)
+
+
+def build_consensus(
+    plans: Sequence[PlanMeta],
+    measures: pd.DataFrame | Sequence[Measure],
+    encoder: Encoder,
+    min_support: int | None = None,
+    threshold: float = 0.25,
+    parents: Sequence[str] | None = None,
+    center: bool = True,
+) -> tuple[list[Measure], pd.DataFrame]:
+    """Reconstruct absent parents from their children: the measures that most siblings share.
+
+    The measures of the siblings under one absent parent are clustered (agglomerative, average
+    linkage on cosine distance, cut at ``1 - threshold``); a cluster carried by at least
+    ``min_support`` distinct plans becomes a measure of the virtual plan ``consensus:<parent>``,
+    represented by its medoid (the member most similar to all others).
+
+    Parameters
+    ----------
+    plans : the manifest.
+    measures : the measures of the sibling plans (others are ignored).
+    encoder : anything with ``encode(list[str]) -> ndarray`` of L2-normalised rows.
+    min_support : plans that must carry a cluster; default ``max(2, ceil(n_siblings / 2))``.
+    threshold : average cosine similarity within a cluster.
+    parents : restrict to these absent parents (default: every one of :func:`absent_parent_groups`).
+
+    Returns
+    -------
+    The consensus measures (``measure_id`` ``C01``…, ``extra`` holds ``members``, ``plans`` and
+    ``support``), and a table with :data:`CONSENSUS_COLUMNS` for ``consensus.csv``.
+    """
+    from sklearn.cluster import AgglomerativeClustering
+
+    all_measures = _as_measures(measures)
+    groups = absent_parent_groups(plans)
+    if parents is not None:
+        groups = {p: groups[p] for p in parents if p in groups}
+    consensus: list[Measure] = []
+    rows: list[dict[str, Any]] = []
+    for absent, siblings in sorted(groups.items()):
+        members = [m for m in all_measures if m.plan_id in siblings and m.text.strip()]
+        support_needed = min_support or max(2, math.ceil(len(siblings) / 2))
+        if len({m.plan_id for m in members}) < support_needed or len(members) < 2:
+            continue
+        similarity = _cosine_matrix(np.asarray(encoder.encode([m.text for m in members])), center)
+        labels = AgglomerativeClustering(
+            n_clusters=None, metric="precomputed", linkage="average", distance_threshold=1.0 - threshold
+        ).fit_predict(np.clip(1.0 - similarity, 0.0, 2.0))
+        plan_order = {p: i for i, p in enumerate(siblings)}
+        clusters = []
+        for label in np.unique(labels):
+            index = np.flatnonzero(labels == label)
+            carried = {members[i].plan_id for i in index}
+            if len(carried) < support_needed:
+                continue
+            medoid = int(index[np.argmax(similarity[np.ix_(index, index)].sum(axis=1))])
+            clusters.append((index, medoid, carried))
+        # Follow the order of the first sibling's document.
+        clusters.sort(key=lambda c: (plan_order[members[c[1]].plan_id], c[1]))
+        plan_id = consensus_plan_id(absent)
+        for number, (index, medoid, carried) in enumerate(clusters, start=1):
+            rep = members[medoid]
+            member_ids = [f"{members[i].plan_id}:{members[i].measure_id}" for i in index]
+            plan_list = sorted(carried, key=lambda p: plan_order[p])
+            measure = replace(
+                rep,
+                plan_id=plan_id,
+                measure_id=f"C{number:02d}",
+                extra={
+                    "members": SEP.join(member_ids),
+                    "plans": SEP.join(plan_list),
+                    "support": str(len(carried)),
+                    "representative": f"{rep.plan_id}:{rep.measure_id}",
+                },
+            )
+            consensus.append(measure)
+            rows.append(
+                {
+                    "cluster": measure.measure_id,
+                    "representative_text": rep.text,
+                    "plans": SEP.join(plan_list),
+                    "n_plans": len(carried),
+                    "members": SEP.join(member_ids),
+                    "consensus_plan": plan_id,
+                    "measure_id": measure.measure_id,
+                    "path": rep.path_text,
+                }
+            )
+    return consensus, pd.DataFrame(rows, columns=list(CONSENSUS_COLUMNS))
+
+
+def write_consensus(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write the consensus table as ``consensus.csv`` (UTF-8 with BOM, atomic)."""
+    return write_csv(table, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Links from the documents: citations, document numbers, issuers
+
+_DOC_NUMBER_RE = re.compile(
+    r"(?P<prefix>[\u4e00-\u9fff]{1,12}?)\s*[〔\[【［(（]\s*(?P<year>(?:19|20)\d{2})\s*[〕\]】］)）]"
+    r"\s*(?P<number>\d{1,4})\s*号"
+)
+_TITLE_RE = re.compile(r"《(?P<title>[^《》\n]{2,120})》")
+_ISSUER_BEFORE_RE = re.compile(
+    r"(?P<issuer>中共中央办公厅、国务院办公厅|中共中央、国务院|中共中央|国务院办公厅|国务院"
+    r"|[\u4e00-\u9fff]{2,16}?(?:人民政府办公厅|人民政府办公室|人民政府|办公厅|办公室))$"
+)
+_BASIS_RE = re.compile(r"根据|依据|按照|贯彻|落实|遵照|结合")
+_TOP_HEADING_RE = re.compile(r"^\s*一\s*[、.．]", re.MULTILINE)
+_NATIONAL_ISSUERS = ("中共中央", "国务院", "中办", "国办", "全国")
+_NATIONAL_NUMBER_RE = re.compile(r"^(?:国|中|国办|中办|厅字|国科|科协)")
+_MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")
+_JURISDICTION_RE = re.compile(
+    r"^(?:中共)?(?P<j>(?:[\u4e00-\u9fff]{1,10}?(?:自治区|省|自治州|市|州|盟|地区|县|区|旗))+)"
+)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A document cited by a plan: a 《title》, a document number, or both.
+
+    Parameters
+    ----------
+    title : the cited title without 《》 (may be empty).
+    doc_number : the document number normalised to ``〔year〕`` brackets (may be empty).
+    issuer : the issuing body written just before the title (``国务院``), when any.
+    line : the 1-based line of the citation.
+    basis : True when the citation is in a sentence that takes it as a basis (根据, 贯彻落实 …).
+    """
+
+    title: str
+    doc_number: str = ""
+    issuer: str = ""
+    line: int = 0
+    basis: bool = False
+
+
+def normalize_doc_number(text: str) -> str:
+    """``湘政办发【2021】74号`` → ``湘政办发〔2021〕74号`` (brackets and spaces unified)."""
+    match = _DOC_NUMBER_RE.search(unicodedata.normalize("NFKC", text).replace("〔", "[").replace("〕", "]"))
+    if not match:
+        return ""
+    return f"{match['prefix']}〔{match['year']}〕{int(match['number'])}号"
+
+
+def normalize_title(title: str) -> str:
+    """A title for comparison: NFKC, no spaces or 《》, dashes and brackets unified."""
+    title = unicodedata.normalize("NFKC", title)
+    title = re.sub(r"\s+", "", title).strip("《》")
+    title = re.sub(r"[—–－―~〜]+", "-", title)
+    return title.replace("〔", "[").replace("〕", "]")
+
+
+def _title_core(title: str) -> tuple[str, str]:
+    """(issuer, core) of a normalised title: ``X关于印发Y的通知`` → (X, Y)."""
+    match = re.match(r"^(?P<issuer>.*?)关于印发(?P<core>.+?)(?:的通知|的函)?$", title)
+    if match:
+        return match["issuer"], match["core"].strip("《》")
+    return "", title
+
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    left = max(text.rfind(ch, 0, start) for ch in "。\n")
+    right = min((i for i in (text.find(ch, end) for ch in "。\n") if i >= 0), default=len(text))
+    return text[left + 1 : right]
+
+
+def extract_citations(text: str) -> list[Citation]:
+    """Every 《title》 and document number a document cites, in order.
+
+    A document number right after a title (``《…的通知》（国发〔2021〕9号）``) belongs to it; a
+    number alone is a citation without a title.
+    """
+    citations: list[Citation] = []
+    used: set[int] = set()
+    numbers = list(_DOC_NUMBER_RE.finditer(text))
+    for match in _TITLE_RE.finditer(text):
+        number = ""
+        for candidate in numbers:
+            gap = text[match.end() : candidate.start()]
+            if candidate.start() >= match.end() and len(gap) <= 2 and re.fullmatch(r"[\s(（]*", gap):
+                number = normalize_doc_number(candidate.group(0))
+                used.add(candidate.start())
+                break
+        issuer_match = _ISSUER_BEFORE_RE.search(text[max(0, match.start() - 20) : match.start()])
+        sentence = _sentence_around(text, match.start(), match.end())
+        citations.append(
+            Citation(
+                title=match["title"].strip(),
+                doc_number=number,
+                issuer=issuer_match["issuer"] if issuer_match else "",
+                line=_line_of(text, match.start()),
+                basis=bool(_BASIS_RE.search(sentence[: max(sentence.find("《"), 0)] or sentence)),
+            )
+        )
+    for candidate in numbers:
+        if candidate.start() in used:
+            continue
+        sentence = _sentence_around(text, candidate.start(), candidate.end())
+        citations.append(
+            Citation(
+                title="",
+                doc_number=normalize_doc_number(candidate.group(0)),
+                line=_line_of(text, candidate.start()),
+                basis=bool(_BASIS_RE.search(sentence)),
+            )
+        )
+    citations.sort(key=lambda c: c.line)
+    return citations
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What a document says about itself in its header.
+
+    Parameters
+    ----------
+    title : the plan's title (the 《X》 of ``关于印发《X》的通知``, or X of ``关于印发X的通知``).
+    doc_number : its own document number.
+    issuer : the issuing body.
+    issued : the date written in the header, ``YYYY-MM-DD``.
+    jurisdiction : the jurisdiction of the issuer (``江西省``, ``邵阳市大祥区``).
+    level : national | provincial | municipal | county, or ``""``.
+    """
+
+    title: str
+    doc_number: str
+    issuer: str
+    issued: str
+    jurisdiction: str
+    level: str
+
+
+def level_of(name: str) -> tuple[str, str]:
+    """(jurisdiction, level) of an issuing body or title.
+
+    ``国务院`` → national; ``江西省人民政府``, ``广西壮族自治区科学技术厅`` → provincial;
+    ``九江市人民政府`` → municipal; ``邵阳市大祥区人民政府办公室`` → county.
+    """
+    name = unicodedata.normalize("NFKC", name).strip()
+    if any(name.startswith(body) for body in _NATIONAL_ISSUERS):
+        return "", "national"
+    match = _JURISDICTION_RE.match(name)
+    if not match:
+        return "", ""
+    jurisdiction = match["j"]
+    if jurisdiction in _MUNICIPALITIES or jurisdiction.endswith(("省", "自治区")):
+        return jurisdiction, "provincial"
+    if jurisdiction.endswith(("县", "区", "旗")):
+        return jurisdiction, "county"
+    return jurisdiction, "municipal"
+
+
+_DATE_RE = re.compile(r"((?:19|20)\d{2})\s*[年\-./]\s*(\d{1,2})\s*[月\-./]\s*(\d{1,2})\s*日?")
+
+
+def document_info(text: str, header_lines: int = 30) -> DocumentInfo:
+    """Read a document's own title, number, issuer, date and level from its header.
+
+    Parameters
+    ----------
+    text : the document's text.
+    header_lines : non-empty lines searched for the header (the body's first ``一、`` ends it earlier).
+    """
+    text = unicodedata.normalize("NFKC", text)
+    heading = _TOP_HEADING_RE.search(text)
+    header_text = text[: heading.start()] if heading else text
+    lines = [ln.strip() for ln in header_text.splitlines() if ln.strip()][:header_lines]
+
+    doc_number = ""
+    for line in lines:
+        if "《" in line or _BASIS_RE.search(line.split("号")[0]):
+            continue
+        number = normalize_doc_number(line)
+        if number:
+            doc_number = number
+            break
+
+    issuer = ""
+    for line in lines:
+        labelled = re.search(r"发文(?:单位|机关)\s*[:：]\s*([^|｜\s]+)", line)
+        if labelled:
+            issuer = labelled.group(1)
+            break
+    notices = []
+    for line in lines:
+        compact = re.sub(r"\s+", "", line)
+        if "关于印发" in compact:
+            compact = re.sub(r"^.*>", "", compact)  # web breadcrumbs: 首页>…>
+            notices.append(re.sub(r"^标题[:：]", "", compact).split("|")[0])
+    complete = [n for n in notices if "的通知" in n]
+    notice = (complete or notices or [""])[0]
+    if not issuer and notice:
+        issuer = notice.split("关于印发")[0]
+    if not issuer:
+        for line in reversed(lines):
+            if re.search(r"(人民政府|办公厅|办公室|委员会)\s*$", line):
+                issuer = re.sub(r"\s+", "", line)
+                break
+
+    title = ""
+    core = notice.split("关于印发", 1)[1] if notice else ""
+    quoted = _TITLE_RE.search(core)
+    if quoted:
+        title = quoted["title"]
+    if not title:
+        for line in lines:
+            quoted = re.search(r"现将《([^》]+)》|^《([^》]+)》已经", line)
+            if quoted:
+                title = quoted.group(1) or quoted.group(2)
+                break
+    if not title and core:
+        title = re.sub(r"的通知.*$", "", core)
+    if not title and lines:
+        title = lines[0]
+
+    issued = ""
+    dated = [ln for ln in lines if re.search(r"成文日期", ln)] + [
+        ln for ln in lines if re.fullmatch(r"[^\d]{0,30}?" + _DATE_RE.pattern + r"\s*", ln)
+    ]
+    dated += [ln for ln in lines if "发布日期" in ln]
+    for line in dated:
+        match = _DATE_RE.search(line.split("成文日期")[-1] if "成文日期" in line else line)
+        if match:
+            issued = f"{int(match.group(1)):04d}-{int(match.group(2)):02d}-{int(match.group(3)):02d}"
+            break
+
+    jurisdiction, level = level_of(issuer) if issuer else ("", "")
+    if not level:
+        jurisdiction, level = level_of(title)
+    return DocumentInfo(
+        title=normalize_title(title) if title else "",
+        doc_number=doc_number,
+        issuer=issuer,
+        issued=issued,
+        jurisdiction=jurisdiction,
+        level=level,
+    )
+
+
+def cited_parents(text: str) -> list[Citation]:
+    """The documents a plan cites as its basis: candidates for its parent.
+
+    Citations in the preamble (before the first ``一、`` heading) that a sentence takes as a basis
+    (根据, 依据, 按照, 贯彻落实 …), without the document's own title.
+    """
+    heading = _TOP_HEADING_RE.search(text)
+    limit = _line_of(text, heading.start()) if heading else _line_of(text, len(text))
+    own = document_info(text)
+    found = []
+    for citation in extract_citations(text):
+        if citation.line >= limit or not citation.basis:
+            continue
+        if citation.title and own.title and normalize_title(citation.title) == own.title:
+            continue
+        if citation.doc_number and citation.doc_number == own.doc_number:
+            continue
+        found.append(citation)
+    return found
+
+
+def citation_level(citation: Citation) -> str:
+    """The level of a cited document, from its issuer, document number or title."""
+    if citation.issuer:
+        level = level_of(citation.issuer)[1]
+        if level:
+            return level
+    if citation.doc_number and _NATIONAL_NUMBER_RE.match(citation.doc_number):
+        return "national"
+    if citation.title:
+        issuer, _ = _title_core(normalize_title(citation.title))
+        level = level_of(issuer or citation.title)[1]
+        if level:
+            return level
+    return ""
+
+
+def cites(citation: Citation, meta: PlanMeta) -> bool:
+    """Whether ``citation`` designates the plan of ``meta`` (same document number, or same title)."""
+    if citation.doc_number and meta.doc_number:
+        return citation.doc_number == normalize_doc_number(meta.doc_number)
+    if not citation.title or not meta.title:
+        return False
+    cited, known = normalize_title(citation.title), normalize_title(meta.title)
+    if cited == known:
+        return True
+    cited_issuer, cited_core = _title_core(cited)
+    known_issuer, known_core = _title_core(known)
+    if cited_core != known_core:
+        return False
+    issuer = cited_issuer or citation.issuer
+    if not issuer or not meta.level:
+        return True
+    return level_of(issuer)[1] in ("", meta.level)
+
+
+def check_parents(plans: Sequence[PlanMeta], texts: Mapping[str, str]) -> list[str]:
+    """Warnings where the manifest's parent disagrees with what the document cites.
+
+    Parameters
+    ----------
+    plans : the manifest.
+    texts : ``{plan_id: text}`` of the plans with text.
+
+    Returns
+    -------
+    One message per disagreement: the manifest's parent is not cited (while other manifest plans
+    or parent-like documents are), or the document cites a manifest plan closer to it than the
+    manifest's parent.
+    """
+    by_id = {p.plan_id: p for p in plans}
+    warnings = []
+    for meta in plans:
+        text = texts.get(meta.plan_id)
+        if not text:
+            continue
+        citations = cited_parents(text)
+        cited_plans = [
+            other
+            for other in plans
+            if other.plan_id != meta.plan_id and any(cites(c, other) for c in citations)
+        ]
+        parent = by_id.get(meta.parent_id) if meta.parent_id else None
+        if meta.parent_id and parent is None:
+            continue
+        if parent is None:
+            higher = [p for p in cited_plans if _level_rank(p.level) < _level_rank(meta.level)]
+            if higher:
+                names = ", ".join(p.plan_id for p in higher)
+                warnings.append(f"plan {meta.plan_id}: no parent in the manifest, but it cites {names}")
+            continue
+        if parent in cited_plans:
+            closer = [
+                p
+                for p in cited_plans
+                if _level_rank(parent.level) < _level_rank(p.level) < _level_rank(meta.level)
+            ]
+            if closer:
+                names = ", ".join(f"{p.plan_id} ({p.level})" for p in closer)
+                warnings.append(
+                    f"plan {meta.plan_id}: the manifest's parent is {parent.plan_id} ({parent.level}), "
+                    f"but the document also cites {names}, closer to it"
+                )
+            continue
+        if not citations:
+            continue
+        listed = "; ".join(
+            (f"《{c.title}》" if c.title else "") + (f"（{c.doc_number}）" if c.doc_number else "")
+            for c in citations
+        )
+        warnings.append(
+            f"plan {meta.plan_id}: the manifest's parent {parent.plan_id} "
+            f"({parent.title or parent.doc_number or parent.jurisdiction}) is not cited by the document; "
+            f"it cites {listed}"
+        )
+    return warnings
+
+
+def _read_text(path: Path) -> str:
+    from charset_normalizer import from_bytes
+
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        best = from_bytes(data).best()
+        if best is None:
+            raise InputError("cannot tell the text encoding", path) from None
+        return str(best)
+
+
+def infer_manifest(
+    folder: str | Path,
+    read: Callable[[Path], str] | None = None,
+    suffixes: Sequence[str] = (".txt", ".md"),
+) -> pd.DataFrame:
+    """Draft a manifest for a folder of documents.
+
+    Each document's title, number, date, jurisdiction and level come from its header
+    (:func:`document_info`); its parent is the cited document (:func:`cited_parents`) of the lowest
+    level still above its own, preferring documents of the folder. Cited parents that are not in
+    the folder get rows with an empty ``file``.
+
+    Parameters
+    ----------
+    folder : the documents.
+    read : how to read one document (default: text files, encoding detected).
+    suffixes : the file suffixes read when ``read`` is not given.
+
+    Returns
+    -------
+    The manifest columns (``plan_id, file, jurisdiction, level, parent_id, title, issued,
+    doc_number``) plus ``notes`` saying how the parent was found.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("not a folder", folder)
+    reader = read or _read_text
+    files = sorted(p for p in folder.iterdir() if p.is_file() and (read or p.suffix.lower() in suffixes))
+    docs: list[tuple[PlanMeta, list[Citation]]] = []
+    for path in files:
+        text = reader(path)
+        info = document_info(text)
+        meta = PlanMeta(
+            plan_id=path.stem.split("_")[0] if "_" in path.stem else path.stem,
+            file=path.name,
+            jurisdiction=info.jurisdiction,
+            level=info.level,
+            title=info.title,
+            issued=info.issued,
+            doc_number=info.doc_number,
+        )
+        docs.append((meta, cited_parents(text)))
+
+    known = [meta for meta, _ in docs]
+    absent: list[PlanMeta] = []
+    rows = []
+    for meta, citations in docs:
+        candidates: list[tuple[int, int, PlanMeta, str]] = []
+        for citation in citations:
+            match = next((other for other in known if other is not meta and cites(citation, other)), None)
+            if match is not None:
+                level, found = match.level, match
+                how = f"cites {found.file}"
+            else:
+                level = citation_level(citation)
+                found = next((a for a in absent if cites(citation, a)), None) or PlanMeta(
+                    plan_id=citation.doc_number or normalize_title(citation.title),
+                    file="",
+                    jurisdiction=level_of(_title_core(normalize_title(citation.title))[0] or citation.issuer)[
+                        0
+                    ],
+                    level=level,
+                    title=normalize_title(citation.title),
+                    doc_number=citation.doc_number,
+                )
+                how = "cites a document not in the folder"
+            if not level or _level_rank(level) >= _level_rank(meta.level):
+                continue
+            # Closest level first, then documents of the folder, then citation order.
+            candidates.append((-_level_rank(level), 0 if found.file else 1, found, how))
+        parent_id, notes = "", "no cited parent of a higher level"
+        if candidates:
+            candidates.sort(key=lambda c: (c[0], c[1]))
+            _, _, found, how = candidates[0]
+            parent_id, notes = found.plan_id, how
+            if not found.file and all(a.plan_id != found.plan_id for a in absent):
+                absent.append(found)
+        row = asdict(meta)
+        row.update(parent_id=parent_id, notes=notes)
+        rows.append(row)
+    for meta in absent:
+        row = asdict(meta)
+        row["notes"] = "cited, not in the folder"
+        rows.append(row)
+    return pd.DataFrame(rows, columns=[*MANIFEST_COLUMNS, "notes"])

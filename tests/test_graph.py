@@ -1,0 +1,529 @@
+"""The alignment graph on the bundled corpus: plans, lineage, escalations, consensus, citations."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from align.corpus import load_manifest
+from align.errors import InputError
+from align.graph import (
+    CONSENSUS_COLUMNS,
+    agency_function,
+    build_consensus,
+    build_graph,
+    check_parents,
+    cited_parents,
+    consensus_plan_id,
+    document_info,
+    escalations,
+    extract_citations,
+    format_lineage_tree,
+    infer_manifest,
+    lineage,
+    measure_node,
+    plan_node,
+    write_consensus,
+    write_graphml,
+    write_node_link_json,
+)
+from align.measures import extract_measures
+from align.models import ALIGNMENT_COLUMNS, Measure, PlanMeta, Target, measures_frame
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+PLANS = DATA / "plans"
+FILES = {
+    "jiangxi": "001_e9d6debd5c2ad4f8.txt",
+    "jiujiang": "000_db08bb93956ab56b.txt",
+    "dazhang": "002_4bddc11958e96dea.txt",
+    "guangxi": "003_dc08f0f613dd20d7.txt",
+    "neimenggu": "004_34aac81e3d6f48e4.txt",
+}
+THEMES = {
+    "youth": ("青少年",),
+    "farmers": ("农民", "农牧民"),
+    "industrial workers": ("产业工人",),
+    "the elderly": ("老年人",),
+    "officials": ("领导干部和公务员",),
+}
+
+
+class CharNgramEncoder:
+    """A deterministic test encoder: hashed character 2-3-grams, L2-normalised."""
+
+    name = "test-char-ngrams"
+
+    def __init__(self) -> None:
+        self.vectorizer = HashingVectorizer(
+            analyzer="char", ngram_range=(2, 3), n_features=2**16, alternate_sign=False, norm="l2"
+        )
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self.vectorizer.transform(texts).toarray().astype(np.float32)
+
+
+def text_of(plan_id: str) -> str:
+    return (PLANS / FILES[plan_id]).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def plans() -> list[PlanMeta]:
+    return load_manifest(DATA / "plans.csv")
+
+
+@pytest.fixture(scope="module")
+def measures() -> dict[str, list[Measure]]:
+    return {plan_id: extract_measures(text_of(plan_id), plan_id) for plan_id in FILES}
+
+
+def find(measures: list[Measure], anchor: str) -> Measure:
+    hits = [m for m in measures if anchor in m.text]
+    assert len(hits) == 1, (anchor, [m.measure_id for m in hits])
+    return hits[0]
+
+
+def gold_alignment(
+    measures: dict[str, list[Measure]], gold: str, parent: str, child: str, section: str
+) -> pd.DataFrame:
+    """Alignment rows from a gold file, restricted to the parent measures under ``section``."""
+    rows = []
+    with open(DATA / "gold" / gold, encoding="utf-8") as handle:
+        for rec in csv.DictReader(handle):
+            if not rec["parent_anchor"]:
+                continue
+            p = find(measures[parent], rec["parent_anchor"])
+            if not p.measure_id.startswith(section):
+                continue
+            c = find(measures[child], rec["child_anchor"]) if rec["child_anchor"] else None
+            rows.append(
+                {
+                    "parent_plan": parent,
+                    "child_plan": child,
+                    "parent_measure": p.measure_id,
+                    "child_measure": c.measure_id if c else "",
+                    "parent_path": p.path_text,
+                    "child_path": c.path_text if c else "",
+                    "parent_text": p.text,
+                    "child_text": c.text if c else "",
+                    "similarity": 0.8 if c else float("nan"),
+                    "status": rec["label"],
+                    "evidence": rec["evidence"],
+                }
+            )
+    return pd.DataFrame(rows, columns=list(ALIGNMENT_COLUMNS))
+
+
+@pytest.fixture(scope="module")
+def youth_alignment(measures: dict[str, list[Measure]]) -> pd.DataFrame:
+    return pd.concat(
+        [
+            gold_alignment(measures, "jiangxi_to_jiujiang.csv", "jiangxi", "jiujiang", "二.(一)"),
+            gold_alignment(measures, "jiangxi_vs_dazhang.csv", "jiangxi", "dazhang", "二.(一)"),
+        ],
+        ignore_index=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def consensus(
+    plans: list[PlanMeta], measures: dict[str, list[Measure]]
+) -> tuple[list[Measure], pd.DataFrame]:
+    siblings = measures["jiangxi"] + measures["neimenggu"]
+    return build_consensus(plans, siblings, CharNgramEncoder())
+
+
+# ---------------------------------------------------------------------------------------------
+# Plans and export
+
+
+def test_graph_has_the_manifest_plans_with_levels(plans: list[PlanMeta]) -> None:
+    graph = build_graph(plans, [], None)
+    for meta in plans:
+        data = graph.nodes[plan_node(meta.plan_id)]
+        assert data["level"] == meta.level
+        assert data["has_text"] is bool(meta.file)
+    assert graph.nodes[plan_node("jiangxi")]["level"] == "provincial"
+    assert graph.nodes[plan_node("dazhang")]["level"] == "county"
+    assert graph.nodes[plan_node("national-2021")]["has_text"] is False
+    assert graph.has_edge(plan_node("jiujiang"), plan_node("jiangxi"), key="derives_from")
+    assert graph.has_edge(plan_node("guangxi"), plan_node("central-opinion-2022"), key="derives_from")
+    assert not graph.has_edge(plan_node("jiangxi"), plan_node("jiujiang"))
+
+
+def test_graph_measures_and_alignment_edges(
+    plans: list[PlanMeta], measures: dict[str, list[Measure]], youth_alignment: pd.DataFrame
+) -> None:
+    graph = build_graph(
+        plans, measures["jiangxi"] + measures["jiujiang"] + measures["dazhang"], youth_alignment
+    )
+    intro = measure_node("jiangxi", "二.(一)")
+    assert graph.has_edge(plan_node("jiangxi"), intro, key="contains")
+    assert "将弘扬科学精神贯穿于育人全链条" in graph.nodes[intro]["text"]
+    edge = graph.edges[intro, measure_node("jiujiang", "二.(一).1"), "aligned_to"]
+    assert edge["status"] == "strengthened"
+    assert edge["function_kept"] in {"yes", "no", "unknown"}
+    higher = measure_node("jiangxi", "二.(一).2")
+    assert graph.has_edge(higher, plan_node("dazhang"), key="dropped_in")
+    assert graph.nodes[higher]["dropped_in"] == "dazhang"
+    counts = graph.edges[plan_node("jiujiang"), plan_node("jiangxi"), "aligned_against"]
+    assert counts["strengthened"] == int(
+        (youth_alignment.query("child_plan == 'jiujiang'").status == "strengthened").sum()
+    )
+
+
+def test_graphml_round_trip_keeps_attributes(
+    tmp_path: Path, plans: list[PlanMeta], measures: dict[str, list[Measure]], youth_alignment: pd.DataFrame
+) -> None:
+    goal = replace(
+        find(measures["jiangxi"], "公民具备科学素质的比例力争达到15%"),
+        targets=(Target(15.0, "%", counted="公民具备科学素质的比例", comparator="力争达到", year=2025),),
+        modality=2,
+    )
+    graph = build_graph(plans, [goal, *measures["jiujiang"], *measures["dazhang"]], youth_alignment)
+    path = write_graphml(graph, tmp_path / "graph.graphml")
+    back = nx.read_graphml(path, force_multigraph=True)
+    assert set(back.nodes) == set(graph.nodes)
+    assert {(u, v, k) for u, v, k in back.edges(keys=True)} == {
+        (u, v, k) for u, v, k in graph.edges(keys=True)
+    }
+    node = back.nodes[measure_node("jiangxi", goal.measure_id)]
+    assert node["text"] == goal.text
+    assert node["modality"] == 2
+    assert json.loads(node["targets_json"])[0]["value"] == 15.0
+    assert back.nodes[plan_node("national-2021")]["has_text"] is False
+    assert back.nodes[plan_node("jiangxi")]["population"] == pytest.approx(45188635)
+    edge = back.edges[measure_node("jiangxi", "二.(一)"), measure_node("jiujiang", "二.(一).1"), "aligned_to"]
+    assert edge["status"] == "strengthened"
+    assert edge["similarity"] == pytest.approx(0.8)
+    # every attribute is a GraphML scalar, never None
+    for _, data in graph.nodes(data=True):
+        assert all(isinstance(v, str | int | float | bool) for v in data.values())
+
+    link = write_node_link_json(graph, tmp_path / "graph.json")
+    data = json.loads(link.read_text(encoding="utf-8"))
+    assert len(data["nodes"]) == graph.number_of_nodes()
+    assert len(data["edges"]) == graph.number_of_edges()
+
+
+# ---------------------------------------------------------------------------------------------
+# Lineage
+
+
+def test_lineage_of_jiangxi_youth_measures_reaches_the_children_with_their_statuses(
+    plans: list[PlanMeta], measures: dict[str, list[Measure]], youth_alignment: pd.DataFrame
+) -> None:
+    graph = build_graph(
+        plans, measures["jiangxi"] + measures["jiujiang"] + measures["dazhang"], youth_alignment
+    )
+    for parent_measure, rows in youth_alignment.groupby("parent_measure"):
+        frame = lineage(graph, str(parent_measure), plan="jiangxi")
+        assert frame.iloc[0]["status"] == "root"
+        steps = frame[frame.depth == 1]
+        got = sorted(zip(steps.plan, steps.measure, steps.status, strict=True))
+        want = sorted(zip(rows.child_plan, rows.child_measure, rows.status, strict=True))
+        assert got == want
+
+    higher = lineage(graph, "二.(一).2", plan="jiangxi").set_index("plan")
+    assert higher.loc["jiujiang", "status"] == "strengthened"
+    assert higher.loc["jiujiang", "level"] == "municipal"
+    assert higher.loc["dazhang", "status"] == "dropped"
+    assert higher.loc["dazhang", "level"] == "county"
+    # a Jiangxi measure the alignment does not mention is reported, not skipped
+    other = lineage(graph, "二.(二).1", plan="jiangxi")
+    assert set(other[other.depth == 1].status) == {"missing"}
+
+
+def test_lineage_is_transitive_through_a_consensus_parent(
+    plans: list[PlanMeta],
+    measures: dict[str, list[Measure]],
+    youth_alignment: pd.DataFrame,
+    consensus: tuple[list[Measure], pd.DataFrame],
+) -> None:
+    cons_measures, table = consensus
+    youth = next(m for m in cons_measures if "jiangxi:二.(一)" in m.extra["members"].split("；"))
+    jiangxi_intro = find(measures["jiangxi"], "将弘扬科学精神贯穿于育人全链条")
+    top = pd.DataFrame(
+        [
+            {
+                "parent_plan": youth.plan_id,
+                "child_plan": "jiangxi",
+                "parent_measure": youth.measure_id,
+                "child_measure": jiangxi_intro.measure_id,
+                "parent_path": youth.path_text,
+                "child_path": jiangxi_intro.path_text,
+                "parent_text": youth.text,
+                "child_text": jiangxi_intro.text,
+                "similarity": 0.7,
+                "status": "inherited",
+                "evidence": "consensus youth intro",
+            }
+        ]
+    )
+    alignment = pd.concat([top, youth_alignment], ignore_index=True)
+    graph = build_graph(
+        plans,
+        measures["jiangxi"] + measures["jiujiang"] + measures["dazhang"],
+        alignment,
+        consensus=consensus,
+    )
+    virtual = graph.nodes[plan_node(consensus_plan_id("national-2021"))]
+    assert virtual["virtual"] is True and virtual["level"] == "national"
+    assert graph.has_edge(
+        plan_node(consensus_plan_id("national-2021")), plan_node("national-2021"), key="reconstructs"
+    )
+    frame = lineage(graph, youth.measure_id, plan=youth.plan_id)
+    assert list(frame[frame.depth == 1].plan) == ["jiangxi"]
+    deep = frame[frame.depth == 2]
+    assert set(deep.plan) == {"jiujiang", "dazhang"}
+    assert set(deep.level) == {"municipal", "county"}
+    assert (deep.parent_measure == jiangxi_intro.measure_id).all()
+    assert "strengthened" in set(deep.status)
+
+    tree = format_lineage_tree(frame)
+    lines = tree.splitlines()
+    assert lines[0].startswith("全国") and youth.measure_id in lines[0]
+    assert any(line.startswith("└── 江西省") and "inherited" in line for line in lines)
+    assert any(line.startswith("    ├── 九江市") or line.startswith("    └── 九江市") for line in lines)
+    assert any("邵阳市大祥区" in line and "inherited" in line for line in lines)
+
+
+def test_lineage_needs_a_plan_when_the_measure_id_is_ambiguous(
+    plans: list[PlanMeta], measures: dict[str, list[Measure]]
+) -> None:
+    graph = build_graph(plans, measures["jiangxi"] + measures["neimenggu"], None)
+    common = sorted(
+        {m.measure_id for m in measures["jiangxi"]} & {m.measure_id for m in measures["neimenggu"]}
+    )
+    assert common
+    with pytest.raises(InputError, match="--plan"):
+        lineage(graph, common[0])
+    assert lineage(graph, common[0], plan="neimenggu").iloc[0]["plan"] == "neimenggu"
+    with pytest.raises(InputError, match="no measure"):
+        lineage(graph, "九.(九).9")
+    # unambiguous by level: the provincial measure wins over the municipal one
+    graph = build_graph(plans, measures["jiangxi"] + measures["jiujiang"], None)
+    assert lineage(graph, "二.(一).1").iloc[0]["plan"] == "jiangxi"
+
+
+# ---------------------------------------------------------------------------------------------
+# Escalations and responsibility
+
+
+def test_escalations_compare_percentages_across_levels_and_flag_absolute_counts(
+    plans: list[PlanMeta], measures: dict[str, list[Measure]]
+) -> None:
+    goal_r = replace(
+        find(measures["jiangxi"], "公民具备科学素质的比例力争达到15%"),
+        targets=(
+            Target(15.0, "%", counted="公民具备科学素质的比例", comparator="力争达到", raw="力争达到15%"),
+        ),
+    )
+    goal_t = replace(
+        find(measures["jiujiang"], "公民具备科学素质的比例力争达到15.5%"),
+        targets=(
+            Target(15.5, "%", counted="公民具备科学素质的比例", comparator="力争达到", raw="力争达到15.5%"),
+        ),
+    )
+    teacher_r = replace(
+        find(measures["jiangxi"], "提升教师科学素质"),
+        targets=(Target(3000.0, "名", counted="科技辅导员", per="每年"),),
+    )
+    teacher_t = replace(
+        find(measures["jiujiang"], "实施教师科学素质提升工程"),
+        targets=(Target(300.0, "名", counted="科技辅导员", per="每年", raw="每年培训科技辅导员300名"),),
+    )
+    rows = []
+    for p, c, status in ((goal_r, goal_t, "strengthened"), (teacher_r, teacher_t, "inherited")):
+        rows.append(
+            {
+                "parent_plan": p.plan_id,
+                "child_plan": c.plan_id,
+                "parent_measure": p.measure_id,
+                "child_measure": c.measure_id,
+                "parent_path": p.path_text,
+                "child_path": c.path_text,
+                "parent_text": p.text,
+                "child_text": c.text,
+                "similarity": 0.9,
+                "status": status,
+                "evidence": "",
+            }
+        )
+    alignment = pd.DataFrame(rows, columns=list(ALIGNMENT_COLUMNS))
+    graph = build_graph(plans, [goal_r, goal_t, teacher_r, teacher_t], alignment)
+    rises = escalations(graph)
+    assert len(rises) == 1
+    row = rises.iloc[0]
+    assert (row.parent_plan, row.child_plan, row.basis) == ("jiangxi", "jiujiang", "percentage")
+    assert (row.parent_value, row.child_value, row.child_level) == (15.0, 15.5, "municipal")
+
+    every = escalations(graph, only_rises=False).set_index("unit")
+    assert every.loc["名", "basis"] == "absolute"
+    assert not every.loc["名", "comparable"]
+    assert every.loc["名", "change"] == "fall"
+
+    # the same from the measures.csv frame (targets parsed back from their readable form)
+    frame_graph = build_graph(plans, measures_frame([goal_r, goal_t, teacher_r, teacher_t]), alignment)
+    assert escalations(frame_graph)[["child_value", "basis"]].values.tolist() == [[15.5, "percentage"]]
+
+
+def test_agency_functions_match_across_levels() -> None:
+    assert agency_function("省教育厅") == agency_function("市教育局") == agency_function("区教育局") == "教育"
+    assert agency_function("自治区科协") == agency_function("区科协") == "科协"
+    assert agency_function("团省委") == agency_function("团区委") == "共青团"
+    assert agency_function("区人力资源和社会保障局") == agency_function("省人力资源社会保障厅") == "人社"
+    assert agency_function("市卫健委") == agency_function("省卫生健康委") == "卫健"
+    assert agency_function("市委宣传部") == "宣传"
+    assert agency_function("区科技和工业信息化局") == agency_function("省科技厅") == "科技"
+    assert agency_function("九江学院") == "高校"
+    assert agency_function("某某公司") == ""
+
+
+def test_function_kept_on_aligned_edges(plans: list[PlanMeta], measures: dict[str, list[Measure]]) -> None:
+    parent = replace(
+        find(measures["jiangxi"], "提升教师科学素质"),
+        lead_agencies=("省教育厅",),
+        responsible_agencies=("省科协",),
+    )
+    kept = replace(
+        find(measures["jiujiang"], "实施教师科学素质提升工程"), responsible_agencies=("市教育局", "市科协")
+    )
+    lost = replace(
+        find(measures["dazhang"], "每年培训20名以上科技辅导员"),
+        lead_agencies=("区科协",),
+        responsible_agencies=("团区委",),
+    )
+    rows = [
+        {c: "" for c in ALIGNMENT_COLUMNS}
+        | {
+            "parent_plan": "jiangxi",
+            "child_plan": child.plan_id,
+            "parent_measure": parent.measure_id,
+            "child_measure": child.measure_id,
+            "similarity": 0.5,
+            "status": "inherited",
+        }
+        for child in (kept, lost)
+    ]
+    graph = build_graph(plans, [parent, kept, lost], pd.DataFrame(rows))
+    node = measure_node("jiangxi", parent.measure_id)
+    assert (
+        graph.edges[node, measure_node("jiujiang", kept.measure_id), "aligned_to"]["function_kept"] == "yes"
+    )
+    edge = graph.edges[node, measure_node("dazhang", lost.measure_id), "aligned_to"]
+    assert edge["function_kept"] == "no"
+    assert edge["parent_functions"] == "教育；科协" and edge["child_functions"] == "科协；共青团"
+
+
+# ---------------------------------------------------------------------------------------------
+# Consensus parent
+
+
+def test_consensus_of_the_plans_under_the_absent_national_plan_has_the_five_themes(
+    tmp_path: Path, measures: dict[str, list[Measure]], consensus: tuple[list[Measure], pd.DataFrame]
+) -> None:
+    cons_measures, table = consensus
+    assert list(table.columns) == list(CONSENSUS_COLUMNS)
+    assert set(table.consensus_plan) == {"consensus:national-2021"}
+    assert (table.n_plans == 2).all()
+    assert all(m.plan_id == "consensus:national-2021" for m in cons_measures)
+    by_id = {(m.plan_id, m.measure_id): m for ms in measures.values() for m in ms}
+    for theme, words in THEMES.items():
+        carried = []
+        for cm in cons_measures:
+            members = [by_id[tuple(x.split(":", 1))] for x in cm.extra["members"].split("；")]  # type: ignore[index]
+            if {m.plan_id for m in members} == {"jiangxi", "neimenggu"} and all(
+                any(w in m.path_text for w in words) for m in members
+            ):
+                carried.append(cm)
+        assert carried, f"no consensus measure for {theme}"
+    # the representative is one of the members, and its text is kept
+    for row in table.to_dict("records"):
+        rep = next(m for m in cons_measures if m.measure_id == row["cluster"])
+        assert rep.extra["representative"] in str(row["members"]).split("；")
+        assert row["representative_text"] == rep.text
+    path = write_consensus(table, tmp_path / "consensus.csv")
+    back = pd.read_csv(path, encoding="utf-8-sig")
+    assert back.cluster.tolist() == table.cluster.tolist()
+
+
+def test_consensus_needs_siblings_under_an_absent_parent(
+    plans: list[PlanMeta], measures: dict[str, list[Measure]]
+) -> None:
+    # Guangxi is alone under the 2022 opinion; Jiujiang's parent has text: no consensus
+    cons, table = build_consensus(plans, measures["guangxi"] + measures["jiujiang"], CharNgramEncoder())
+    assert cons == [] and table.empty
+    # a stricter support than the siblings available keeps nothing
+    both = measures["jiangxi"] + measures["neimenggu"]
+    cons, table = build_consensus(plans, both, CharNgramEncoder(), min_support=3)
+    assert cons == [] and table.empty
+
+
+# ---------------------------------------------------------------------------------------------
+# Links from the documents
+
+
+def test_citations_and_document_numbers() -> None:
+    jiangxi = extract_citations(text_of("jiangxi"))
+    national = next(c for c in jiangxi if c.doc_number == "国发〔2021〕9号")
+    assert national.title == "国务院关于印发全民科学素质行动规划纲要(2021—2035年)的通知"
+    assert national.basis
+    parents = cited_parents(text_of("dazhang"))
+    assert [c.doc_number for c in parents] == ["湘政办发〔2021〕74号", "邵市政办发〔2021〕8号"]
+    jiujiang = cited_parents(text_of("jiujiang"))
+    titles = [c.title for c in jiujiang]
+    assert "江西省全民科学素质行动规划纲要实施方案(2021-2025年)" in titles
+    assert not any(t.startswith("九江市全民科学素质") for t in titles)  # its own title is not a parent
+    assert next(c for c in jiujiang if c.title.startswith("全民")).issuer == "国务院"
+    guangxi = cited_parents(text_of("guangxi"))
+    assert [c.issuer for c in guangxi] == ["中共中央办公厅、国务院办公厅"]
+
+
+def test_document_info_reads_the_header() -> None:
+    info = document_info(text_of("neimenggu"))
+    assert info.doc_number == "内政发〔2021〕22号"
+    assert info.jurisdiction == "内蒙古自治区" and info.level == "provincial"
+    assert info.issued == "2021-12-31"
+    assert info.title == "内蒙古自治区全民科学素质行动规划纲要实施方案(2021-2025年)"
+    assert document_info(text_of("dazhang")).jurisdiction == "邵阳市大祥区"
+
+
+def test_check_parents_accepts_the_bundled_manifest_and_flags_wrong_parents(plans: list[PlanMeta]) -> None:
+    texts = {p.plan_id: text_of(p.plan_id) for p in plans if p.file}
+    assert check_parents(plans, texts) == []
+    wrong = [replace(p, parent_id="national-2021") if p.plan_id == "jiujiang" else p for p in plans]
+    wrong = [replace(p, parent_id="central-opinion-2022") if p.plan_id == "jiangxi" else p for p in wrong]
+    warnings = check_parents(wrong, texts)
+    assert len(warnings) == 2
+    assert any(w.startswith("plan jiujiang") and "jiangxi (provincial)" in w for w in warnings)
+    assert any(w.startswith("plan jiangxi") and "国发〔2021〕9号" in w for w in warnings)
+
+
+def test_infer_manifest_on_the_seed_folder() -> None:
+    manifest = infer_manifest(PLANS)
+    rows = manifest.set_index("file")
+    levels = {name[:3]: rows.loc[name, "level"] for name in FILES.values()}
+    assert levels == {
+        "001": "provincial",
+        "004": "provincial",
+        "003": "provincial",
+        "000": "municipal",
+        "002": "county",
+    }
+    assert rows.loc[FILES["jiujiang"], "parent_id"] == "001"
+    parents = {name[:3]: str(rows.loc[name, "parent_id"]) for name in FILES.values()}
+    assert parents["001"] == parents["004"] == "国发〔2021〕9号"
+    assert rows.loc[FILES["dazhang"], "parent_id"] == "邵市政办发〔2021〕8号"
+    absent = manifest[manifest.file == ""].set_index("plan_id")
+    assert absent.loc["国发〔2021〕9号", "level"] == "national"
+    assert absent.loc["邵市政办发〔2021〕8号", "level"] == "municipal"
+    assert rows.loc[FILES["jiangxi"], "doc_number"] == "赣府发〔2021〕29号"
+    assert rows.loc[FILES["jiujiang"], "issued"] == "2022-10-31"
