@@ -1027,7 +1027,7 @@ def _cosine_matrix(vectors: np.ndarray, center: bool) -> np.ndarray:
 def build_consensus(
     plans: Sequence[PlanMeta],
     measures: pd.DataFrame | Sequence[Measure],
-    encoder: Encoder,
+    encoder: Encoder | None = None,
     min_support: int | None = None,
     threshold: float = 0.25,
     parents: Sequence[str] | None = None,
@@ -1044,10 +1044,16 @@ def build_consensus(
     ----------
     plans : the manifest.
     measures : the measures of the sibling plans (others are ignored).
-    encoder : anything with ``encode(list[str]) -> ndarray`` of L2-normalised rows.
+    encoder : anything with ``encode(list[str]) -> ndarray`` of L2-normalised rows. Default: hashed
+        character 2-3-grams (``align.embed.HashingEncoder(dim=65536, ngram_range=(2, 3))``): sibling
+        plans copy their parent's wording, and on the bundled corpus this lexical encoding separates
+        the themes better than m3e-small (whose raw cosines are all above 0.75) at a fraction of the cost.
     min_support : plans that must carry a cluster; default ``max(2, ceil(n_siblings / 2))``.
-    threshold : average cosine similarity within a cluster.
+    threshold : average cosine similarity within a cluster (after centering, see ``center``);
+        0.25 suits the default encoder.
     parents : restrict to these absent parents (default: every one of :func:`absent_parent_groups`).
+    center : remove the mean of the group's embeddings before the cosine, so that the threshold
+        means much the same for encoders whose raw cosines are all high.
 
     Returns
     -------
@@ -1055,6 +1061,11 @@ def build_consensus(
     ``support``), and a table with :data:`CONSENSUS_COLUMNS` for ``consensus.csv``.
     """
     from sklearn.cluster import AgglomerativeClustering
+
+    if encoder is None:
+        from align.embed import HashingEncoder
+
+        encoder = HashingEncoder(dim=2**16, ngram_range=(2, 3))
 
     all_measures = _as_measures(measures)
     groups = absent_parent_groups(plans)

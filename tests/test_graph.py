@@ -8,12 +8,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import networkx as nx
-import numpy as np
 import pandas as pd
 import pytest
-from sklearn.feature_extraction.text import HashingVectorizer
 
 from align.corpus import load_manifest
+from align.embed import HashingEncoder
 from align.errors import InputError
 from align.graph import (
     CONSENSUS_COLUMNS,
@@ -54,20 +53,6 @@ THEMES = {
     "the elderly": ("老年人",),
     "officials": ("领导干部和公务员",),
 }
-
-
-class CharNgramEncoder:
-    """A deterministic test encoder: hashed character 2-3-grams, L2-normalised."""
-
-    name = "test-char-ngrams"
-
-    def __init__(self) -> None:
-        self.vectorizer = HashingVectorizer(
-            analyzer="char", ngram_range=(2, 3), n_features=2**16, alternate_sign=False, norm="l2"
-        )
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        return self.vectorizer.transform(texts).toarray().astype(np.float32)
 
 
 def text_of(plan_id: str) -> str:
@@ -137,7 +122,7 @@ def consensus(
     plans: list[PlanMeta], measures: dict[str, list[Measure]]
 ) -> tuple[list[Measure], pd.DataFrame]:
     siblings = measures["jiangxi"] + measures["neimenggu"]
-    return build_consensus(plans, siblings, CharNgramEncoder())
+    return build_consensus(plans, siblings)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -206,6 +191,12 @@ def test_graphml_round_trip_keeps_attributes(
     # every attribute is a GraphML scalar, never None
     for _, data in graph.nodes(data=True):
         assert all(isinstance(v, str | int | float | bool) for v in data.values())
+
+    # the graph read back answers the same questions (``align trace`` reads it from disk)
+    for measure in ("二.(一)", "二.(一).2"):
+        want = lineage(graph, measure, plan="jiangxi")[["plan", "measure", "status"]]
+        got = lineage(back, measure, plan="jiangxi")[["plan", "measure", "status"]]
+        pd.testing.assert_frame_equal(got, want)
 
     link = write_node_link_json(graph, tmp_path / "graph.json")
     data = json.loads(link.read_text(encoding="utf-8"))
@@ -459,11 +450,13 @@ def test_consensus_needs_siblings_under_an_absent_parent(
     plans: list[PlanMeta], measures: dict[str, list[Measure]]
 ) -> None:
     # Guangxi is alone under the 2022 opinion; Jiujiang's parent has text: no consensus
-    cons, table = build_consensus(plans, measures["guangxi"] + measures["jiujiang"], CharNgramEncoder())
+    cons, table = build_consensus(
+        plans, measures["guangxi"] + measures["jiujiang"], HashingEncoder(dim=2**16, ngram_range=(2, 3))
+    )
     assert cons == [] and table.empty
     # a stricter support than the siblings available keeps nothing
     both = measures["jiangxi"] + measures["neimenggu"]
-    cons, table = build_consensus(plans, both, CharNgramEncoder(), min_support=3)
+    cons, table = build_consensus(plans, both, HashingEncoder(dim=2**16, ngram_range=(2, 3)), min_support=3)
     assert cons == [] and table.empty
 
 
