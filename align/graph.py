@@ -36,7 +36,9 @@ Edges (``kind``)
     ``contains``: plan → measure.
     ``aligned_to``: parent measure → child measure that carries it; ``status`` (inherited |
     strengthened | weakened), ``similarity``, ``evidence``, ``parent_plan``, ``child_plan``,
-    ``function_kept`` (yes | no | unknown), ``parent_functions``, ``child_functions``.
+    ``function_kept`` (yes | no | unknown: the parent's lead function, see :func:`key_functions`,
+    is among the child's agencies), ``function_overlap`` (share of all the parent's functions the
+    child keeps; absent when unknown), ``parent_functions``, ``child_functions``.
     ``dropped_in``: parent measure → child plan that carries none of it; ``status="dropped"``,
     ``evidence``, ``similarity`` (when given).
     ``consensus_member``: consensus measure → a sibling measure of its cluster, ``similarity`` to the
@@ -206,6 +208,7 @@ def _clean_attrs(attrs: Mapping[str, Any]) -> dict[str, str | int | float | bool
 # Agencies and their functions
 
 _FUNCTIONS: tuple[tuple[str, str], ...] = (
+    (r"人民政府|行政公署", "政府"),  # first: 人民政府 is not 民政
     (r"科学技术协会|科协", "科协"),
     (r"社会科学界联合会|社科联|社联", "社联"),
     (r"团.{0,3}委|共青团", "共青团"),
@@ -228,7 +231,8 @@ _FUNCTIONS: tuple[tuple[str, str], ...] = (
     (r"民政", "民政"),
     (r"自然资源", "自然资源"),
     (r"生态环境|环境保护|环保", "生态环境"),
-    (r"文化|文旅|文广|旅游", "文旅"),
+    (r"文广", "文旅,广电"),  # 文广新旅局: culture, broadcasting, press and tourism
+    (r"文化|文旅|旅游", "文旅"),
     (r"广播电视|广电|新闻出版", "广电"),
     (r"体育", "体育"),
     (r"应急管理|应急", "应急"),
@@ -250,16 +254,35 @@ _FUNCTIONS: tuple[tuple[str, str], ...] = (
     (r"融媒体|广播电台|电视台|日报", "媒体"),
     (r"大学|学院|职业技术|高校", "高校"),
     (r"科学院|研究院|科研院所", "科研院所"),
-    (r"人民政府|行政公署|政府", "政府"),
+    (r"政府", "政府"),
 )
 _FUNCTION_RES = tuple((re.compile(pattern), name) for pattern, name in _FUNCTIONS)
 
 
+def agency_functions(name: str) -> tuple[str, ...]:
+    """Every function an agency's name names, in a fixed order.
+
+    A merged bureau has several: ``区文化旅游广电体育局`` is ``文旅``, ``广电`` and ``体育``;
+    ``区科技和工业信息化局`` is ``科技`` and ``工信``. A matched part of the name is not read again
+    (``科学技术协会`` is ``科协``, not also ``科技``).
+    """
+    rest = unicodedata.normalize("NFKC", name).strip()
+    found: list[str] = []
+    for pattern, functions in _FUNCTION_RES:
+        if pattern.search(rest):
+            rest = pattern.sub("|", rest)
+            found.extend(f for f in functions.split(",") if f not in found)
+    if "政府" in found and len(found) > 1:
+        found.remove("政府")
+    return tuple(found)
+
+
 def agency_function(name: str) -> str:
-    """The function of an agency, the same at every level.
+    """The (first) function of an agency, the same at every level.
 
     ``省教育厅``, ``市教育局`` and ``区教育局`` are all ``教育``; ``团省委`` / ``团市委`` are ``共青团``;
-    ``区科技和工业信息化局`` is ``科技`` (the first function its name names).
+    ``区科技和工业信息化局`` is ``科技`` (the first function its name names; see
+    :func:`agency_functions` for all).
 
     Parameters
     ----------
@@ -269,38 +292,52 @@ def agency_function(name: str) -> str:
     -------
     The function's short name, or ``""`` when the name is not recognised.
     """
-    name = unicodedata.normalize("NFKC", name).strip()
-    for pattern, function in _FUNCTION_RES:
-        if pattern.search(name):
-            return function
-    return ""
+    functions = agency_functions(name)
+    return functions[0] if functions else ""
 
 
 def _functions(agencies: Iterable[str]) -> list[str]:
     seen: list[str] = []
     for agency in agencies:
-        function = agency_function(agency)
-        if function and function not in seen:
-            seen.append(function)
+        for function in agency_functions(agency):
+            if function not in seen:
+                seen.append(function)
     return seen
+
+
+def key_functions(measure: Measure) -> list[str]:
+    """The functions responsible for a measure: those of its lead agencies, or, when no lead is
+    named, of the first responsible agency (Chinese plans list the lead unit first)."""
+    if measure.lead_agencies:
+        return _functions(measure.lead_agencies)
+    return _functions(measure.responsible_agencies[:1])
 
 
 def function_kept(parent: Measure, child: Measure) -> str:
     """Whether the child measure keeps the parent's responsible function.
 
-    The parent's key functions are those of its lead agencies (or of its responsible agencies when
-    no lead is named); they are kept when every one of them is among the child's lead or responsible
-    agencies' functions.
+    The parent's :func:`key_functions` are kept when every one of them is among the functions of
+    the child's lead or responsible agencies.
 
     Returns
     -------
     ``yes``, ``no`` or ``unknown`` (either side names no recognisable agency).
     """
-    key = _functions(parent.lead_agencies) or _functions(parent.responsible_agencies)
+    key = key_functions(parent)
     child_functions = set(_functions(child.lead_agencies + child.responsible_agencies))
     if not key or not child_functions:
         return "unknown"
     return "yes" if set(key) <= child_functions else "no"
+
+
+def function_overlap(parent: Measure, child: Measure) -> float:
+    """Share of the functions of all the parent's agencies that the child's agencies also have
+    (NaN when either side names none)."""
+    parent_functions = set(_functions(parent.lead_agencies + parent.responsible_agencies))
+    child_functions = set(_functions(child.lead_agencies + child.responsible_agencies))
+    if not parent_functions or not child_functions:
+        return float("nan")
+    return len(parent_functions & child_functions) / len(parent_functions)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -639,6 +676,7 @@ def _add_alignment(graph: nx.MultiDiGraph, plans: Sequence[PlanMeta], alignment:
                     "parent_plan": parent_plan,
                     "child_plan": child_plan,
                     "function_kept": function_kept(parent_measure, child_measure),
+                    "function_overlap": function_overlap(parent_measure, child_measure),
                     "parent_functions": _functions(
                         parent_measure.lead_agencies + parent_measure.responsible_agencies
                     ),

@@ -17,6 +17,7 @@ from align.errors import InputError
 from align.graph import (
     CONSENSUS_COLUMNS,
     agency_function,
+    agency_functions,
     build_consensus,
     build_graph,
     check_parents,
@@ -376,6 +377,11 @@ def test_agency_functions_match_across_levels() -> None:
     assert agency_function("区科技和工业信息化局") == agency_function("省科技厅") == "科技"
     assert agency_function("九江学院") == "高校"
     assert agency_function("某某公司") == ""
+    # merged bureaus carry several functions; 科学技术协会 is not also 科技
+    assert agency_functions("区文化旅游广电体育局") == ("文旅", "广电", "体育")
+    assert agency_functions("市文广新旅局") == ("文旅", "广电")
+    assert agency_functions("省科学技术协会") == ("科协",)
+    assert agency_functions("各县(市、区)人民政府") == ("政府",)
 
 
 def test_function_kept_on_aligned_edges(plans: list[PlanMeta], measures: dict[str, list[Measure]]) -> None:
@@ -412,6 +418,13 @@ def test_function_kept_on_aligned_edges(plans: list[PlanMeta], measures: dict[st
     edge = graph.edges[node, measure_node("dazhang", lost.measure_id), "aligned_to"]
     assert edge["function_kept"] == "no"
     assert edge["parent_functions"] == "教育；科协" and edge["child_functions"] == "科协；共青团"
+    assert edge["function_overlap"] == pytest.approx(0.5)
+    # without a lead unit, the first responsible unit is the key: 省广电局 is kept by 市文广新旅局
+    broadcast = replace(parent, lead_agencies=(), responsible_agencies=("省广电局", "省体育局"))
+    merged = replace(kept, responsible_agencies=("市文广新旅局",))
+    graph = build_graph(plans, [broadcast, merged], pd.DataFrame(rows[:1]))
+    edge = graph.edges[node, measure_node("jiujiang", kept.measure_id), "aligned_to"]
+    assert edge["function_kept"] == "yes" and edge["function_overlap"] == pytest.approx(0.5)
 
 
 # ---------------------------------------------------------------------------------------------
