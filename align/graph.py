@@ -1535,23 +1535,10 @@ def check_parents(plans: Sequence[PlanMeta], texts: Mapping[str, str]) -> list[s
     return warnings
 
 
-def _read_text(path: Path) -> str:
-    from charset_normalizer import from_bytes
-
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        best = from_bytes(data).best()
-        if best is None:
-            raise InputError("cannot tell the text encoding", path) from None
-        return str(best)
-
-
 def infer_manifest(
     folder: str | Path,
     read: Callable[[Path], str] | None = None,
-    suffixes: Sequence[str] = (".txt", ".md"),
+    suffixes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Draft a manifest for a folder of documents.
 
@@ -1563,8 +1550,9 @@ def infer_manifest(
     Parameters
     ----------
     folder : the documents.
-    read : how to read one document (default: text files, encoding detected).
-    suffixes : the file suffixes read when ``read`` is not given.
+    read : how to read one document (default: :func:`align.corpus.read_document`).
+    suffixes : the file suffixes read (default: the document formats of ``align.corpus.FORMATS``
+        except ``.csv``).
 
     Returns
     -------
@@ -1574,8 +1562,11 @@ def infer_manifest(
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("not a folder", folder)
-    reader = read or _read_text
-    files = sorted(p for p in folder.iterdir() if p.is_file() and (read or p.suffix.lower() in suffixes))
+    from align.corpus import FORMATS, read_document
+
+    reader = read or read_document
+    wanted = {s.lower() for s in suffixes} if suffixes is not None else set(FORMATS) - {".csv"}
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in wanted)
     docs: list[tuple[PlanMeta, list[Citation]]] = []
     for path in files:
         text = reader(path)

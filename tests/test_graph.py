@@ -14,6 +14,7 @@ import pytest
 from align.corpus import load_manifest
 from align.embed import HashingEncoder
 from align.errors import InputError
+from align.fileio import write_csv
 from align.graph import (
     CONSENSUS_COLUMNS,
     agency_function,
@@ -513,7 +514,7 @@ def test_check_parents_accepts_the_bundled_manifest_and_flags_wrong_parents(plan
     assert any(w.startswith("plan jiangxi") and "国发〔2021〕9号" in w for w in warnings)
 
 
-def test_infer_manifest_on_the_seed_folder() -> None:
+def test_infer_manifest_on_the_seed_folder(tmp_path: Path) -> None:
     manifest = infer_manifest(PLANS)
     rows = manifest.set_index("file")
     levels = {name[:3]: rows.loc[name, "level"] for name in FILES.values()}
@@ -533,3 +534,7 @@ def test_infer_manifest_on_the_seed_folder() -> None:
     assert absent.loc["邵市政办发〔2021〕8号", "level"] == "municipal"
     assert rows.loc[FILES["jiangxi"], "doc_number"] == "赣府发〔2021〕29号"
     assert rows.loc[FILES["jiujiang"], "issued"] == "2022-10-31"
+    # the draft is a manifest the corpus loader accepts
+    draft = write_csv(manifest, tmp_path / "plans.csv")
+    loaded = {meta.plan_id: meta for meta in load_manifest(draft, PLANS)}
+    assert loaded["000"].parent_id == "001" and loaded["001"].level == "provincial"
