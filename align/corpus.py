@@ -64,7 +64,6 @@ MIN_PLAN_CHARS = 200
 FORMATS: dict[str, str] = {
     ".txt": "text",
     ".text": "text",
-    ".csv": "text",
     ".docx": "docx",
     ".pdf": "pdf",
     ".html": "html",
