@@ -17,6 +17,7 @@ from align.corpus import (
     Corpus,
     DecodeWarning,
     clean_text,
+    decode_text,
     format_list_number,
     html_to_text,
     is_furniture_line,
@@ -625,3 +626,12 @@ def test_damaged_utf8_is_decoded_with_a_warning(tmp_path: Path) -> None:
     # 0xFF, then the two orphaned continuation bytes of 呵: three marks, everything else intact
     assert text.replace("\ufffd" * 3, "呵") == JIUJIANG.read_text(encoding="utf-8")
     assert "公民具备科学素质的比例力争达到15.5%" in text
+
+
+def test_short_gbk_snippets_where_charset_detection_alone_guesses_wrong() -> None:
+    # charset-normalizer alone reads many of these as cp949, Big5-HKSCS or UTF-16
+    snippets = [line[:25] for line in seed_lines(JIUJIANG, 0, 60)]
+    snippets = [s for s in snippets if not s.isascii()]
+    assert len(snippets) >= 50
+    for snippet in snippets:
+        assert decode_text(snippet.encode("gbk"), "snippet.txt") == snippet
