@@ -270,7 +270,7 @@ def decode_text(data: bytes, path: str | Path, declared: str | None = None) -> s
         codec = "gb18030" if codec in _GB_FAMILY else codec
         try:
             text = data.decode(codec)
-        except (UnicodeDecodeError, LookupError):
+        except (UnicodeError, LookupError, ValueError):  # a bogus or non-text codec name
             pass
         else:
             if _looks_like_text(text):

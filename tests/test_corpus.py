@@ -635,3 +635,13 @@ def test_short_gbk_snippets_where_charset_detection_alone_guesses_wrong() -> Non
     assert len(snippets) >= 50
     for snippet in snippets:
         assert decode_text(snippet.encode("gbk"), "snippet.txt") == snippet
+
+
+@pytest.mark.parametrize("declared", ["rot13", "base64", "idna", "x-unknown", "gb2312", "GBK"])
+def test_bogus_or_gb_declared_charset(tmp_path: Path, declared: str) -> None:
+    paragraphs = seed_lines(NEIMENGGU, 14, 3)
+    path = tmp_path / "page.html"
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    page = f'<html><head><meta charset="{declared}"></head><body>{body}</body></html>'
+    path.write_bytes(page.encode("gb18030"))
+    assert read_document(path).split("\n") == paragraphs
