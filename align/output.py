@@ -63,27 +63,22 @@ def write_run(
     Everything is written into a staging folder inside ``out`` and moved into place only when
     every file is complete.
     """
-    from align.graph import build_consensus, build_graph, write_consensus, write_graphml, write_node_link_json
+    from align.graph import build_graph, escalations, write_consensus, write_graphml, write_node_link_json
     from align.report import write_all_html, write_xlsx
 
     out = Path(out)
     plans = plans_frame(corpus)
     metas: list[PlanMeta] = list(corpus.metas.values())
     all_measures = [m for ms in result.measures_by_plan.values() for m in ms]
-    consensus = None
-    consensus_table = pd.DataFrame()
-    if aligner.encoder is not None and all_measures:
-        consensus = build_consensus(metas, all_measures, aligner.encoder)
-        consensus_table = consensus[1]
-    graph = build_graph(metas, all_measures, result.alignment, consensus)
+    graph = build_graph(metas, all_measures, result.alignment, result.consensus or None)
     names = dict(zip(plans["plan_id"], plans["jurisdiction"], strict=True))
     with staged_output(out) as stage:
         write_csv(result.measures, stage / "measures.csv")
         write_csv(result.alignment, stage / "alignment.csv")
         write_csv(result.coverage, stage / "coverage.csv")
-        if consensus is not None:
-            write_consensus(consensus_table, stage / "consensus.csv")
+        write_consensus(result.consensus_table, stage / "consensus.csv")
         write_graphml(graph, stage / "graph.graphml")
+        write_csv(escalations(graph), stage / "escalations.csv")
         write_node_link_json(graph, stage / "graph.json")
         write_xlsx(stage / "report.xlsx", result.alignment, result.coverage, result.measures)
         write_all_html(stage / "html", result.alignment, result.measures, plan_names=names)

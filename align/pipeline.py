@@ -25,7 +25,16 @@ from align.corpus import Corpus
 from align.errors import AlignError
 from align.match import Encoder, Matcher, PairAlignment
 from align.measures import MeasureExtractor
-from align.models import ALIGNMENT_COLUMNS, CARRIED, COVERAGE_COLUMNS, LEVELS, Measure, Plan, measures_frame
+from align.models import (
+    ALIGNMENT_COLUMNS,
+    CARRIED,
+    COVERAGE_COLUMNS,
+    LEVELS,
+    Measure,
+    Plan,
+    PlanMeta,
+    measures_frame,
+)
 from align.status import StatusRules
 
 log = logging.getLogger(__name__)
@@ -68,6 +77,8 @@ class CorpusResult:
     pairs: list[PairResult]
     measures_by_plan: dict[str, list[Measure]]
     notes: list[str] = field(default_factory=list)
+    consensus: list[Measure] = field(default_factory=list)
+    consensus_table: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def parse_plan(plan: Plan, extractor: MeasureExtractor | None = None) -> list[Measure]:
@@ -255,6 +266,7 @@ def align_corpus(
     aligner: Aligner | None = None,
     keep_going: bool = False,
     progress: Callable[[list[Any], str], Iterable[Any]] | None = None,
+    consensus: bool = True,
 ) -> CorpusResult:
     """Align every plan of ``corpus`` with its nearest ancestor that has a text.
 
@@ -265,6 +277,9 @@ def align_corpus(
     keep_going : a document that cannot be used is skipped and listed in ``notes`` instead of
         stopping the run.
     progress : wraps an iterable for a progress bar (``tqdm``-like), or ``None``.
+    consensus : where a plan has no ancestor with a text but siblings under the same absent
+        parent, rebuild that parent's shared backbone from the siblings
+        (:func:`align.graph.build_consensus`) and align each sibling to it.
     """
     aligner = aligner or Aligner()
     wrap = progress or (lambda it, _desc: it)
@@ -278,38 +293,62 @@ def align_corpus(
                 raise
             notes.append(f"skipped {plan_id}: {err}")
     pairs: list[PairResult] = []
-    todo = []
+    todo: list[tuple[Plan, str]] = []
+    metas = list(corpus.metas.values())
+    backbone: list[Measure] = []
+    table = pd.DataFrame()
+    if consensus and measures_by_plan:
+        from align.graph import build_consensus
+
+        backbone, table = build_consensus(metas, [m for ms in measures_by_plan.values() for m in ms])
+    virtual = _virtual_plans(metas, backbone)
+    from align.graph import check_parents
+
+    notes += check_parents(metas, {p: corpus.text(p) for p in measures_by_plan})
     for reference, child in corpus.alignment_pairs():
         if child not in measures_by_plan:
             continue
         if reference is None:
             parent = corpus.parent(child)
-            notes.append(
-                f"{child}: no ancestor has a text (parent {parent} is not in the corpus); "
-                "not aligned, see consensus.csv for its siblings' shared backbone"
-            )
+            stand_in = virtual.get(str(parent))
+            if stand_in is not None:
+                notes.append(
+                    f"{child}: no ancestor has a text; aligned with the consensus of {parent}'s plans"
+                )
+                todo.append((stand_in, child))
+            else:
+                notes.append(
+                    f"{child}: no ancestor has a text (parent {parent} is not in the corpus) and no sibling "
+                    "shares that parent; not aligned"
+                )
             continue
         if reference not in measures_by_plan:
             notes.append(f"{child}: reference {reference} was skipped; not aligned")
             continue
         if reference != corpus.parent(child):
             notes.append(f"{child}: parent {corpus.parent(child)} has no text; aligned with {reference}")
-        todo.append((reference, child))
-    for reference, child in wrap(todo, "aligning"):
-        pairs.append(
-            aligner.align(
-                corpus.plan(reference),
-                corpus.plan(child),
-                measures_by_plan[reference],
-                measures_by_plan[child],
-            )
-        )
+        todo.append((corpus.plan(reference), child))
+    by_consensus = {m.plan_id: [c for c in backbone if c.plan_id == m.plan_id] for m in backbone}
+    for ref_plan, child in wrap(todo, "aligning"):
+        ref_measures = measures_by_plan.get(ref_plan.plan_id) or by_consensus[ref_plan.plan_id]
+        pairs.append(aligner.align(ref_plan, corpus.plan(child), ref_measures, measures_by_plan[child]))
     measures = pd.concat(
         [measures_frame(m) for m in measures_by_plan.values()] or [measures_frame([])], ignore_index=True
     )
     alignment = pd.concat([p.alignment for p in pairs], ignore_index=True) if pairs else _empty_alignment()
     coverage = pd.DataFrame([p.coverage() for p in pairs], columns=list(COVERAGE_COLUMNS))
-    return CorpusResult(measures, alignment, coverage, pairs, measures_by_plan, notes)
+    return CorpusResult(measures, alignment, coverage, pairs, measures_by_plan, notes, backbone, table)
+
+
+def _virtual_plans(metas: list[PlanMeta], backbone: list[Measure]) -> dict[str, Plan]:
+    """Absent parent id → the virtual consensus plan standing for it (when it has measures)."""
+    from align.graph import consensus_plan_meta
+
+    out: dict[str, Plan] = {}
+    for plan_id in dict.fromkeys(m.plan_id for m in backbone):
+        absent = plan_id.split(":", 1)[1]
+        out[absent] = Plan(meta=consensus_plan_meta(metas, absent), text="")
+    return out
 
 
 def _empty_alignment() -> pd.DataFrame:
