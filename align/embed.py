@@ -30,7 +30,7 @@ import sqlite3
 import tempfile
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -200,6 +200,14 @@ class M3EEncoder:
         self._st: Any = None
         self._session: Any = None
         self._tokenizer: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # picklable for dask workers: ship the configuration, not the loaded model or the lock
+        return {**self.__dict__, "_lock": None, "_st": None, "_session": None, "_tokenizer": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     @property
     def dim(self) -> int:
@@ -443,8 +451,9 @@ def _load_sentence_transformer(name_or_path: str, local_only: bool) -> Any:
             warnings.simplefilter("ignore")
             return SentenceTransformer(name_or_path, device="cpu", local_files_only=local_only)
     except Exception as err:  # the hub client raises many types (OSError, ValueError, HTTP errors)
+        reason = " ".join(str(err).split())  # one line: the CLI prints the message as is
         raise AlignError(
-            f"cannot load the sentence-transformers model {name_or_path!r}: {type(err).__name__}: {err}. "
+            f"cannot load the sentence-transformers model {name_or_path!r}: {type(err).__name__}: {reason} "
             "Without network (HF_HUB_OFFLINE=1) the model must be a local folder or already be in the "
             "Hugging Face cache."
         ) from err
@@ -466,6 +475,13 @@ class SentenceTransformerEncoder:
         self.local_files_only = local_files_only
         self.name = f"st:{self.name_or_path}"
         self._model: Any = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_lock": None, "_model": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
         self._lock = threading.Lock()
 
     def _load(self) -> Any:
@@ -511,6 +527,9 @@ class USEEncoder:
         self.threads = threads
         self.name = "use-multilingual-v3/numpy"
         self._model: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_model": None}
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Embed ``texts``; see :class:`Encoder`."""
@@ -619,6 +638,7 @@ class CachedEncoder:
     def _open(self) -> sqlite3.Connection:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=120, isolation_level=None)
+        conn.text_factory = bytes  # a damaged row may hold text that is not UTF-8: read it, then reject it
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -629,7 +649,7 @@ class CachedEncoder:
             conn.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('encoder', ?)", (self.name,))
             row = conn.execute("SELECT v FROM meta WHERE k = 'encoder'").fetchone()
-            if row is None or row[0] != self.name:
+            if row is None or row[0] != self.name.encode("utf-8"):
                 raise sqlite3.DatabaseError(f"cache file belongs to encoder {row[0] if row else None!r}")
             conn.execute("SELECT 1 FROM emb LIMIT 1").fetchall()
         except sqlite3.DatabaseError:
@@ -637,16 +657,11 @@ class CachedEncoder:
             raise
         return conn
 
-    @contextlib.contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self) -> sqlite3.Connection:
         try:
-            conn = self._open()
+            return self._open()
         except sqlite3.DatabaseError as err:
-            conn = self._rebuild(err)
-        try:
-            yield conn
-        finally:
-            conn.close()
+            return self._rebuild(err)
 
     def _rebuild(self, err: Exception) -> sqlite3.Connection:
         broken = self.path.with_name(f"{self.path.name}.corrupt-{os.getpid()}")
@@ -717,8 +732,14 @@ class CachedEncoder:
             return self.encoder.encode([])
         unique = list(dict.fromkeys(texts))
         keys = [_text_key(t) for t in unique]
-        with self._connection() as conn:
-            found = self._lookup(conn, keys)
+        conn = self._connect()
+        try:
+            try:
+                found = self._lookup(conn, keys)
+            except sqlite3.DatabaseError as err:  # damage that only shows when the pages are read
+                conn.close()
+                conn = self._rebuild(err)
+                found = {}
             missing = [i for i, k in enumerate(keys) if k not in found]
             self.hits += len(unique) - len(missing)
             self.misses += len(missing)
@@ -732,6 +753,8 @@ class CachedEncoder:
                 part_keys = [keys[i] for i in part]
                 self._store(conn, part_keys, rows)
                 found.update(zip(part_keys, rows, strict=True))
+        finally:
+            conn.close()
         by_text = {t: found[k] for t, k in zip(unique, keys, strict=True)}
         return np.stack([by_text[t] for t in texts]).astype(np.float32, copy=False)
 
