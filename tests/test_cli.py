@@ -112,7 +112,12 @@ def test_run_writes_every_output(run_out: Path) -> None:
     assert list(read_csv(run_out / "measures.csv").columns) == list(MEASURE_COLUMNS)
 
     summary = json.loads((run_out / "run_summary.json").read_text(encoding="utf-8"))
-    assert summary["pairs"] == [["jiangxi", "jiujiang"]]
+    # Jiujiang against its province; the two provinces against their shared consensus backbone
+    assert summary["pairs"] == [
+        ["consensus:national-2021", "jiangxi"],
+        ["jiangxi", "jiujiang"],
+        ["consensus:national-2021", "neimenggu"],
+    ]
     assert summary["encoder"] == "lexical"
     assert set(summary["measures"]) == {"jiangxi", "jiujiang", "neimenggu", "dazhang", "guangxi"}
     # plans whose ancestors have no text are reported, not silently skipped
@@ -133,8 +138,11 @@ def test_alignment_rows_follow_the_contract(run_out: Path) -> None:
     measures = read_csv(run_out / "measures.csv")
     assert set(alignment["status"]) <= set(STATUSES)
     assert set(zip(alignment["parent_plan"], alignment["child_plan"], strict=True)) == {
-        ("jiangxi", "jiujiang")
+        ("jiangxi", "jiujiang"),
+        ("consensus:national-2021", "jiangxi"),
+        ("consensus:national-2021", "neimenggu"),
     }
+    alignment = alignment[alignment["parent_plan"] == "jiangxi"]
     dropped = alignment[alignment["status"] == "dropped"]
     assert (dropped["child_measure"] == "").all() and (dropped["parent_measure"] != "").all()
     added = alignment[alignment["status"] == "added"]
@@ -150,8 +158,8 @@ def test_alignment_rows_follow_the_contract(run_out: Path) -> None:
     assert all(texts[m] == t for m, t in zip(parents["parent_measure"], parents["parent_text"], strict=True))
 
     coverage = read_csv(run_out / "coverage.csv")
-    assert len(coverage) == 1
-    row = coverage.iloc[0]
+    assert list(coverage["child_plan"]) == ["jiangxi", "jiujiang", "neimenggu"]
+    row = coverage.iloc[1]
     assert (row["child_plan"], row["parent_plan"], row["level"]) == ("jiujiang", "jiangxi", "municipal")
     assert int(row["n_parent_measures"]) == len(jiangxi_ids)
     counts = {s: int(row[s]) for s in ("inherited", "strengthened", "weakened", "dropped")}

@@ -103,9 +103,17 @@ def test_gold_figures_lexical(
 
 def test_corpus_run_reports_plans_without_parent_text(corpus: Corpus) -> None:
     result = align_corpus(corpus, Aligner())
-    assert [(p.parent.plan_id, p.child.plan_id) for p in result.pairs] == [("jiangxi", "jiujiang")]
+    assert [(p.parent.plan_id, p.child.plan_id) for p in result.pairs] == [
+        ("consensus:national-2021", "jiangxi"),
+        ("jiangxi", "jiujiang"),
+        ("consensus:national-2021", "neimenggu"),
+    ]
     assert any(n.startswith("dazhang: no ancestor has a text") for n in result.notes)
-    row = result.coverage.iloc[0]
+    # the consensus of the national plan's children holds every 提升行动 theme
+    themes = " ".join(m.path_text for m in result.consensus)
+    for theme in ("青少年", "农", "产业工人", "老年人", "领导干部"):
+        assert theme in themes
+    row = result.coverage.set_index("child_plan").loc["jiujiang"]
     assert row["n_parent_measures"] == 57
     assert row["inherited"] + row["strengthened"] + row["weakened"] + row["dropped"] == 57
     assert set(result.measures["plan_id"]) == {"jiangxi", "jiujiang", "dazhang", "guangxi", "neimenggu"}

@@ -1,0 +1,73 @@
+"""Match quality per encoder on the hand-made gold, with the time each took.
+
+    python bench/quality.py [--encoders lexical,m3e,use] [--out bench/quality.json]
+
+Each encoder runs on a fresh cache folder (cold: model load, ONNX export for m3e on first use,
+and every embedding computed), then again on the same folder (warm). Quality is computed with
+align.evaluate, which reproduces the reference scorer's metrics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from align.corpus import Corpus
+from align.embed import make_encoder
+from align.evaluate import GOLD_COLUMNS, read_table, score_alignment
+from align.pipeline import Aligner
+
+ROOT = Path(__file__).resolve().parents[1]
+PAIRS = {
+    "jiangxi_to_jiujiang": ("jiangxi", "jiujiang"),
+    "jiangxi_vs_dazhang": ("jiangxi", "dazhang"),
+    "neimenggu_vs_guangxi": ("neimenggu", "guangxi"),
+}
+
+
+def run(spec: str, corpus: Corpus, cache: Path) -> tuple[dict[str, dict[str, float]], float]:
+    encoder = None if spec == "lexical" else make_encoder(spec, cache)
+    aligner = Aligner(encoder=encoder)
+    scores = {}
+    start = time.perf_counter()
+    for gold, (parent, child) in PAIRS.items():
+        pair = aligner.align(corpus.plan(parent), corpus.plan(child))
+        s = score_alignment(pair.alignment, read_table(ROOT / "data/gold" / f"{gold}.csv", GOLD_COLUMNS))
+        scores[gold] = {"pair_f1": s.pair_f1, "dropped_f1": s.dropped_f1, "status_acc": s.status_acc}
+    return scores, time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--encoders", default="lexical,m3e,use")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench/quality.json")
+    args = ap.parse_args(argv)
+    corpus = Corpus.load(ROOT / "data")
+    results = {}
+    for spec in args.encoders.split(","):
+        with tempfile.TemporaryDirectory() as tmp:
+            scores, cold = run(spec, corpus, Path(tmp))
+            _, warm = run(spec, corpus, Path(tmp))
+        results[spec] = {"scores": scores, "cold_s": round(cold, 1), "warm_s": round(warm, 1)}
+        print(spec, json.dumps(results[spec], ensure_ascii=False), flush=True)
+    args.out.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(
+        "\n| encoder | Jiangxi→Jiujiang pair F1 / status | Jiangxi→Dazhang pair F1 / dropped F1 / status "
+        "| Inner Mongolia→Guangxi pair F1 / status | 3 pairs cold / warm |"
+    )
+    print("|---|---|---|---|---|")
+    for spec, r in results.items():
+        a, b, c = (r["scores"][g] for g in PAIRS)
+        print(
+            f"| {spec} | {a['pair_f1']:.3f} / {a['status_acc']:.3f} | {b['pair_f1']:.3f} / {b['dropped_f1']:.3f} / "
+            f"{b['status_acc']:.3f} | {c['pair_f1']:.3f} / {c['status_acc']:.3f} | {r['cold_s']:.0f} s / {r['warm_s']:.0f} s |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
