@@ -17,9 +17,18 @@ from align.pipeline import Aligner, CorpusResult, PairResult
 log = logging.getLogger(__name__)
 
 
-def plans_frame(corpus: Corpus) -> pd.DataFrame:
-    """The manifest as a DataFrame (plan_id, file, jurisdiction, level, parent_id, …)."""
-    return pd.DataFrame([asdict(m) for m in corpus.metas.values()])
+def plans_frame(corpus: Corpus, result: CorpusResult | None = None) -> pd.DataFrame:
+    """The manifest as a DataFrame (plan_id, file, jurisdiction, level, parent_id, …), with the
+    virtual consensus plans of ``result`` (jurisdiction marked 共识) when given."""
+    rows = [asdict(m) for m in corpus.metas.values()]
+    if result is not None:
+        from align.graph import consensus_plan_meta
+
+        metas = list(corpus.metas.values())
+        for plan_id in dict.fromkeys(m.plan_id for m in result.consensus):
+            meta = consensus_plan_meta(metas, plan_id.split(":", 1)[1])
+            rows.append({**asdict(meta), "jurisdiction": f"{meta.jurisdiction}（共识 consensus）"})
+    return pd.DataFrame(rows)
 
 
 def pair_matrix(pair: PairResult):
@@ -67,7 +76,7 @@ def write_run(
     from align.report import write_all_html, write_xlsx
 
     out = Path(out)
-    plans = plans_frame(corpus)
+    plans = plans_frame(corpus, result)
     metas: list[PlanMeta] = list(corpus.metas.values())
     all_measures = [m for ms in result.measures_by_plan.values() for m in ms]
     graph = build_graph(metas, all_measures, result.alignment, result.consensus or None)
