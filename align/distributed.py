@@ -7,11 +7,16 @@ The work is a small task graph, linear in the number of plans (no all-pairs step
                        vectors, when      measures and vectors)
                        an encoder is set)
 
+Which pairs to align is decided by :func:`align.pipeline.align_corpus` itself, in a planning
+pass over the parsed plans (parents, nearest ancestors with a text, consensus stand-ins for
+absent parents); the tables are then assembled by a second pass that replays the workers'
+results. So the order of rows, the notes and the error behaviour are those of the local engine
+by construction; the consensus of absent parents (the lead's ``align.graph``) is computed on the
+client, twice.
+
 Documents are read on the client, so workers need no access to the corpus folder; a worker
 needs only the ``align`` package (and, with a semantic encoder, the model: each worker process
-loads it once, or finds the vectors in its embedding cache). The tables are then assembled by
-:func:`align.pipeline.align_corpus` itself, replaying the workers' results, so the order of
-rows, the notes and the error behaviour are those of the local engine by construction.
+loads it once, or finds the vectors in its embedding cache).
 
 Typical use::
 
@@ -31,11 +36,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from align.corpus import Corpus
 from align.errors import AlignError
 from align.match import Encoder, _measure_sentences
-from align.models import Measure, Plan
+from align.models import ALIGNMENT_COLUMNS, Measure, Plan
 from align.pipeline import Aligner, CorpusResult, PairResult, align_corpus
 
 log = logging.getLogger(__name__)
@@ -114,12 +120,19 @@ def _align_task(
 
 @dataclass
 class _Replay(Aligner):
-    """An :class:`Aligner` that answers from precomputed results and computes anything else
-    (which should not happen) with ``base``."""
+    """An :class:`Aligner` that answers from the cluster's results.
+
+    With ``record`` set it is the planning pass: :meth:`align` notes which pairs
+    :func:`align_corpus` asks for (whatever its logic: parents, nearest ancestors, consensus
+    stand-ins) and answers with an empty alignment; the pairs are then run on the cluster and a
+    second pass answers with their results. A pair missing from the results (which should not
+    happen) is aligned here with ``base``.
+    """
 
     base: Aligner = field(default_factory=Aligner)
     parsed: dict[str, list[Measure] | AlignError] = field(default_factory=dict)
     aligned: dict[tuple[str, str], PairResult] = field(default_factory=dict)
+    record: list[tuple[Plan, Plan, list[Measure], list[Measure]]] | None = None
 
     def measures(self, plan: Plan) -> list[Measure]:
         outcome = self.parsed.get(plan.plan_id)
@@ -136,11 +149,22 @@ class _Replay(Aligner):
         parent_measures: list[Measure] | None = None,
         child_measures: list[Measure] | None = None,
     ) -> PairResult:
+        pm = parent_measures if parent_measures is not None else self.measures(parent)
+        cm = child_measures if child_measures is not None else self.measures(child)
+        if self.record is not None:
+            self.record.append((parent, child, pm, cm))
+            return PairResult(parent, child, pm, cm, _empty_alignment())
         done = self.aligned.get((parent.plan_id, child.plan_id))
         if done is None:
-            log.warning("pair %s → %s was not run on the cluster; aligning it here", parent, child)
-            return self.base.align(parent, child, parent_measures, child_measures)
+            log.warning(
+                "pair %s → %s was not run on the cluster; aligning it here", parent.plan_id, child.plan_id
+            )
+            return self.base.align(parent, child, pm, cm)
         return done
+
+
+def _empty_alignment() -> pd.DataFrame:
+    return pd.DataFrame(columns=[*ALIGNMENT_COLUMNS, "link_probability"])
 
 
 @contextmanager
@@ -229,6 +253,7 @@ def _run(client: Any, corpus: Corpus, aligner: Aligner, keep_going: bool) -> Cor
     [plain_f] = client.scatter([plain], broadcast=True, hash=False)
     encoder_f = client.scatter([encoder], broadcast=True, hash=False)[0] if encoder is not None else None
 
+    # 1. read on the client, parse (and embed) on the cluster, one task per plan
     plans: dict[str, Plan] = {}
     parsed: dict[str, list[Measure] | AlignError] = {}
     for plan_id in [p for p in corpus.order() if corpus.has_text(p)]:
@@ -240,46 +265,56 @@ def _run(client: Any, corpus: Corpus, aligner: Aligner, keep_going: bool) -> Cor
         pid: client.submit(_parse_task, plain_f, plan, key=f"parse-{pid}-{token}", pure=False)
         for pid, plan in plans.items()
     }
-    vectors_f = (
-        {
+    vectors_f: dict[str, Any] = {}
+    if encoder_f is not None:
+        vectors_f = {
             pid: client.submit(_embed_task, encoder_f, fut, key=f"embed-{pid}-{token}", pure=False)
             for pid, fut in measures_f.items()
         }
-        if encoder_f is not None
-        else {}
-    )
     parsed.update(zip(measures_f, client.gather(list(measures_f.values())), strict=True))
-    usable = {pid for pid, m in parsed.items() if not isinstance(m, AlignError)}
-    if not keep_going:
-        # fail fast, as the local engine would, before any alignment work
-        errors = [e for pid in corpus.order() if isinstance(e := parsed.get(pid), AlignError)]
-        if errors:
-            for fut in vectors_f.values():
-                fut.cancel()
-            raise errors[0]
 
-    pairs = [
-        (reference, child)
-        for reference, child in corpus.alignment_pairs()
-        if reference is not None and reference in usable and child in usable
-    ]
+    # 2. planning pass: the local engine's own logic says which pairs to align (and raises, or
+    #    notes, unusable documents exactly as it does locally)
+    wanted: list[tuple[Plan, Plan, list[Measure], list[Measure]]] = []
+    planner = _Replay(encoder=None, extractor=aligner.extractor, base=aligner, parsed=parsed, record=wanted)
+    try:
+        align_corpus(corpus, planner, keep_going=keep_going)
+    except BaseException:
+        client.cancel(list(vectors_f.values()))
+        raise
+
+    # 3. one task per pair; plans that are not documents (consensus stand-ins) are shipped as is
+    def measures_of(plan: Plan, measures: list[Measure]) -> Any:
+        return measures_f.get(plan.plan_id, measures)
+
+    def vectors_of(plan: Plan, measures: list[Measure]) -> Any:
+        if encoder_f is None:
+            return None
+        if plan.plan_id not in vectors_f:
+            key = f"embed-{plan.plan_id}-{token}"
+            vectors_f[plan.plan_id] = client.submit(_embed_task, encoder_f, measures, key=key, pure=False)
+        return vectors_f[plan.plan_id]
+
     pair_f = [
         client.submit(
             _align_task,
             plain_f,
-            plans[reference],
-            plans[child],
-            measures_f[reference],
-            measures_f[child],
-            vectors_f.get(reference),
-            vectors_f.get(child),
+            parent,
+            child,
+            measures_of(parent, pm),
+            measures_of(child, cm),
+            vectors_of(parent, pm),
+            vectors_of(child, cm),
             encoder_f,
-            key=f"align-{reference}-{child}-{token}",
+            key=f"align-{parent.plan_id}-{child.plan_id}-{token}",
             pure=False,
         )
-        for reference, child in pairs
+        for parent, child, pm, cm in wanted
     ]
-    aligned = dict(zip(pairs, client.gather(pair_f), strict=True))
+    results = client.gather(pair_f)
+    aligned = {(p.plan_id, c.plan_id): r for (p, c, _, _), r in zip(wanted, results, strict=True)}
+
+    # 4. the tables, assembled by the local engine from the cluster's results
     replay = _Replay(
         encoder=encoder,
         extractor=aligner.extractor,
