@@ -263,10 +263,20 @@ class LinkModel:
         )
 
 
-def load_link_model(semantic: bool, path: Path = MODEL_PATH) -> LinkModel:
-    """The shipped link model for the lexical-only or the fused feature set."""
+def load_link_model(encoder_name: str | None, path: Path = MODEL_PATH) -> LinkModel:
+    """The shipped link model for an encoder.
+
+    Parameters
+    ----------
+    encoder_name : ``None`` for the lexical channel alone; otherwise the encoder's ``name``. The
+        fused weights fitted with that encoder family (``m3e``, ``use``) are used when shipped,
+        else those fitted with m3e: every feature is pair-standardised, so they transfer.
+    """
     models = json.loads(path.read_text(encoding="utf-8"))
-    return LinkModel.from_dict(models["fused" if semantic else "lexical"])
+    if encoder_name is None:
+        return LinkModel.from_dict(models["lexical"])
+    family = encoder_name.split("-")[0].split("/")[0].split(":")[0]
+    return LinkModel.from_dict(models.get(f"fused:{family}", models["fused:m3e"]))
 
 
 @dataclass
@@ -322,7 +332,7 @@ class Matcher:
     def match(self, parent: list[Measure], child: list[Measure]) -> PairAlignment:
         """Link probabilities and links for two lists of measures (both non-empty)."""
         features = self.features(parent, child)
-        model = self.model or load_link_model(self.encoder is not None)
+        model = self.model or load_link_model(self.encoder.name if self.encoder is not None else None)
         proba = model.predict_proba(features)
         threshold = model.threshold if self.threshold is None else self.threshold
         links = proba >= threshold

@@ -1,9 +1,10 @@
 """Fit the link model of align.match on the hand-made gold, once for all pairs.
 
-    python bench/train_link_model.py [--encoder m3e] [--out align/data/link_model.json]
+    python bench/train_link_model.py [--encoders m3e,use] [--out align/data/link_model.json]
 
-Writes two models: ``lexical`` (character n-grams only) and ``fused`` (lexical + the semantic
-encoder). Also prints leave-one-pair-out figures: the honest estimate for pairs without gold.
+Writes ``lexical`` (character n-grams only) and one ``fused:<family>`` model per semantic encoder
+(lexical + that encoder). Also prints leave-one-pair-out figures: the honest estimate for pairs
+without gold.
 """
 
 from __future__ import annotations
@@ -66,20 +67,23 @@ def pair_f1(model: LinkModel, features: PairFeatures, links: np.ndarray, rows: l
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--encoder", default="m3e", help="semantic encoder spec for the fused model")
+    ap.add_argument("--encoders", default="m3e,use", help="semantic encoder specs, one fused model each")
     ap.add_argument("--cache-dir", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=ROOT / "align/data/link_model.json")
     args = ap.parse_args(argv)
     from align.embed import make_encoder
 
     models = {}
-    for kind, encoder in (("lexical", None), ("fused", make_encoder(args.encoder, args.cache_dir))):
+    kinds = [("lexical", None)] + [
+        (f"fused:{s}", make_encoder(s, args.cache_dir)) for s in args.encoders.split(",")
+    ]
+    for kind, encoder in kinds:
         data = examples(encoder)
         models[kind] = fit(data, list(GOLD)).to_dict()
         for held_out in GOLD:
             rest = {k: v for k, v in data.items() if k != held_out}
             model = fit(rest, list(rest))
-            print(f"{kind:8} leave-one-pair-out {held_out:22} pair_f1~{pair_f1(model, *data[held_out]):.3f}")
+            print(f"{kind:10} leave-one-pair-out {held_out:22} pair_f1~{pair_f1(model, *data[held_out]):.3f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(models, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")

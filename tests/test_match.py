@@ -46,8 +46,8 @@ def test_shipped_model_matches_feature_names() -> None:
     models = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     parent = extract_measures(seed_text("jiangxi"))[:5]
     child = extract_measures(seed_text("jiujiang"))[:5]
-    assert load_link_model(False).names == FeatureBuilder(None).build(parent, child).names
-    assert set(models) == {"lexical", "fused"}
+    assert load_link_model(None).names == FeatureBuilder(None).build(parent, child).names
+    assert set(models) == {"lexical", "fused:m3e", "fused:use"}
 
 
 def test_goal_target_is_matched_and_strengthened(jiujiang) -> None:  # type: ignore[no-untyped-def]
