@@ -73,17 +73,6 @@ FORMATS: dict[str, str] = {
 }
 """File suffix → reader. Other suffixes are sniffed from the content."""
 
-MANIFEST_COLUMNS: tuple[str, ...] = (
-    "plan_id",
-    "file",
-    "jurisdiction",
-    "level",
-    "parent_id",
-    "title",
-    "issued",
-    "doc_number",
-    "population",
-)
 REQUIRED_COLUMNS: tuple[str, ...] = ("plan_id", "file", "jurisdiction", "level", "parent_id")
 
 LEVEL_ALIASES: dict[str, str] = {

@@ -66,7 +66,7 @@ import pandas as pd
 
 from align.errors import InputError
 from align.fileio import atomic_write_bytes, atomic_write_text, write_csv
-from align.models import ALIGNMENT_COLUMNS, CARRIED, LEVELS, Measure, PlanMeta, Target
+from align.models import ALIGNMENT_COLUMNS, CARRIED, LEVELS, MANIFEST_COLUMNS, Measure, PlanMeta, Target
 
 SEP = "；"
 CONSENSUS_PREFIX = "consensus:"
@@ -116,16 +116,6 @@ CONSENSUS_COLUMNS: tuple[str, ...] = (
     "consensus_plan",
     "measure_id",
     "path",
-)
-MANIFEST_COLUMNS: tuple[str, ...] = (
-    "plan_id",
-    "file",
-    "jurisdiction",
-    "level",
-    "parent_id",
-    "title",
-    "issued",
-    "doc_number",
 )
 
 

@@ -16,6 +16,19 @@ LEVELS: tuple[str, ...] = ("national", "provincial", "municipal", "county")
 STATUSES: tuple[str, ...] = ("inherited", "strengthened", "weakened", "dropped", "added")
 CARRIED: frozenset[str] = frozenset({"inherited", "strengthened", "weakened"})
 
+MANIFEST_COLUMNS: tuple[str, ...] = (
+    "plan_id",
+    "file",
+    "jurisdiction",
+    "level",
+    "parent_id",
+    "title",
+    "issued",
+    "doc_number",
+    "population",
+)
+"""Columns of ``plans.csv``; ``title`` … ``population`` are optional."""
+
 ALIGNMENT_COLUMNS: tuple[str, ...] = (
     "parent_plan",
     "child_plan",
