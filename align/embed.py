@@ -188,7 +188,10 @@ class M3EEncoder:
         if backend == "onnx-int8" and model_dir is None:
             raise AlignError("the onnx-int8 backend needs model_dir, a folder for the exported model")
         self.backend = backend
-        self.batch_size = batch_size if batch_size is not None else (16 if backend == "torch" else 8)
+        # int8 quantises activations per forward pass (scale from the whole batch), so a text's
+        # vector would depend on its batch-mates: one text per pass keeps outputs reproducible
+        # whatever the cache holds, and is faster anyway (no padding).
+        self.batch_size = batch_size if batch_size is not None else (16 if backend == "torch" else 1)
         if self.batch_size < 1:
             raise AlignError(f"batch_size must be >= 1, got {self.batch_size}")
         self.model_dir = Path(model_dir) if model_dir is not None else None
@@ -197,6 +200,8 @@ class M3EEncoder:
         self.model_path = Path(model_path) if model_path is not None else m3e_model_path()
         quant = "fp32" if backend == "torch" else _ONNX_RECIPE
         self.name = f"m3e-small/{backend.split('-')[0]}-{quant}/len{max_seq_length}"
+        if backend != "torch":  # int8 vectors depend on the batching (see batch_size below)
+            self.name += f"/batch{batch_size if batch_size is not None else 1}"
         self._lock = threading.Lock()
         self._st: Any = None
         self._session: Any = None

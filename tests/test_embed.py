@@ -451,3 +451,14 @@ def test_concurrent_writers_share_the_cache(sentences: list[str], tmp_path: Path
     check = CachedEncoder(CountingEncoder(name=HashingEncoder(dim=32).name, fail=True), cache)
     np.testing.assert_array_equal(check.encode(sentences), HashingEncoder(dim=32).encode(sentences))
     assert check.hits == len(sentences) and check.corrupt == 0
+
+
+def test_onnx_vectors_do_not_depend_on_batch_mates(m3e_onnx: M3EEncoder, sentences: list[str]) -> None:
+    """int8 activations are quantised per forward pass: a text's vector must not change with the
+    other texts encoded alongside it, or cached runs would differ from fresh ones."""
+    whole = m3e_onnx.encode(sentences)
+    reversed_ = m3e_onnx.encode(sentences[::-1])[::-1]
+    subset = m3e_onnx.encode(sentences[5:12])
+    np.testing.assert_array_equal(whole, reversed_)
+    np.testing.assert_array_equal(whole[5:12], subset)
+    assert "batch1" in m3e_onnx.name
