@@ -193,20 +193,27 @@ def connect(
     # one thread per worker process, torch included: two processes on two cores do not fight
     # over cores, and the pure-Python parts (n-gram counting, attribute rules) run in parallel
     extra = {"env": {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}}
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=processes,
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},  # no fixed port to clash on
-        silence_logs=logging.ERROR,
-        **(extra if processes else {}),
-    )
+    # the in-process scheduler's INFO lines would reach any root handler (the CLI's included)
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
     try:
-        with Client(cluster) as client:
-            yield client
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=processes,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},  # no fixed port to clash on
+            silence_logs=logging.ERROR,
+            **(extra if processes else {}),
+        )
+        try:
+            with Client(cluster) as client:
+                yield client
+        finally:
+            cluster.close()
     finally:
-        cluster.close()
+        quiet.setLevel(level)
 
 
 def align_corpus_dask(

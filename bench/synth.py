@@ -13,8 +13,9 @@ Sizes (see :func:`hierarchy_shape`): ``pair`` (a parent and one child), ``provin
 2,627 counties = 3,000 plans).
 
 Everything is deterministic given ``random_state``: each plan draws from its own random stream,
-seeded with ``random_state`` and its plan id, so a plan's text does not depend on which other
-plans are generated (a sample of the country tree equals the same plans of the full tree).
+seeded with ``random_state``, the hierarchy's size and its plan id, so a plan's text does not
+depend on which other plans are generated (a sample of the country tree equals the same plans of
+the full tree).
 
 Usage::
 
@@ -363,7 +364,13 @@ class HierarchyGenerator:
         )
 
     def derive(
-        self, parent: SynthPlan, plan_id: str, level: str, jurisdiction: str, exclude: Iterable[str] = ()
+        self,
+        parent: SynthPlan,
+        plan_id: str,
+        level: str,
+        jurisdiction: str,
+        exclude: Iterable[str] = (),
+        stream: str = "",
     ) -> SynthPlan:
         """A child plan of ``parent`` (drops, reorders, rewords, adds; see the class parameters).
 
@@ -372,8 +379,10 @@ class HierarchyGenerator:
         parent : the parent plan.
         plan_id, level, jurisdiction : the child's manifest row.
         exclude : uids the child must not add (besides the parent's own).
+        stream : names the hierarchy, so that plans with the same id in hierarchies of different
+            sizes differ.
         """
-        rng = _stream(self.random_state, plan_id)
+        rng = _stream(self.random_state, f"{stream}/{plan_id}")
         dropped: list[str] = []
         sections: list[Section] = []
         for section in parent.sections:
@@ -490,6 +499,8 @@ class HierarchyGenerator:
         plans = [root]
         frontier = [root]
         for depth, count in enumerate(shape):
+            if not frontier:
+                break  # the limit was reached on the level above
             nxt: list[SynthPlan] = []
             for parent, n in zip(frontier, spread(count, len(frontier)), strict=True):
                 for k in range(1, n + 1):
@@ -497,7 +508,7 @@ class HierarchyGenerator:
                         break
                     plan_id = f"{parent.plan_id}-{k:02d}"
                     name = f"{parent.jurisdiction if depth else ''}第{k}{suffix[depth]}"
-                    child = self.derive(parent, plan_id, levels[depth + 1], name)
+                    child = self.derive(parent, plan_id, levels[depth + 1], name, stream=size)
                     plans.append(child)
                     nxt.append(child)
             frontier = nxt
