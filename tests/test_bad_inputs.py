@@ -403,5 +403,7 @@ def test_a_new_run_leaves_no_outputs_of_pairs_it_no_longer_has(tmp_path: Path, o
     (corpus / "plans" / JIUJIANG).write_bytes(b"")
     argv = ["run", "--corpus", str(corpus), "--out", str(out), "--no-figures", "--keep-going", *FAST]
     assert main(argv) == 0
-    assert ["jiangxi", "jiujiang"] not in json.loads((out / "run_summary.json").read_text(encoding="utf-8"))["pairs"]
+    assert ["jiangxi", "jiujiang"] not in json.loads((out / "run_summary.json").read_text(encoding="utf-8"))[
+        "pairs"
+    ]
     assert not (out / "html" / "jiangxi__jiujiang.html").exists()
