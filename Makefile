@@ -24,7 +24,11 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-run: $(STAMP)
+# outputs are rebuilt only when the corpus, the code or the environment changed
+RUN_STAMP := outputs/.align-outputs
+run: $(RUN_STAMP)
+
+$(RUN_STAMP): $(STAMP) data/plans.csv $(wildcard data/plans/*) $(wildcard align/*.py align/data/*.json)
 	$(BIN)/align run --corpus data --out outputs
 
 lint: $(STAMP)
