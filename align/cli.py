@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from align.errors import AlignError
+from align.models import Measure
 
 DEFAULT_ENCODER = "m3e"
 ENCODER_HELP = (
@@ -246,27 +247,27 @@ def cmd_measures(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_measures(measures: Sequence[object], width: int = 48) -> str:
+def format_measures(measures: Sequence[Measure], width: int = 48) -> str:
     """The measure tree as text: one line per measure, indented by depth, with its attributes."""
     lines = []
     last_path: tuple[str, ...] = ()
     for m in measures:
-        path = m.path  # type: ignore[attr-defined]
+        path = m.path
         for depth, title in enumerate(path[:-1]):
             if len(last_path) <= depth or last_path[depth] != title:
                 lines.append("  " * depth + f"▸ {title}")
         last_path = tuple(path[:-1])
-        text = m.text.replace("\n", " ")  # type: ignore[attr-defined]
+        text = m.text.replace("\n", " ")
         text = text if len(text) <= width else text[: width - 1] + "…"
         attrs = []
-        if m.targets:  # type: ignore[attr-defined]
-            attrs.append("目标 " + "，".join(str(t) for t in m.targets))  # type: ignore[attr-defined]
-        if m.deadline:  # type: ignore[attr-defined]
-            attrs.append("时限 " + "，".join(m.deadline))  # type: ignore[attr-defined]
-        if m.lead_agencies:  # type: ignore[attr-defined]
-            attrs.append("牵头 " + "、".join(m.lead_agencies))  # type: ignore[attr-defined]
+        if m.targets:
+            attrs.append("目标 " + "，".join(str(t) for t in m.targets))
+        if m.deadline:
+            attrs.append("时限 " + "，".join(m.deadline))
+        if m.lead_agencies:
+            attrs.append("牵头 " + "、".join(m.lead_agencies))
         indent = "  " * max(len(path) - 1, 0)
-        lines.append(f"{indent}{m.measure_id:<14} [{m.kind}] {text}")  # type: ignore[attr-defined]
+        lines.append(f"{indent}{m.measure_id:<14} [{m.kind}] {text}")
         if attrs:
             lines.append(f"{indent}{'':<14}   " + " | ".join(attrs))
     lines.append(f"{len(measures)} measures")

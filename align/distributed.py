@@ -40,7 +40,7 @@ import pandas as pd
 
 from align.corpus import Corpus
 from align.errors import AlignError
-from align.match import Encoder, _measure_sentences
+from align.match import Encoder, measure_sentences
 from align.models import ALIGNMENT_COLUMNS, Measure, Plan
 from align.pipeline import Aligner, CorpusResult, PairResult, align_corpus
 
@@ -77,7 +77,7 @@ class LookupEncoder:
 
 def plan_texts(measures: Sequence[Measure]) -> list[str]:
     """Every text the matcher encodes for a plan: its measures' sentences and whole texts."""
-    texts = [s for m in measures for s in _measure_sentences(m)]
+    texts = [s for m in measures for s in measure_sentences(m)]
     texts += [m.text.replace("\n", "") for m in measures]
     return list(dict.fromkeys(texts))
 

@@ -109,7 +109,8 @@ def _rank_features(score: np.ndarray) -> list[np.ndarray]:
     ]
 
 
-def _measure_sentences(measure: Measure) -> list[str]:
+def measure_sentences(measure: Measure) -> list[str]:
+    """The sentences of a measure the matcher scores (outline markers alone do not count)."""
     sentences = [s for s in measure.sentences if _clean(s)]
     return sentences or [measure.text.replace("\n", "") or measure.measure_id]
 
@@ -156,8 +157,8 @@ class FeatureBuilder:
         return self.encoder is not None
 
     def build(self, parent: list[Measure], child: list[Measure]) -> PairFeatures:
-        p_sent = [_measure_sentences(m) for m in parent]
-        c_sent = [_measure_sentences(m) for m in child]
+        p_sent = [measure_sentences(m) for m in parent]
+        c_sent = [measure_sentences(m) for m in child]
         p_flat = [s for group in p_sent for s in group]
         c_flat = [s for group in c_sent for s in group]
         p_sizes = np.array([len(g) for g in p_sent])

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from align.attributes import AttributeComparer
+from align.match import measure_sentences
 from align.models import Measure, Target
 
 _DUTY = re.compile(r"(牵头|负责|责任单位|责任部门|配合)[)）]?。?$")
@@ -75,7 +76,7 @@ class StatusRules:
         relevant: list[str] = []
         offset = 0
         for child, is_shared in zip(children, shared, strict=True):
-            sentences = _sentences(child)
+            sentences = measure_sentences(child)
             flags = carrying[offset : offset + len(sentences)]
             offset += len(sentences)
             relevant += [s for s, ok in zip(sentences, flags, strict=False) if ok or not is_shared]
@@ -117,13 +118,6 @@ class StatusRules:
         else:
             status = "inherited"
         return status, "; ".join(evidence) if evidence else "same substance"
-
-
-def _sentences(measure: Measure) -> list[str]:
-    """The sentences the matcher scored for a measure (see ``align.match._measure_sentences``)."""
-    from align.match import _measure_sentences
-
-    return _measure_sentences(measure)
 
 
 def _in_any(target: Target, sentences: list[str]) -> bool:
