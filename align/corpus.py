@@ -1336,20 +1336,25 @@ class Corpus:
     def resolve(self, ref: str | Path) -> Plan:
         """A plan named by the user: a plan_id of the manifest or a path to a document.
 
-        A path that is a document of the manifest gets that plan's id and metadata; any other file
-        becomes a bare plan (see :func:`plan_from_path`).
+        A path that is a document of the manifest, or a byte-identical copy of one (a plan saved
+        elsewhere), gets that plan's id and metadata (level, population: what comparisons across
+        levels need); any other file becomes a bare plan (see :func:`plan_from_path`).
         """
         key = str(ref)
         if key in self.metas:
             return self.plan(key)
         path = Path(ref)
         if path.is_file():
+            size = path.stat().st_size
             for plan_id, meta in self.metas.items():
                 if not meta.file:
                     continue
                 candidate = self.plans_dir / meta.file
                 try:
-                    if candidate.exists() and candidate.samefile(path):
+                    if candidate.exists() and (
+                        candidate.samefile(path)
+                        or (candidate.stat().st_size == size and candidate.read_bytes() == path.read_bytes())
+                    ):
                         return self.plan(plan_id)
                 except OSError:
                     continue

@@ -645,3 +645,14 @@ def test_bogus_or_gb_declared_charset(tmp_path: Path, declared: str) -> None:
     page = f'<html><head><meta charset="{declared}"></head><body>{body}</body></html>'
     path.write_bytes(page.encode("gb18030"))
     assert read_document(path).split("\n") == paragraphs
+
+
+def test_a_copy_of_a_manifest_document_gets_its_plan(tmp_path: Path) -> None:
+    """A plan saved elsewhere keeps its manifest identity (level, population) in `align compare`."""
+    corpus = Corpus.load(PLANS.parent)
+    copy = tmp_path / "jiangxi_copy.txt"
+    copy.write_bytes(JIANGXI.read_bytes())
+    assert corpus.resolve(copy).plan_id == "jiangxi"
+    other = tmp_path / "edited.txt"
+    other.write_bytes(copy.read_bytes() + "补充。".encode())
+    assert corpus.resolve(other).plan_id == "edited"
