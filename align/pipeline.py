@@ -23,6 +23,7 @@ import pandas as pd
 
 from align.corpus import Corpus
 from align.errors import AlignError
+from align.graph import build_consensus, check_parents, consensus_plan_meta
 from align.match import Encoder, Matcher, PairAlignment
 from align.measures import MeasureExtractor
 from align.models import (
@@ -297,17 +298,13 @@ def align_corpus(
     metas = list(corpus.metas.values())
     backbone: list[Measure] = []
     table = pd.DataFrame()
-    if consensus and measures_by_plan:
-        from align.graph import build_consensus
-
+    planned = [(ref, child) for ref, child in corpus.alignment_pairs() if child in measures_by_plan]
+    # the consensus is only needed where some plan has no ancestor with a text
+    if consensus and any(ref is None for ref, _ in planned):
         backbone, table = build_consensus(metas, [m for ms in measures_by_plan.values() for m in ms])
     virtual = _virtual_plans(metas, backbone)
-    from align.graph import check_parents
-
     notes += check_parents(metas, {p: corpus.text(p) for p in measures_by_plan})
-    for reference, child in corpus.alignment_pairs():
-        if child not in measures_by_plan:
-            continue
+    for reference, child in planned:
         if reference is None:
             parent = corpus.parent(child)
             stand_in = virtual.get(str(parent))
@@ -342,8 +339,6 @@ def align_corpus(
 
 def _virtual_plans(metas: list[PlanMeta], backbone: list[Measure]) -> dict[str, Plan]:
     """Absent parent id → the virtual consensus plan standing for it (when it has measures)."""
-    from align.graph import consensus_plan_meta
-
     out: dict[str, Plan] = {}
     for plan_id in dict.fromkeys(m.plan_id for m in backbone):
         absent = plan_id.split(":", 1)[1]
