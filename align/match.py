@@ -31,7 +31,8 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import TfidfVectorizer
+from scipy import sparse
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
 from align.models import ALIGNMENT_COLUMNS, Measure
 
@@ -166,13 +167,12 @@ class FeatureBuilder:
         p_whole = [m.text.replace("\n", "") for m in parent]
         c_whole = [m.text.replace("\n", "") for m in child]
 
-        vectorizer = TfidfVectorizer(analyzer="char", ngram_range=self.ngram_range, sublinear_tf=True)
-        vectorizer.fit([_clean(s) for s in p_flat + c_flat])
-        lex = (
-            vectorizer.transform([_clean(s) for s in p_flat])
-            @ vectorizer.transform([_clean(s) for s in c_flat]).T
-        ).toarray()
-        lex_whole = (vectorizer.transform(p_whole) @ vectorizer.transform(c_whole).T).toarray()
+        tfidf = _char_tfidf(
+            [_clean(t) for t in p_flat + c_flat] + p_whole + c_whole, self.ngram_range, len(p_flat + c_flat)
+        )
+        n_p, n_c, n_pw = len(p_flat), len(c_flat), len(p_whole)
+        lex = (tfidf[:n_p] @ tfidf[n_p : n_p + n_c].T).toarray()
+        lex_whole = (tfidf[n_p + n_c : n_p + n_c + n_pw] @ tfidf[n_p + n_c + n_pw :].T).toarray()
         lex_agg = aggregate(lex, p_sizes, c_sizes)
 
         names = ["lex_cov", "lex_rcov", "lex_whole"]
@@ -209,6 +209,19 @@ class FeatureBuilder:
         ]
         values = np.stack(standardised + [score] + rank + [_section_similarity(parent, child)], axis=-1)
         return PairFeatures(names, values, score, cosine, sentence, p_sizes, c_sizes)
+
+
+def _char_tfidf(texts: list[str], ngram_range: tuple[int, int], n_fit: int) -> sparse.csr_matrix:
+    """Character n-gram TF-IDF rows of ``texts``, vocabulary and IDF from the first ``n_fit``.
+
+    The same as fitting a ``TfidfVectorizer`` on ``texts[:n_fit]`` and transforming every text,
+    with one pass of the (slow, pure Python) n-gram analyzer instead of one per transform.
+    """
+    counts = CountVectorizer(analyzer="char", ngram_range=ngram_range).fit_transform(texts).tocsc()
+    in_fit = np.flatnonzero(counts[:n_fit].getnnz(axis=0))  # n-grams the fitted texts contain
+    counts = counts[:, in_fit].tocsr()
+    transformer = TfidfTransformer(sublinear_tf=True).fit(counts[:n_fit])
+    return sparse.csr_matrix(transformer.transform(counts))
 
 
 def _section_similarity(parent: list[Measure], child: list[Measure]) -> np.ndarray:
