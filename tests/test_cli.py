@@ -52,10 +52,11 @@ def copy_corpus(root: Path) -> Path:
 
 
 def snapshot(folder: Path) -> dict[str, str]:
+    """Hashes of the published files (a killed run's staging folder is not output)."""
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        if p.is_file() and not p.relative_to(folder).parts[0].startswith(".staging-")
     }
 
 
