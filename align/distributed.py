@@ -36,13 +36,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from align.corpus import Corpus
 from align.errors import AlignError
 from align.match import Encoder, measure_sentences
-from align.models import ALIGNMENT_COLUMNS, Measure, Plan
-from align.pipeline import Aligner, CorpusResult, PairResult, align_corpus
+from align.models import Measure, Plan
+from align.pipeline import Aligner, CorpusResult, PairResult, align_corpus, empty_alignment
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +152,7 @@ class _Replay(Aligner):
         cm = child_measures if child_measures is not None else self.measures(child)
         if self.record is not None:
             self.record.append((parent, child, pm, cm))
-            return PairResult(parent, child, pm, cm, _empty_alignment())
+            return PairResult(parent, child, pm, cm, empty_alignment())
         done = self.aligned.get((parent.plan_id, child.plan_id))
         if done is None:
             log.warning(
@@ -161,10 +160,6 @@ class _Replay(Aligner):
             )
             return self.base.align(parent, child, pm, cm)
         return done
-
-
-def _empty_alignment() -> pd.DataFrame:
-    return pd.DataFrame(columns=[*ALIGNMENT_COLUMNS, "link_probability"])
 
 
 @contextmanager

@@ -30,11 +30,10 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
-from align.models import ALIGNMENT_COLUMNS, Measure
+from align.models import Measure
 
 MODEL_PATH = Path(__file__).with_name("data") / "link_model.json"
 
@@ -351,7 +350,3 @@ class Matcher:
         threshold = model.threshold if self.threshold is None else self.threshold
         links = proba >= threshold
         return PairAlignment(parent, child, features, proba, links)
-
-
-def empty_alignment() -> pd.DataFrame:
-    return pd.DataFrame(columns=list(ALIGNMENT_COLUMNS))

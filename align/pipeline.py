@@ -30,7 +30,6 @@ from align.models import (
     ALIGNMENT_COLUMNS,
     CARRIED,
     COVERAGE_COLUMNS,
-    LEVELS,
     Measure,
     Plan,
     PlanMeta,
@@ -40,7 +39,8 @@ from align.status import StatusRules
 
 log = logging.getLogger(__name__)
 
-STATUS_ORDER = ("inherited", "strengthened", "weakened", "dropped", "added")
+OUTPUT_COLUMNS = (*ALIGNMENT_COLUMNS, "link_probability")
+"""Columns of ``alignment.csv``: the contract's, then the link model's probability as evidence."""
 
 
 @dataclass
@@ -195,7 +195,7 @@ def alignment_frame(
                 link_probability=round(float(match.proba[best_parent, j]), 4) if best_parent >= 0 else 0.0,
             )
         )
-    return pd.DataFrame(rows, columns=[*ALIGNMENT_COLUMNS, "link_probability"])
+    return pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS))
 
 
 def coverage_row(alignment: pd.DataFrame, parent: Plan, child: Plan, n_parent: int) -> dict[str, object]:
@@ -332,7 +332,7 @@ def align_corpus(
     measures = pd.concat(
         [measures_frame(m) for m in measures_by_plan.values()] or [measures_frame([])], ignore_index=True
     )
-    alignment = pd.concat([p.alignment for p in pairs], ignore_index=True) if pairs else _empty_alignment()
+    alignment = pd.concat([p.alignment for p in pairs], ignore_index=True) if pairs else empty_alignment()
     coverage = pd.DataFrame([p.coverage() for p in pairs], columns=list(COVERAGE_COLUMNS))
     return CorpusResult(measures, alignment, coverage, pairs, measures_by_plan, notes, backbone, table)
 
@@ -346,9 +346,6 @@ def _virtual_plans(metas: list[PlanMeta], backbone: list[Measure]) -> dict[str, 
     return out
 
 
-def _empty_alignment() -> pd.DataFrame:
-    return pd.DataFrame(columns=[*ALIGNMENT_COLUMNS, "link_probability"])
-
-
-def level_rank(level: str) -> int:
-    return LEVELS.index(level) if level in LEVELS else len(LEVELS)
+def empty_alignment() -> pd.DataFrame:
+    """An alignment table with no rows (the columns of ``alignment.csv``)."""
+    return pd.DataFrame(columns=list(OUTPUT_COLUMNS))
