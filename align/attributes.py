@@ -626,6 +626,17 @@ def extract_deadlines(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def issued_year(issued: str) -> float | None:
+    """A manifest ``issued`` date (``2022-10-31``, ``2022-10``, ``2022``) as a fractional year
+    (2022.83); None when empty or unreadable."""
+    m = re.match(r"\s*((?:19|20)\d{2})(?:[-/.年](\d{1,2}))?(?:[-/.月](\d{1,2}))?", issued or "")
+    if not m:
+        return None
+    month = int(m.group(2)) if m.group(2) and 1 <= int(m.group(2)) <= 12 else 1
+    day = int(m.group(3)) if m.group(3) and 1 <= int(m.group(3)) <= 31 else 1
+    return int(m.group(1)) + (month - 1) / 12 + (day - 1) / 365
+
+
 def deadline_due(deadline: str) -> float | None:
     """When a deadline falls due, as a fractional year (``2025年底`` → 2025.95,
     ``2026年初`` → 2026.1, ``2026年前`` → 2025.95, ``十四五期间`` → 2025.95); None for
@@ -1032,6 +1043,30 @@ def modality(text: str) -> tuple[int, tuple[str, ...]]:
     return level, tuple(words)
 
 
+_FORMAL_DUTY_RE = re.compile(r"(纳入|列入|作为)[^。;]{0,20}?(考核|考评|预算|规划|评价|评估|指标)")
+
+
+def binding_cue(sentence: str) -> str:
+    """What makes a sentence a binding commitment, or ``""`` when it is not one.
+
+    Binding: a firm commitment word (``应``, ``确保``, ``全覆盖``… level 3 of ``MODALITY_LEVELS``),
+    a quantified target, or a duty written into assessment, budget or plans (``纳入年终考核``,
+    ``列入同级财政预算``). Soft or ordinary wording (``鼓励``, ``支持``, ``开展``) is not.
+
+    Returns
+    -------
+    The cue as written (``应``, ``200场次``, ``纳入…考核``), for evidence.
+    """
+    targets = extract_targets(sentence)
+    if targets:
+        return _fmt(targets[0])
+    level, words = modality(sentence)
+    if level >= 3:
+        return next(w for w in words if _word_level(w) >= 3)
+    duty = _FORMAL_DUTY_RE.search(_normalise(sentence).text)
+    return f"{duty.group(1)}…{duty.group(2)}" if duty else ""
+
+
 def _word_level(word: str) -> int:
     if word.startswith(_HEDGES):
         return 1
@@ -1181,6 +1216,10 @@ class AttributeComparer:
         is comparable (no evidence); outside, it is raised or lowered.
     weights : evidence weights by kind: ``added``, ``lost``, ``value``, ``comparator``,
         ``period``, ``year``, ``deadline``, ``modality``.
+    child_issued : when the child plan was issued, as a fractional year (see :func:`issued_year`).
+        A parent deadline or target year that had already passed by then is not compared: the
+        child could not keep it, and re-dating it is no weakening (a 2022 city plan that says
+        "2022年制定实施方案" where the province said 2021).
     """
 
     min_similarity: float = 0.3
@@ -1198,6 +1237,10 @@ class AttributeComparer:
             "modality": 0.5,
         }
     )
+    child_issued: float | None = None
+
+    def _passed(self, due: float) -> bool:
+        return self.child_issued is not None and due < self.child_issued
 
     def match_targets(
         self, parent: Sequence[Target], child: Sequence[Target]
@@ -1276,7 +1319,7 @@ class AttributeComparer:
             pc = p.comparator or "∅"
             cc = c.comparator or "∅"
             ev.append(((1.0 if sc > sp else -1.0) * w["comparator"], f"{pc}→{cc}"))
-        if p.year and c.year and p.year != c.year:
+        if p.year and c.year and p.year != c.year and not self._passed(p.year + 0.95):
             ev.append(((1.0 if c.year < p.year else -1.0) * w["year"], f"deadline {p.year}→{c.year}"))
         return ev
 
@@ -1299,7 +1342,7 @@ class AttributeComparer:
                 ev.append((w["added"], f"adds target {_fmt(c)}"))
         pd = [d for d in (deadline_due(x) for x in parent.deadline) if d is not None]
         cd = [d for d in (deadline_due(x) for x in child.deadline) if d is not None]
-        if pd and cd and not math.isclose(max(pd), max(cd)):
+        if pd and cd and not math.isclose(max(pd), max(cd)) and not self._passed(max(pd)):
             p_word = max(parent.deadline, key=lambda x: deadline_due(x) or 0.0)
             c_word = max(child.deadline, key=lambda x: deadline_due(x) or 0.0)
             direction = 1.0 if max(cd) < max(pd) else -1.0

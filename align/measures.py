@@ -35,6 +35,14 @@ _DUTY_PARAGRAPH = re.compile(
     r"^[（(]?\s*(责任分工|牵头单位|牵头部门|责任单位|责任部门|配合单位|参与单位|分工)\s*[:：]"
     r"|^[（(][^（()）]{2,200}(按职责分工负责|按照职责分工负责|分工负责|负责)[)）]。?$"
 )
+
+
+def is_duty_sentence(sentence: str) -> bool:
+    """Whether a sentence only assigns agencies (``（责任单位：市教育局、市科协）``,
+    ``（省教育厅、省科技厅按职责分工负责）``) rather than stating a task."""
+    return bool(_DUTY_PARAGRAPH.match(sentence.strip()))
+
+
 # Verbs that open a task title; a title without one names a theme ("青少年科学素质提升行动").
 _TASK_VERBS = [
     "开展",

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from align.attributes import issued_year
 from align.corpus import Corpus
 from align.errors import AlignError
 from align.graph import build_consensus, check_parents, consensus_plan_meta
@@ -130,6 +131,7 @@ def alignment_frame(
     p_starts = np.concatenate([[0], np.cumsum(f.p_sizes)])
     c_starts = np.concatenate([[0], np.cumsum(f.c_sizes)])
     same_level = _same_level(parent, child)
+    issued = issued_year(child.meta.issued)
     rows: list[dict[str, object]] = []
     for i, p in enumerate(P):
         linked = [int(x) for x in np.flatnonzero(match.links[i])]
@@ -162,6 +164,7 @@ def alignment_frame(
             _scale(parent, child),
             shared,
             plan_scores=f.sentence_score[p_starts[i] : p_starts[i + 1]],
+            child_issued=issued,
         )
         for j in linked:
             rows.append(

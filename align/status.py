@@ -12,16 +12,14 @@ Two kinds of evidence, both checkable by a reader:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from align.attributes import AttributeComparer
+from align.attributes import AttributeComparer, binding_cue
 from align.match import measure_sentences
+from align.measures import is_duty_sentence
 from align.models import Measure, Target
-
-_DUTY = re.compile(r"(牵头|负责|责任单位|责任部门|配合)[)）]?。?$")
 
 
 @dataclass(frozen=True)
@@ -35,11 +33,20 @@ class StatusRules:
     weak_coverage : below this share of carried sub-actions the measure is weakened.
     modality_decides : let a firmer or softer verb alone decide the status. Off by default: on
         the gold, verb changes alone are as often "inherited" as not; they stay in the evidence.
+    novel_threshold : a sentence of a carrying child measure is the child's own addition when no
+        sentence of the parent measure scores this much with it (stricter than
+        ``sentence_threshold``: an addition must clearly not restate the parent).
+    binding_additions : this many added sentences that bind (a firm verb, a quantified target, a
+        duty written into assessment or budget; see :func:`align.attributes.binding_cue`) make
+        the measure strengthened ("extra concrete obligations"); soft additions (鼓励, 支持) and
+        local names do not. ``0`` turns the rule off.
     """
 
     sentence_threshold: float = 1.5
     weak_coverage: float = 0.1
     modality_decides: bool = False
+    novel_threshold: float = 2.5
+    binding_additions: int = 1
 
     def label(
         self,
@@ -50,6 +57,7 @@ class StatusRules:
         scale: float | None = None,
         shared: list[bool] | None = None,
         plan_scores: np.ndarray | None = None,
+        child_issued: float | None = None,
     ) -> tuple[str, str]:
         """Status and evidence for one parent measure.
 
@@ -64,6 +72,8 @@ class StatusRules:
             of a shared child count only where its sentences carry this parent measure.
         plan_scores : (n parent sentences, all sentences of the child plan): a sub-action is
             missing only when the whole child plan lacks it, not merely the carrying measures.
+        child_issued : the child plan's issue date as a fractional year; deadlines of the parent
+            that had passed by then are not compared.
 
         Returns
         -------
@@ -91,16 +101,18 @@ class StatusRules:
         weights = dict(AttributeComparer().weights)
         if not self.modality_decides:
             weights["modality"] = 0.0
-        direction, reasons = AttributeComparer(scale=scale, weights=weights).compare(
-            parent, merged, same_level
-        )
+        direction, reasons = AttributeComparer(
+            scale=scale, weights=weights, child_issued=child_issued
+        ).compare(parent, merged, same_level)
 
-        sentences = list(parent.sentences)
-        task_rows = [i for i, s in enumerate(sentences) if i > 0 and not _DUTY.search(s)]
+        # rows of the score matrices are the matcher's sentences; the first is the heading
+        sentences = measure_sentences(parent)
+        task_rows = [i for i, s in enumerate(sentences) if i > 0 and not is_duty_sentence(s)]
         missing: list[str] = []
         coverage = 1.0
         scope = plan_scores if plan_scores is not None else parent_scores
-        if task_rows and scope.size:
+        # with a single task sentence the link itself says whether it is carried
+        if len(task_rows) > 1 and scope.size:
             best = scope[task_rows].max(axis=1)
             carried = best >= self.sentence_threshold
             coverage = float(carried.mean())
@@ -111,13 +123,42 @@ class StatusRules:
         if coverage < self.weak_coverage and missing:
             evidence.append("missing: " + "；".join(missing[:3]))
 
+        additions = self._binding_additions(children, parent_scores, shared)
         if direction > 0 and coverage >= self.weak_coverage:
             status = "strengthened"
         elif direction < 0 or coverage < self.weak_coverage:
             status = "weakened"
+        elif self.binding_additions and len(additions) >= self.binding_additions:
+            status = "strengthened"
+            evidence += [f"adds duty ({cue}): {_short(sentence)}" for cue, sentence in additions[:2]]
         else:
             status = "inherited"
         return status, "; ".join(evidence) if evidence else "same substance"
+
+    def _binding_additions(
+        self, children: list[Measure], parent_scores: np.ndarray, shared: list[bool]
+    ) -> list[tuple[str, str]]:
+        """(cue, sentence) of the binding sentences the carrying children add to the parent.
+
+        Only children that carry this parent measure alone count (a shared child's other
+        sentences belong to other parent measures); headings and agency lines are not additions.
+        """
+        best = parent_scores.max(axis=0) if parent_scores.size else np.zeros(parent_scores.shape[1])
+        found: list[tuple[str, str]] = []
+        offset = 0
+        for child, is_shared in zip(children, shared, strict=True):
+            sentences = measure_sentences(child)
+            scores = best[offset : offset + len(sentences)]
+            offset += len(sentences)
+            if is_shared:
+                continue
+            for k, (sentence, score) in enumerate(zip(sentences, scores, strict=True)):
+                if k == 0 or score >= self.novel_threshold or is_duty_sentence(sentence):
+                    continue
+                cue = binding_cue(sentence)
+                if cue:
+                    found.append((cue, sentence))
+        return found
 
 
 def _in_any(target: Target, sentences: list[str]) -> bool:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from align.attributes import (
     AttributeComparer,
+    binding_cue,
     compare_attributes,
     deadline_due,
     extract_agencies,
@@ -24,6 +25,7 @@ from align.attributes import (
     extract_groups,
     extract_targets,
     is_relative,
+    issued_year,
     measure_attributes,
     modality,
     target_amount,
@@ -432,6 +434,41 @@ def test_gold_later_follow_up_plan_is_weakened() -> None:
     parent = measure(JIANGXI, line_with(JIANGXI, "4. 后续计划。"))
     child = measure(JIUJIANG, line_with(JIUJIANG, "4.后续计划。"))
     assert compare_attributes(parent, child, same_level=False) == (-1, ["deadline 2025年底→2026年初"])
+
+
+def test_issued_year_reads_manifest_dates() -> None:
+    assert issued_year("2022-10-31") == pytest.approx(2022 + 9 / 12 + 30 / 365)
+    assert issued_year("2021") == 2021.0
+    assert issued_year("2023年11月") == pytest.approx(2023 + 10 / 12)
+    assert issued_year("") is None
+    assert issued_year("n/a") is None
+
+
+def test_gold_deadline_passed_before_the_child_was_issued_is_not_compared() -> None:
+    # Jiangxi: "2021 年,制定…实施方案"; Jiujiang (issued 2022-10-31): "2022年,制定…" (gold: inherited)
+    parent = measure(JIANGXI, line_with(JIANGXI, "1. 启动实施。"))
+    child = measure(JIUJIANG, line_with(JIUJIANG, "1.启动实施。"))
+    assert AttributeComparer().compare(parent, child, same_level=False)[0] == -1
+    comparer = AttributeComparer(child_issued=issued_year("2022-10-31"))
+    assert comparer.compare(parent, child, same_level=False) == (0, [])
+    # a deadline still ahead when the child was issued is compared as before
+    follow_p = measure(JIANGXI, line_with(JIANGXI, "4. 后续计划。"))
+    follow_c = measure(JIUJIANG, line_with(JIUJIANG, "4.后续计划。"))
+    assert comparer.compare(follow_p, follow_c, same_level=False)[0] == -1
+
+
+@pytest.mark.parametrize(
+    ("sentence", "cue"),
+    [
+        ("县级以上电视台、广播电台应开设科教栏目", "应"),
+        ("各级党委和政府要保障对科普工作的投入,将科普经费列入同级财政预算。", "列入…预算"),
+        ("鼓励社会力量设立各类科普奖项,营造全社会关心支持科普事业的浓厚氛围。", ""),
+        ("持续支持广播电视台打造“我科普、你聆听”品牌科普类广播节目。", ""),
+    ],
+)
+def test_binding_cue_tells_duties_from_encouragement(sentence: str, cue: str) -> None:
+    assert sentence in seed(GUANGXI) or sentence in seed(JIUJIANG)
+    assert binding_cue(sentence) == cue
 
 
 def test_gold_counts_of_different_levels_need_a_scale() -> None:
