@@ -1327,31 +1327,39 @@ class AttributeComparer:
         self, parent: HasAttributes, child: HasAttributes, same_level: bool
     ) -> list[tuple[float, str]]:
         """All pieces of evidence as ``(signed weight, reason)``; positive = strengthened."""
+        return [(weight, reason) for weight, reason, _added in self._evidence(parent, child, same_level)]
+
+    def _evidence(
+        self, parent: HasAttributes, child: HasAttributes, same_level: bool
+    ) -> list[tuple[float, str, bool]]:
+        """``(signed weight, reason, is a target only the child has)`` for each piece of evidence."""
         w = self.weights
-        ev: list[tuple[float, str]] = []
+        ev: list[tuple[float, str, bool]] = []
         pairs = self.match_targets(parent.targets, child.targets)
         matched_p = {i for i, _j, _s in pairs}
         matched_c = {j for _i, j, _s in pairs}
         for i, j, _sim in pairs:
-            ev.extend(self._compare_pair(parent.targets[i], child.targets[j], same_level))
+            ev.extend(
+                (x, r, False) for x, r in self._compare_pair(parent.targets[i], child.targets[j], same_level)
+            )
         for i, p in enumerate(parent.targets):
             if i not in matched_p:
-                ev.append((-w["lost"], f"loses target {_fmt(p)}"))
+                ev.append((-w["lost"], f"loses target {_fmt(p)}", False))
         for j, c in enumerate(child.targets):
             if j not in matched_c:
-                ev.append((w["added"], f"adds target {_fmt(c)}"))
+                ev.append((w["added"], f"adds target {_fmt(c)}", True))
         pd = [d for d in (deadline_due(x) for x in parent.deadline) if d is not None]
         cd = [d for d in (deadline_due(x) for x in child.deadline) if d is not None]
         if pd and cd and not math.isclose(max(pd), max(cd)) and not self._passed(max(pd)):
             p_word = max(parent.deadline, key=lambda x: deadline_due(x) or 0.0)
             c_word = max(child.deadline, key=lambda x: deadline_due(x) or 0.0)
             direction = 1.0 if max(cd) < max(pd) else -1.0
-            ev.append((direction * w["deadline"], f"deadline {p_word}→{c_word}"))
+            ev.append((direction * w["deadline"], f"deadline {p_word}→{c_word}", False))
         if parent.modality != child.modality:
             pw = _strongest(parent.modality_words) or "∅"
             cw = _strongest(child.modality_words) or "∅"
             direction = 1.0 if child.modality > parent.modality else -1.0
-            ev.append((direction * w["modality"], f"{pw}→{cw}"))
+            ev.append((direction * w["modality"], f"{pw}→{cw}", False))
         return ev
 
     def compare(self, parent: HasAttributes, child: HasAttributes, same_level: bool) -> tuple[int, list[str]]:
@@ -1366,14 +1374,19 @@ class AttributeComparer:
 
         Returns
         -------
-        (direction, reasons): +1 strengthened, -1 weakened, 0 comparable; reasons are short
+        (direction, reasons): +1 strengthened, -1 weakened, 0 comparable (the parent's targets,
+        deadlines and verbs decide first: evidence against them weakens whatever the child adds);
+        reasons are short
         checkable phrases (``15%→15.5%``, ``力争达到→达到``, ``adds target 200场次``,
         ``loses target 12%``, ``deadline 2025年底→2026年初``).
         """
-        ev = self.evidence(parent, child, same_level)
-        score = sum(s for s, _r in ev)
+        ev = self._evidence(parent, child, same_level)
+        # The parent's own commitments first: a child that loses or lowers them is weakened even
+        # when it adds targets of its own (50 bases lost, "open 60 days a year" added).
+        kept = sum(x for x, _r, added in ev if not added)
+        score = kept if kept < -1e-9 else sum(x for x, _r, _a in ev)
         direction = 0 if math.isclose(score, 0.0, abs_tol=1e-9) else (1 if score > 0 else -1)
-        return direction, [r for _s, r in ev]
+        return direction, [r for _x, r, _a in ev]
 
 
 def _strongest(words: Iterable[str]) -> str:

@@ -436,6 +436,20 @@ def test_gold_later_follow_up_plan_is_weakened() -> None:
     assert compare_attributes(parent, child, same_level=False) == (-1, ["deadline 2025年底→2026年初"])
 
 
+def test_gold_parent_targets_lost_outweigh_targets_the_child_adds() -> None:
+    # Inner Mongolia's 50/500/100 bases are gone in Guangxi, which adds "open 60 days a year"
+    # (gold: weakened, "R targets missing")
+    parent = measure(NEIMENGGU, line_with(NEIMENGGU, "——大力加强科普基地建设。"))
+    child = measure(GUANGXI, line_with(GUANGXI, "4. 强化各类学校和科研院所的科普工作职责。"))
+    direction, reasons = compare_attributes(parent, child, same_level=True)
+    assert direction == -1
+    assert "loses target 50个" in reasons and any(r.startswith("adds target") for r in reasons)
+    # additions alone still strengthen
+    assert compare_attributes(child, child, same_level=True)[0] == 0
+    bare = dataclasses.replace(parent, targets=())
+    assert compare_attributes(bare, child, same_level=True)[0] == 1
+
+
 def test_issued_year_reads_manifest_dates() -> None:
     assert issued_year("2022-10-31") == pytest.approx(2022 + 9 / 12 + 30 / 365)
     assert issued_year("2021") == 2021.0
