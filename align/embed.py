@@ -167,7 +167,9 @@ class M3EEncoder:
     backend : ``"torch"`` or ``"onnx-int8"``.
     batch_size : texts per forward pass (texts are sorted by length first, so padding stays small).
     model_dir : where the ONNX export lives (required for ``"onnx-int8"``; e.g. ``<cache>/models``).
-    threads : intra-op threads (``None``: the library default, all cores).
+    threads : compute threads (``None``: the cores this process may use). With the ONNX backend and
+        ``batch_size=1`` they are spent as that many single-threaded forward passes running at once, one
+        text each (short sentences leave too little work in one pass to split across cores).
     max_seq_length : tokens kept per text (longer texts are truncated).
     model_path : the m3e-small folder (default: :func:`m3e_model_path`).
     """
@@ -190,7 +192,8 @@ class M3EEncoder:
         self.backend = backend
         # int8 quantises activations per forward pass (scale from the whole batch), so a text's
         # vector would depend on its batch-mates: one text per pass keeps outputs reproducible
-        # whatever the cache holds, and is faster anyway (no padding).
+        # whatever the cache holds, and is faster anyway (no padding). The cores are used by
+        # running several single-threaded passes at once (see _encode_onnx_one_by_one).
         self.batch_size = batch_size if batch_size is not None else (16 if backend == "torch" else 1)
         if self.batch_size < 1:
             raise AlignError(f"batch_size must be >= 1, got {self.batch_size}")
@@ -259,12 +262,56 @@ class M3EEncoder:
             return
         assert self.model_dir is not None
         folder = ensure_m3e_onnx(self.model_path, self.model_dir)
-        self._session = _onnx_session(folder / "model.onnx", self.threads)
-        self._tokenizer = _load_tokenizer(self.model_path / "tokenizer.json", self.max_seq_length)
+        one_by_one = self.batch_size == 1
+        self._session = _onnx_session(folder / "model.onnx", 1 if one_by_one else self.threads)
+        self._tokenizer = _load_tokenizer(
+            self.model_path / "tokenizer.json", self.max_seq_length, pad=not one_by_one
+        )
 
     # -- ONNX inference ------------------------------------------------------------------------------------
 
+    def _workers(self) -> int:
+        if self.threads is not None:
+            return max(1, self.threads)
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not on Linux
+            return max(1, os.cpu_count() or 1)
+
+    def _encode_onnx_one_by_one(self, texts: list[str]) -> np.ndarray:
+        """One text per forward pass (exactly batch-independent), ``_workers()`` passes at a time.
+
+        Each pass is single-threaded; ONNX Runtime releases the GIL while it runs, so the passes of a
+        thread pool use all the cores with no idle time between the small per-layer kernels. Texts are
+        tokenised in one call (no padding), and handed out longest first so the pool finishes together.
+        """
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(texts)
+        with_types = "token_type_ids" in {i.name for i in self._session.get_inputs()}
+
+        def run(i: int) -> None:
+            ids = np.array([encodings[i].ids], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+            if with_types:
+                feeds["token_type_ids"] = np.array([encodings[i].type_ids], dtype=np.int64)
+            out[i] = self._session.run(None, feeds)[0][0].mean(axis=0)
+
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
+        workers = min(self._workers(), len(texts))
+        if workers == 1:
+            for i in order:
+                run(i)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(workers, thread_name_prefix="m3e-onnx") as pool:
+                for _ in pool.map(run, order):
+                    pass
+        return _normalise(out)
+
     def _encode_onnx(self, texts: list[str]) -> np.ndarray:
+        if self.batch_size == 1:
+            return self._encode_onnx_one_by_one(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         order = np.argsort([-len(t) for t in texts], kind="stable")
         input_names = {i.name for i in self._session.get_inputs()}
@@ -283,13 +330,16 @@ class M3EEncoder:
         return _normalise(out)
 
 
-def _load_tokenizer(path: Path, max_length: int) -> Any:
+def _load_tokenizer(path: Path, max_length: int, pad: bool = True) -> Any:
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(path))
     tokenizer.enable_truncation(max_length=max_length)
-    pad_id = tokenizer.token_to_id("[PAD]")
-    tokenizer.enable_padding(pad_id=pad_id if pad_id is not None else 0, pad_token="[PAD]")
+    if pad:  # batches pad to their longest text; one text per pass needs no padding
+        pad_id = tokenizer.token_to_id("[PAD]")
+        tokenizer.enable_padding(pad_id=pad_id if pad_id is not None else 0, pad_token="[PAD]")
+    else:
+        tokenizer.no_padding()
     return tokenizer
 
 

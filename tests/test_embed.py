@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from align.embed import (
+    _ONNX_RECIPE,
     ENCODER_SPECS,
     CachedEncoder,
     Encoder,
@@ -462,3 +463,28 @@ def test_onnx_vectors_do_not_depend_on_batch_mates(m3e_onnx: M3EEncoder, sentenc
     np.testing.assert_array_equal(whole, reversed_)
     np.testing.assert_array_equal(whole[5:12], subset)
     assert "batch1" in m3e_onnx.name
+
+
+def test_onnx_vector_alone_equals_vector_in_a_mixed_length_batch(
+    m3e_onnx: M3EEncoder, sentences: list[str]
+) -> None:
+    """A text embedded on its own gets exactly the vector it gets among other texts of other lengths,
+    whatever the number of worker threads: cached and fresh runs agree."""
+    by_length = sorted(sentences, key=len)
+    text = by_length[len(by_length) // 2]
+    mates = [by_length[0], by_length[-1], text, *by_length[5:9]]  # shorter and longer batch-mates
+    assert len({len(t) for t in mates}) >= 4
+    alone = m3e_onnx.encode([text])[0]
+    in_batch = m3e_onnx.encode(mates)[2]
+    np.testing.assert_array_equal(alone, in_batch)
+    assert m3e_onnx.model_dir is not None
+    for threads in (1, 2):
+        other = M3EEncoder("onnx-int8", model_dir=m3e_onnx.model_dir, threads=threads)
+        np.testing.assert_array_equal(other.encode(mates)[2], alone)
+        assert other.name == m3e_onnx.name  # threads do not change vectors, so not the cache key
+
+
+def test_default_encoder_name_reflects_the_onnx_recipe(tmp_path: Path) -> None:
+    name = make_encoder("m3e", None, model_dir=tmp_path).name
+    assert name == f"m3e-small/onnx-{_ONNX_RECIPE}/len512/batch1"
+    assert make_encoder("m3e", None, model_dir=tmp_path, batch_size=8).name.endswith("/batch8")
