@@ -57,6 +57,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -249,6 +250,7 @@ _FUNCTIONS: tuple[tuple[str, str], ...] = (
 _FUNCTION_RES = tuple((re.compile(pattern), name) for pattern, name in _FUNCTIONS)
 
 
+@lru_cache(maxsize=8192)  # pure in the name; a run asks for the same few names again and again
 def agency_functions(name: str) -> tuple[str, ...]:
     """Every function an agency's name names, in a fixed order.
 
@@ -709,20 +711,22 @@ def graphml_safe(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return safe
 
 
-def write_graphml(graph: nx.MultiDiGraph, path: str | Path) -> Path:
+def write_graphml(graph: nx.MultiDiGraph, path: str | Path, safe: bool = False) -> Path:
     """Write ``graph`` as GraphML (for Gephi, Cytoscape, yEd) atomically.
 
     Read it back with ``nx.read_graphml(path, force_multigraph=True)``: node ids, edge kinds (as
-    edge keys) and every attribute with its type come back.
+    edge keys) and every attribute with its type come back. ``safe``: ``graph`` is already the
+    :func:`graphml_safe` copy (spares a second copy when several formats are written).
     """
     buffer = io.BytesIO()
-    nx.write_graphml(graphml_safe(graph), buffer, encoding="utf-8", prettyprint=True)
+    nx.write_graphml(graph if safe else graphml_safe(graph), buffer, encoding="utf-8", prettyprint=True)
     return atomic_write_bytes(path, buffer.getvalue())
 
 
-def write_node_link_json(graph: nx.MultiDiGraph, path: str | Path) -> Path:
-    """Write ``graph`` as node-link JSON (``nodes`` and ``edges`` lists, d3 / networkx style)."""
-    data = nx.node_link_data(graphml_safe(graph), edges="edges")
+def write_node_link_json(graph: nx.MultiDiGraph, path: str | Path, safe: bool = False) -> Path:
+    """Write ``graph`` as node-link JSON (``nodes`` and ``edges`` lists, d3 / networkx style);
+    ``safe`` as for :func:`write_graphml`."""
+    data = nx.node_link_data(graph if safe else graphml_safe(graph), edges="edges")
     return atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=1))
 
 

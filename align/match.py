@@ -25,13 +25,16 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
 from align.models import Measure
 
@@ -210,15 +213,120 @@ class FeatureBuilder:
         return PairFeatures(names, values, score, cosine, sentence, p_sizes, c_sizes)
 
 
+class NgramCounts:
+    """Character n-gram counts of texts, analysed once and reused by every pair they occur in.
+
+    A plan is the parent of many children (a province of its cities, a city of its counties), and
+    sklearn's pure-Python n-gram analyzer was most of the cost of a pair. Here each distinct text
+    is analysed once into (term id, count) arrays over a growing vocabulary; a pair only gathers
+    its rows and orders its columns. :meth:`counts` returns exactly the matrix that
+    ``CountVectorizer(analyzer="char", ngram_range=…)`` fitted on the pair would give (same
+    tokens, columns in the same sorted order, same integer counts), so TF-IDF values downstream
+    are bit for bit those of the vectorizer.
+
+    Parameters
+    ----------
+    ngram_range : character n-grams, as for ``CountVectorizer``.
+    max_texts : when more distinct texts than this are held, the cache starts afresh (bounded
+        memory over a country-sized run; plans are aligned parent by parent, so the texts in use
+        are few at a time).
+    """
+
+    def __init__(self, ngram_range: tuple[int, int] = (2, 3), max_texts: int = 20_000) -> None:
+        self.ngram_range = ngram_range
+        self.max_texts = max_texts
+        self._analyze: Callable[[str], list[str]] = CountVectorizer(
+            analyzer="char", ngram_range=ngram_range
+        ).build_analyzer()
+        self._lock = threading.Lock()
+        self._clear()
+
+    def _clear(self) -> None:
+        self._vocabulary: dict[str, int] = {}
+        self._terms: list[str] = []
+        self._rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._nul = False  # a term holding NUL: numpy's string order would differ from Python's
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def _row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        row = self._rows.get(text)
+        if row is None:
+            counted = Counter(self._analyze(text))
+            vocabulary, terms = self._vocabulary, self._terms
+            ids = np.empty(len(counted), dtype=np.int64)
+            for k, term in enumerate(counted):
+                index = vocabulary.get(term)
+                if index is None:
+                    index = vocabulary[term] = len(terms)
+                    terms.append(term)
+                    self._nul = self._nul or "\x00" in term
+                ids[k] = index
+            row = self._rows[text] = (ids, np.fromiter(counted.values(), dtype=np.int64, count=len(ids)))
+        return row
+
+    def counts(self, texts: Sequence[str], n_fit: int | None = None) -> sparse.csr_matrix:
+        """Count matrix of ``texts`` (int64, sorted indices) over the n-grams of ``texts[:n_fit]``.
+
+        Columns are the n-grams that occur in the first ``n_fit`` texts (all texts by default),
+        in sorted order, as ``CountVectorizer`` numbers them after fitting on those texts.
+
+        Raises
+        ------
+        ValueError
+            When the first ``n_fit`` texts hold no n-gram (as ``CountVectorizer`` does).
+        """
+        n_fit = len(texts) if n_fit is None else n_fit
+        with self._lock:
+            if len(self._rows) + len(texts) > self.max_texts:
+                self._clear()
+            rows = [self._row(t) for t in texts]
+            sizes = np.fromiter((len(ids) for ids, _ in rows), dtype=np.int64, count=len(rows))
+            ids = np.concatenate([r[0] for r in rows]) if rows else np.zeros(0, dtype=np.int64)
+            data = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0, dtype=np.int64)
+            fit_ids = np.unique(ids[: int(sizes[:n_fit].sum())])
+            if not len(fit_ids):
+                raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+            if self._nul:
+                order = np.asarray(sorted(range(len(fit_ids)), key=lambda k: self._terms[fit_ids[k]]))
+            else:
+                order = np.argsort(np.array([self._terms[i] for i in fit_ids]), kind="stable")
+            column = np.full(len(self._terms), -1, dtype=np.int64)
+            column[fit_ids[order]] = np.arange(len(fit_ids))
+        columns = column[ids]
+        keep = columns >= 0
+        row_of = np.repeat(np.arange(len(rows)), sizes)[keep]
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row_of, minlength=len(rows)), out=indptr[1:])
+        matrix = sparse.csr_matrix(
+            (data[keep], columns[keep], indptr), shape=(len(rows), len(fit_ids)), dtype=np.int64
+        )
+        matrix.sort_indices()
+        return matrix
+
+
+_NGRAMS: dict[tuple[int, int], NgramCounts] = {}
+_NGRAMS_LOCK = threading.Lock()
+
+
+def ngram_counts(ngram_range: tuple[int, int] = (2, 3)) -> NgramCounts:
+    """The process-wide :class:`NgramCounts` for ``ngram_range`` (shared by every pair)."""
+    with _NGRAMS_LOCK:
+        cache = _NGRAMS.get(ngram_range)
+        if cache is None:
+            cache = _NGRAMS[ngram_range] = NgramCounts(ngram_range)
+        return cache
+
+
 def _char_tfidf(texts: list[str], ngram_range: tuple[int, int], n_fit: int) -> sparse.csr_matrix:
     """Character n-gram TF-IDF rows of ``texts``, vocabulary and IDF from the first ``n_fit``.
 
-    The same as fitting a ``TfidfVectorizer`` on ``texts[:n_fit]`` and transforming every text,
-    with one pass of the (slow, pure Python) n-gram analyzer instead of one per transform.
+    The same as fitting a ``TfidfVectorizer(analyzer="char", sublinear_tf=True)`` on
+    ``texts[:n_fit]`` and transforming every text; each text's n-grams are counted once per
+    process (:class:`NgramCounts`), not once per pair.
     """
-    counts = CountVectorizer(analyzer="char", ngram_range=ngram_range).fit_transform(texts).tocsc()
-    in_fit = np.flatnonzero(counts[:n_fit].getnnz(axis=0))  # n-grams the fitted texts contain
-    counts = counts[:, in_fit].tocsr()
+    counts = ngram_counts(ngram_range).counts(texts, n_fit)
     transformer = TfidfTransformer(sublinear_tf=True).fit(counts[:n_fit])
     return sparse.csr_matrix(transformer.transform(counts))
 
@@ -229,8 +337,12 @@ def _section_similarity(parent: list[Measure], child: list[Measure]) -> np.ndarr
     c_paths = [" ".join(m.path[:-1]) or m.section for m in child]
     if not any(p_paths + c_paths):
         return np.zeros((len(parent), len(child)))
-    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(2, 3)).fit(p_paths + c_paths)
-    return np.asarray((vectorizer.transform(p_paths) @ vectorizer.transform(c_paths).T).toarray())
+    # TfidfVectorizer(analyzer="char", ngram_range=(2, 3)) fitted on both sides: the rows are
+    # row-wise transforms of the shared counts, so one matrix serves both sides
+    counts = ngram_counts((2, 3)).counts(p_paths + c_paths).astype(np.float64)
+    tfidf = sparse.csr_matrix(TfidfTransformer().fit(counts).transform(counts))
+    n_p = len(p_paths)
+    return np.asarray((tfidf[:n_p] @ tfidf[n_p:].T).toarray())
 
 
 @dataclass

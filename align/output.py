@@ -72,7 +72,14 @@ def write_run(
     Everything is written into a staging folder inside ``out`` and moved into place only when
     every file is complete.
     """
-    from align.graph import build_graph, escalations, write_consensus, write_graphml, write_node_link_json
+    from align.graph import (
+        build_graph,
+        escalations,
+        graphml_safe,
+        write_consensus,
+        write_graphml,
+        write_node_link_json,
+    )
     from align.report import write_all_html, write_xlsx
 
     out = Path(out)
@@ -86,9 +93,10 @@ def write_run(
         write_csv(result.alignment, stage / "alignment.csv")
         write_csv(result.coverage, stage / "coverage.csv")
         write_consensus(result.consensus_table, stage / "consensus.csv")
-        write_graphml(graph, stage / "graph.graphml")
+        safe = graphml_safe(graph)  # one export copy for both formats
+        write_graphml(safe, stage / "graph.graphml", safe=True)
         write_csv(escalations(graph), stage / "escalations.csv")
-        write_node_link_json(graph, stage / "graph.json")
+        write_node_link_json(safe, stage / "graph.json", safe=True)
         write_xlsx(stage / "report.xlsx", result.alignment, result.coverage, result.measures)
         write_all_html(stage / "html", result.alignment, result.measures, plan_names=names)
         if figures:

@@ -538,7 +538,7 @@ def plot_pair_matrix(
         finite = matrix[np.isfinite(matrix)]
         vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         image = ax.imshow(matrix, cmap="viridis", vmin=vmin, vmax=max(vmax, vmin + 1e-9), aspect="auto",
-                          interpolation="nearest")  # fmt: skip
+                          interpolation="none")  # fmt: skip
         for start, _, _ in _runs(parent_sections)[1:]:
             ax.axhline(start - 0.5, color="white", linewidth=1.2)
         for start, _, _ in _runs(child_sections)[1:]:

@@ -19,7 +19,9 @@ import html
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from copy import copy
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -189,14 +191,28 @@ def pairs_of(alignment: pd.DataFrame) -> list[tuple[str, str]]:
     return [(str(p), str(c)) for p, c in pairs.itertuples(index=False)]
 
 
+def pair_rows(alignment: pd.DataFrame) -> Iterator[tuple[str, str, pd.DataFrame]]:
+    """``(parent plan, child plan, its rows)`` for each pair of an alignment, in the order of
+    :func:`pairs_of` (one grouping pass, not one scan of the table per pair)."""
+    if alignment.empty:
+        return
+    keys = [alignment["parent_plan"].astype(str), alignment["child_plan"].astype(str)]
+    groups = alignment.groupby(keys, sort=False).indices
+    for parent, child in pairs_of(alignment):
+        yield parent, child, alignment.iloc[groups[(parent, child)]]
+
+
+_TARGET_SEP = re.compile(r"[；;]")
+
+
 def _targets_lookup(measures: pd.DataFrame | None) -> dict[tuple[str, str], list[str]]:
     if measures is None or measures.empty or "targets" not in measures:
         return {}
     lookup: dict[tuple[str, str], list[str]] = {}
-    for plan_id, measure_id, targets in measures[["plan_id", "measure_id", "targets"]].itertuples(
-        index=False
+    for plan_id, measure_id, targets in zip(
+        measures["plan_id"], measures["measure_id"], measures["targets"], strict=True
     ):
-        items = [t.strip() for t in re.split(r"[；;]", _text(targets)) if t.strip()]
+        items = [t.strip() for t in _TARGET_SEP.split(_text(targets)) if t.strip()]
         lookup[(str(plan_id), str(measure_id))] = items
     return lookup
 
@@ -258,8 +274,12 @@ def sheet_title(name: str, taken: Iterable[str] = ()) -> str:
 def _fill_sheet(ws: Worksheet, frame: pd.DataFrame, percent_columns: Sequence[str] = ()) -> None:
     columns = [str(c) for c in frame.columns]
     ws.append(columns)
-    for row in frame.itertuples(index=False):
+    for row in frame.itertuples(index=False, name=None):
         ws.append([_cell(v) for v in row])
+    # a cell's format is one of a few combinations: each is set once through openpyxl's style
+    # API and its style record copied to the other cells (setting styles cell by cell hashes
+    # every style object again and was most of the workbook's cost)
+    styled: dict[tuple[object, ...], object] = {}
     for idx, name in enumerate(columns, start=1):
         letter = get_column_letter(idx)
         ws.column_dimensions[letter].width = _COLUMN_WIDTHS.get(name, max(10, min(40, len(name) + 2)))
@@ -270,15 +290,25 @@ def _fill_sheet(ws: Worksheet, frame: pd.DataFrame, percent_columns: Sequence[st
         wrap = name in _WRAPPED
         for cell in ws.iter_rows(min_row=2, min_col=idx, max_col=idx):
             target = cell[0]
+            value = target.value
+            number_format = None
+            if name == "similarity" and isinstance(value, float):
+                number_format = "0.00"
+            if name in percent_columns and isinstance(value, float):
+                number_format = "0.0%"
+            status = str(value) if name == "status" and value in STATUS_COLORS else None
+            key = (wrap, number_format, status)
+            template = styled.get(key)
+            if template is not None:
+                target._style = copy(template)
+                continue
             target.alignment = Alignment(wrap_text=wrap, vertical="top")
-            if name == "similarity" and isinstance(target.value, float):
-                target.number_format = "0.00"
-            if name in percent_columns and isinstance(target.value, float):
-                target.number_format = "0.0%"
-            if name == "status" and target.value in STATUS_COLORS:
-                status = str(target.value)
+            if number_format is not None:
+                target.number_format = number_format
+            if status is not None:
                 target.fill = PatternFill("solid", fgColor=STATUS_COLORS[status].lstrip("#"))
                 target.font = Font(color=STATUS_TEXT_COLORS[status].lstrip("#"), bold=True)
+            styled[key] = copy(target._style)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
 
@@ -295,8 +325,7 @@ def _cell(value: object) -> object:
     return str(value)
 
 
-def _with_targets(frame: pd.DataFrame, measures: pd.DataFrame | None) -> pd.DataFrame:
-    lookup = _targets_lookup(measures)
+def _with_targets(frame: pd.DataFrame, lookup: Mapping[tuple[str, str], list[str]]) -> pd.DataFrame:
     if not lookup:
         return frame
     out = frame.copy()
@@ -338,12 +367,10 @@ def write_xlsx(
     summary.title = "summary"
     _fill_sheet(summary, coverage.reset_index(drop=True), percent_columns=("coverage",))
     taken = ["summary", "measures"]
-    for parent, child in pairs_of(alignment):
-        rows = alignment[
-            (alignment["parent_plan"].astype(str) == parent) & (alignment["child_plan"].astype(str) == child)
-        ]
+    lookup = _targets_lookup(measures)
+    for parent, child, rows in pair_rows(alignment):
         frame = _with_targets(
-            rows[[c for c in ALIGNMENT_COLUMNS if c in rows]].reset_index(drop=True), measures
+            rows[[c for c in ALIGNMENT_COLUMNS if c in rows]].reset_index(drop=True), lookup
         )
         title = sheet_title(f"{parent}→{child}", taken)
         taken.append(title)
@@ -379,6 +406,16 @@ def diff_segments(
     -------
     ``(parent_segments, child_segments)``; joining each side's texts gives back the input text.
     """
+    left, right = _diff_segments(parent, child, min_equal)
+    return list(left), list(right)
+
+
+@lru_cache(maxsize=4096)  # a measure copied down to several plans is diffed against the same text
+def _diff_segments(
+    parent: str, child: str, min_equal: int
+) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    if parent and parent == child:  # what the matcher gives, without its quadratic search
+        return (("equal", parent),), (("equal", child),)
     matcher = difflib.SequenceMatcher(None, parent, child, autojunk=False)
     opcodes = matcher.get_opcodes()
     spans: list[tuple[str, int, int, int, int]] = []
@@ -403,7 +440,7 @@ def diff_segments(
             left.append(("del", a))
         if b:
             right.append(("ins", b))
-    return left, right
+    return tuple(left), tuple(right)
 
 
 def _segments_html(segments: Sequence[tuple[str, str]]) -> str:
@@ -480,6 +517,7 @@ def render_pair_html(
     title: str | None = None,
     plan_names: Mapping[str, str] | None = None,
     split: Sequence[str] = ("提升行动",),
+    targets: Mapping[tuple[str, str], list[str]] | None = None,
 ) -> str:
     """One self-contained HTML page showing a parent plan's measures beside the child's.
 
@@ -492,6 +530,8 @@ def render_pair_html(
     plan_names : optional plan id → display name (e.g. jurisdiction) for the headings.
     split : top-level section titles whose second level names the section (see
         :func:`section_key`), used by the section filter.
+    targets : the targets of ``measures`` already looked up, (plan id, measure id) → targets
+        (what :func:`write_all_html` passes to every page, so the table is read once).
 
     Returns
     -------
@@ -509,7 +549,7 @@ def render_pair_html(
     parent, child = pairs[0] if pairs else ("", "")
     parent_name, child_name = names.get(parent, parent), names.get(child, child)
     page_title = title if title is not None else f"{parent_name} → {child_name}"
-    lookup = _targets_lookup(measures)
+    lookup = targets if targets is not None else _targets_lookup(measures)
 
     counts = Counter(str(s) for s in alignment_pair["status"]) if not alignment_pair.empty else Counter()
     status_boxes = []
@@ -595,19 +635,22 @@ def write_pair_html(
     measures: pd.DataFrame | None = None,
     title: str | None = None,
     plan_names: Mapping[str, str] | None = None,
+    targets: Mapping[tuple[str, str], list[str]] | None = None,
 ) -> Path:
     """Write :func:`render_pair_html` to ``path`` (UTF-8, atomically).
 
     Parameters
     ----------
     path : the ``.html`` file to write.
-    alignment_pair, measures, title, plan_names : as for :func:`render_pair_html`.
+    alignment_pair, measures, title, plan_names, targets : as for :func:`render_pair_html`.
 
     Returns
     -------
     The path written.
     """
-    page = render_pair_html(alignment_pair, measures=measures, title=title, plan_names=plan_names)
+    page = render_pair_html(
+        alignment_pair, measures=measures, title=title, plan_names=plan_names, targets=targets
+    )
     return atomic_write_text(path, page)
 
 
@@ -631,10 +674,10 @@ def write_all_html(
     """
     out = Path(out_dir)
     written = []
-    for parent, child in pairs_of(alignment):
-        rows = alignment[
-            (alignment["parent_plan"].astype(str) == parent) & (alignment["child_plan"].astype(str) == child)
-        ]
+    targets = _targets_lookup(measures)
+    for parent, child, rows in pair_rows(alignment):
         name = re.sub(r"[^\w.-]+", "_", f"{parent}__{child}") + ".html"
-        written.append(write_pair_html(out / name, rows, measures=measures, plan_names=plan_names))
+        written.append(
+            write_pair_html(out / name, rows, measures=measures, plan_names=plan_names, targets=targets)
+        )
     return written
