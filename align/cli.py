@@ -49,14 +49,30 @@ def _progress(enabled: bool) -> Callable[[list[Any], str], Iterable[Any]]:
     return wrap
 
 
+def _cache_dir(args: argparse.Namespace) -> Path:
+    """The align cache folder: --cache-dir, else $ALIGN_CACHE_DIR, else the per-user folder."""
+    from align.embed import default_cache_dir
+
+    return Path(args.cache_dir or os.environ.get("ALIGN_CACHE_DIR") or default_cache_dir())
+
+
 def _encoder(args: argparse.Namespace):
     spec = args.encoder
     if spec == "lexical":
         return None
-    from align.embed import default_cache_dir, make_encoder
+    from align.embed import make_encoder
 
-    cache = args.cache_dir or os.environ.get("ALIGN_CACHE_DIR") or default_cache_dir()
-    return make_encoder(spec, Path(cache))
+    return make_encoder(spec, _cache_dir(args))
+
+
+def _aligner(args: argparse.Namespace):
+    """The aligner of --encoder and --threshold, parsing through the cache folder's measure cache."""
+    from align.cache import MeasureCache
+    from align.pipeline import Aligner
+
+    return Aligner(
+        encoder=_encoder(args), threshold=args.threshold, parse_cache=MeasureCache(_cache_dir(args))
+    )
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -65,7 +81,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         "--cache-dir",
         type=Path,
         default=None,
-        help="embedding cache folder (default: $ALIGN_CACHE_DIR or the per-user cache folder)",
+        help="cache folder for embeddings and parsed documents (default: $ALIGN_CACHE_DIR or the "
+        "per-user cache folder)",
     )
     p.add_argument(
         "--threshold", type=float, default=None, help="link probability threshold (default: model's)"
@@ -164,11 +181,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     measures.csv, alignment.csv, coverage.csv, consensus.csv, graph.graphml, graph.json,
     report.xlsx, html/, figures/ and run_summary.json into --out."""
     from align.output import write_run
-    from align.pipeline import Aligner, align_corpus, load_corpus
+    from align.pipeline import align_corpus, load_corpus
 
     _check_out(args.out)
     corpus = load_corpus(args.corpus)
-    aligner = Aligner(encoder=_encoder(args), threshold=args.threshold)
+    aligner = _aligner(args)
     if args.engine == "dask":
         from align.distributed import align_corpus_dask
 
@@ -177,7 +194,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         result = align_corpus(
             corpus, aligner, keep_going=args.keep_going, progress=_progress(not args.no_progress)
         )
-    written = write_run(args.out, corpus, result, aligner, figures=not args.no_figures)
+    written = write_run(
+        args.out, corpus, result, aligner, figures=not args.no_figures, cache_dir=_cache_dir(args)
+    )
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"aligned {len(result.pairs)} pair(s); wrote {len(written)} files to {args.out}")
@@ -208,11 +227,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     compared horizontally) and write DIR/alignment.csv and DIR/measures.csv."""
     from align.fileio import staged_output, write_csv
     from align.models import measures_frame
-    from align.pipeline import Aligner
 
     _check_out(args.out)
     parent, child = _resolve_pair(args, args.reference, args.target)
-    pair = Aligner(encoder=_encoder(args), threshold=args.threshold).align(parent, child)
+    pair = _aligner(args).align(parent, child)
     with staged_output(args.out) as stage:
         write_csv(pair.alignment, stage / "alignment.csv")
         write_csv(measures_frame(pair.parent_measures + pair.child_measures), stage / "measures.csv")
@@ -307,11 +325,10 @@ def cmd_trace(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """Write a self-contained HTML page comparing PARENT and CHILD measure by measure."""
     from align.models import measures_frame
-    from align.pipeline import Aligner
     from align.report import write_pair_html
 
     parent, child = _resolve_pair(args, args.parent, args.child)
-    pair = Aligner(encoder=_encoder(args), threshold=args.threshold).align(parent, child)
+    pair = _aligner(args).align(parent, child)
     frame = measures_frame(pair.parent_measures + pair.child_measures)
     write_pair_html(args.html, pair.alignment, frame)
     print(f"wrote {args.html}")

@@ -66,11 +66,13 @@ def write_run(
     result: CorpusResult,
     aligner: Aligner,
     figures: bool = True,
+    cache_dir: str | Path | None = None,
 ) -> list[Path]:
     """Write the tables, consensus, graph, workbook, HTML pages and figures of a run.
 
     Everything is written into a staging folder inside ``out`` and moved into place only when
-    every file is complete.
+    every file is complete. With ``cache_dir`` (the align cache folder), the character diffs of
+    the HTML pages are kept there for the next run (:class:`align.report.DiffCache`).
     """
     from align.graph import (
         build_graph,
@@ -80,7 +82,7 @@ def write_run(
         write_graphml,
         write_node_link_json,
     )
-    from align.report import write_all_html, write_xlsx
+    from align.report import DiffCache, write_all_html, write_xlsx
 
     out = Path(out)
     plans = plans_frame(corpus, result)
@@ -98,7 +100,10 @@ def write_run(
         write_csv(escalations(graph), stage / "escalations.csv")
         write_node_link_json(safe, stage / "graph.json", safe=True)
         write_xlsx(stage / "report.xlsx", result.alignment, result.coverage, result.measures)
-        write_all_html(stage / "html", result.alignment, result.measures, plan_names=names)
+        diff_cache = DiffCache(cache_dir) if cache_dir is not None else None
+        write_all_html(
+            stage / "html", result.alignment, result.measures, plan_names=names, diff_cache=diff_cache
+        )
         if figures:
             from align.plot import write_figures
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from align.attributes import issued_year
+from align.cache import MeasureCache
 from align.corpus import Corpus
 from align.errors import AlignError
 from align.graph import build_consensus, check_parents, consensus_plan_meta
@@ -83,10 +84,16 @@ class CorpusResult:
     consensus_table: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def parse_plan(plan: Plan, extractor: MeasureExtractor | None = None) -> list[Measure]:
-    """The measures of one plan (errors name the plan's file)."""
+def parse_plan(
+    plan: Plan, extractor: MeasureExtractor | None = None, cache: MeasureCache | None = None
+) -> list[Measure]:
+    """The measures of one plan (errors name the plan's file), read from ``cache`` when it holds
+    them (see :class:`align.cache.MeasureCache`)."""
     extractor = extractor or MeasureExtractor()
-    return extractor.extract(plan.text, plan.plan_id, source=plan.source or plan.plan_id)
+    source = plan.source or plan.plan_id
+    if cache is None:
+        return extractor.extract(plan.text, plan.plan_id, source=source)
+    return cache.extract(extractor, plan.text, plan.plan_id, source=source)
 
 
 def _same_level(parent: Plan, child: Plan) -> bool:
@@ -230,15 +237,18 @@ class Aligner:
     extractor : how documents are cut into measures.
     rules : how links get their status.
     threshold : override the link model's probability threshold.
+    parse_cache : disk cache of parsed plans (the CLI passes one in its cache folder), or
+        ``None`` to parse every plan.
     """
 
     encoder: Encoder | None = None
     extractor: MeasureExtractor = field(default_factory=MeasureExtractor)
     rules: StatusRules = field(default_factory=StatusRules)
     threshold: float | None = None
+    parse_cache: MeasureCache | None = None
 
     def measures(self, plan: Plan) -> list[Measure]:
-        return parse_plan(plan, self.extractor)
+        return parse_plan(plan, self.extractor, self.parse_cache)
 
     def align(
         self,

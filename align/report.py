@@ -16,21 +16,22 @@ from __future__ import annotations
 
 import difflib
 import html
+import inspect
 import io
+import json
+import platform
 import re
+import sqlite3
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from copy import copy
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
+from align.cache import SqliteStore, checksum, digest
 from align.fileio import atomic_write_bytes, atomic_write_text
 from align.models import ALIGNMENT_COLUMNS, CARRIED, STATUSES
 
@@ -222,7 +223,9 @@ def _targets_lookup(measures: pd.DataFrame | None) -> dict[tuple[str, str], list
 # --------------------------------------------------------------------------------------------
 
 _FORBIDDEN_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-_HEADER_FILL = PatternFill("solid", fgColor="DDDDDD")
+_ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+"""Control characters an xlsx cell cannot hold (the set openpyxl refuses)."""
+_HEADER_FILL = "#DDDDDD"
 _COLUMN_WIDTHS: dict[str, float] = {
     "parent_plan": 14,
     "child_plan": 14,
@@ -245,11 +248,20 @@ _COLUMN_WIDTHS: dict[str, float] = {
 }
 _WRAPPED = {"parent_path", "child_path", "parent_text", "child_text", "evidence", "path", "text", "targets"}
 _WRAPPED |= {"parent_targets", "child_targets", "lead_agencies", "responsible_agencies", "groups"}
+_SHEET_NAME_UNITS = 31  # Excel counts UTF-16 code units
+
+
+def _cut(name: str, units: int) -> str:
+    """``name`` cut to at most ``units`` UTF-16 code units, without a trailing apostrophe."""
+    out = name[:units]
+    while len(out.encode("utf-16-le")) > 2 * units:
+        out = out[:-1]
+    return out.rstrip("'")
 
 
 def sheet_title(name: str, taken: Iterable[str] = ()) -> str:
-    """An Excel sheet name: forbidden characters ``[]:*?/\\`` replaced, at most 31 characters,
-    not a case-insensitive duplicate of ``taken``.
+    """An Excel sheet name: forbidden characters ``[]:*?/\\`` replaced, at most 31 characters
+    (UTF-16 code units), no apostrophe at either end, not a case-insensitive duplicate of ``taken``.
 
     Parameters
     ----------
@@ -262,66 +274,97 @@ def sheet_title(name: str, taken: Iterable[str] = ()) -> str:
     """
     base = _FORBIDDEN_SHEET_CHARS.sub("_", name).strip("'") or "sheet"
     used = {t.lower() for t in taken}
-    candidate = base[:31]
+    candidate = _cut(base, _SHEET_NAME_UNITS)
     number = 2
     while candidate.lower() in used:
         suffix = f"~{number}"
-        candidate = base[: 31 - len(suffix)] + suffix
+        candidate = _cut(base, _SHEET_NAME_UNITS - len(suffix)) + suffix
         number += 1
     return candidate
 
 
-def _fill_sheet(ws: Worksheet, frame: pd.DataFrame, percent_columns: Sequence[str] = ()) -> None:
-    columns = [str(c) for c in frame.columns]
-    ws.append(columns)
-    for row in frame.itertuples(index=False, name=None):
-        ws.append([_cell(v) for v in row])
-    # a cell's format is one of a few combinations: each is set once through openpyxl's style
-    # API and its style record copied to the other cells (setting styles cell by cell hashes
-    # every style object again and was most of the workbook's cost)
-    styled: dict[tuple[object, ...], object] = {}
-    for idx, name in enumerate(columns, start=1):
-        letter = get_column_letter(idx)
-        ws.column_dimensions[letter].width = _COLUMN_WIDTHS.get(name, max(10, min(40, len(name) + 2)))
-        header = ws.cell(row=1, column=idx)
-        header.font = Font(bold=True)
-        header.fill = _HEADER_FILL
-        header.alignment = Alignment(vertical="center")
-        wrap = name in _WRAPPED
-        for cell in ws.iter_rows(min_row=2, min_col=idx, max_col=idx):
-            target = cell[0]
-            value = target.value
-            number_format = None
-            if name == "similarity" and isinstance(value, float):
-                number_format = "0.00"
-            if name in percent_columns and isinstance(value, float):
-                number_format = "0.0%"
-            status = str(value) if name == "status" and value in STATUS_COLORS else None
-            key = (wrap, number_format, status)
-            template = styled.get(key)
-            if template is not None:
-                target._style = copy(template)
-                continue
-            target.alignment = Alignment(wrap_text=wrap, vertical="top")
+def _column_width(width: float) -> float:
+    """The width to pass to xlsxwriter for a stored column width of ``width`` characters.
+
+    xlsxwriter adds the cell padding (5 px at 7 px per character) to the width it is given;
+    openpyxl stored the width as given. Asking for ``width - 5/7`` stores exactly ``width``
+    for whole widths (checked in the tests)."""
+    return width - 5 / 7 if width >= 1 else width
+
+
+class _Formats:
+    """The workbook's cell formats, each created once: the header's, and one per combination of
+    (wrapped, number format, status) in the body."""
+
+    def __init__(self, workbook: Any) -> None:
+        self.workbook = workbook
+        self.header = workbook.add_format(
+            {"bold": True, "pattern": 1, "bg_color": _HEADER_FILL, "valign": "vcenter"}
+        )
+        self._body: dict[tuple[bool, str | None, str | None], Any] = {}
+
+    def body(self, wrap: bool, number_format: str | None, status: str | None) -> Any:
+        key = (wrap, number_format, status)
+        fmt = self._body.get(key)
+        if fmt is None:
+            props: dict[str, object] = {"valign": "top"}
+            if wrap:
+                props["text_wrap"] = True
             if number_format is not None:
-                target.number_format = number_format
+                props["num_format"] = number_format
             if status is not None:
-                target.fill = PatternFill("solid", fgColor=STATUS_COLORS[status].lstrip("#"))
-                target.font = Font(color=STATUS_TEXT_COLORS[status].lstrip("#"), bold=True)
-            styled[key] = copy(target._style)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
+                props.update(
+                    pattern=1,
+                    bg_color=STATUS_COLORS[status],
+                    font_color=STATUS_TEXT_COLORS[status],
+                    bold=True,
+                )
+            fmt = self._body[key] = self.workbook.add_format(props)
+        return fmt
 
 
-def _cell(value: object) -> object:
+def _fill_sheet(ws: Any, formats: _Formats, frame: pd.DataFrame, percent_columns: Sequence[str] = ()) -> None:
+    """Write ``frame`` into the xlsxwriter worksheet ``ws``: a bold grey header row, every body
+    cell aligned to the top (long text wrapped), similarity and percentages formatted, status
+    cells coloured; header frozen and filters on."""
+    columns = [str(c) for c in frame.columns]
+    for col, name in enumerate(columns):
+        ws.set_column(col, col, _column_width(_COLUMN_WIDTHS.get(name, max(10, min(40, len(name) + 2)))))
+        ws.write_string(0, col, name, formats.header)
+    wrap = [name in _WRAPPED for name in columns]
+    is_status = [name == "status" for name in columns]
+    number_formats = [
+        "0.00" if name == "similarity" else "0.0%" if name in percent_columns else None for name in columns
+    ]
+    body = formats.body
+    for row, values in enumerate(frame.itertuples(index=False, name=None), start=1):
+        for col, raw in enumerate(values):
+            value = _cell(raw)
+            number_format = number_formats[col] if isinstance(value, float) else None
+            status = value if is_status[col] and isinstance(value, str) and value in STATUS_COLORS else None
+            fmt = body(wrap[col], number_format, status)
+            if value is None:
+                ws.write_blank(row, col, None, fmt)
+            elif isinstance(value, str):
+                ws.write_string(row, col, value, fmt)
+            elif isinstance(value, bool):
+                ws.write_boolean(row, col, value, fmt)
+            else:
+                ws.write_number(row, col, value, fmt)
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, len(frame), max(0, len(columns) - 1))
+
+
+def _cell(value: object) -> str | bool | int | float | None:
     if _blank(value):
         return None
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters Excel cannot store
+        return _ILLEGAL_CHARACTERS.sub("", value)  # control characters Excel cannot store
     if isinstance(value, bool | int | float):
         return value
     if hasattr(value, "item"):  # numpy scalar
-        return value.item()
+        item = value.item()
+        return item if isinstance(item, bool | int | float) else str(item)
     return str(value)
 
 
@@ -360,12 +403,28 @@ def write_xlsx(
     Returns
     -------
     The path written.
+
+    Written with xlsxwriter, in memory; strings are written as text (never read as formulas or
+    links), numbers with 16 significant digits.
     """
-    wb = Workbook()
-    summary = wb.active
-    assert summary is not None
-    summary.title = "summary"
-    _fill_sheet(summary, coverage.reset_index(drop=True), percent_columns=("coverage",))
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    options = {
+        "in_memory": True,
+        "nan_inf_to_errors": True,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+    }
+    wb = xlsxwriter.Workbook(buffer, options)
+    formats = _Formats(wb)
+    _fill_sheet(
+        wb.add_worksheet("summary"),
+        formats,
+        coverage.reset_index(drop=True),
+        percent_columns=("coverage",),
+    )
     taken = ["summary", "measures"]
     lookup = _targets_lookup(measures)
     for parent, child, rows in pair_rows(alignment):
@@ -374,11 +433,10 @@ def write_xlsx(
         )
         title = sheet_title(f"{parent}→{child}", taken)
         taken.append(title)
-        _fill_sheet(wb.create_sheet(title), frame)
+        _fill_sheet(wb.add_worksheet(title), formats, frame)
     if measures is not None:
-        _fill_sheet(wb.create_sheet("measures"), measures.reset_index(drop=True))
-    buffer = io.BytesIO()
-    wb.save(buffer)
+        _fill_sheet(wb.add_worksheet("measures"), formats, measures.reset_index(drop=True))
+    wb.close()  # in memory: a failure above leaves no file behind
     return atomic_write_bytes(path, buffer.getvalue())
 
 
@@ -441,6 +499,110 @@ def _diff_segments(
         if b:
             right.append(("ins", b))
     return tuple(left), tuple(right)
+
+
+Segments = tuple[tuple[str, str], ...]
+DIFF_CACHE_VERSION = 1
+"""Bump by hand when the diff changes in a way the fingerprint (the source of ``_diff_segments``
+and the Python version, for difflib) cannot see."""
+
+
+class DiffCache(SqliteStore):
+    """A disk cache of :func:`diff_segments` (``cache_dir/diffs.sqlite3``): the character diffs
+    of the HTML pages, which cost most of their time, are computed once per pair of texts.
+
+    An entry is keyed by the SHA-256 of (version, parent text, child text) and must give back
+    both texts when its segments are joined; one that does not, or whose checksum fails, is
+    recomputed and rewritten.
+    """
+
+    FILE_NAME = "diffs.sqlite3"
+    TABLE = "diffs"
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS diffs (key BLOB PRIMARY KEY, data BLOB NOT NULL, sum BLOB NOT NULL)",
+    )
+
+    def version(self, min_equal: int) -> str:
+        try:
+            code = digest(inspect.getsource(_diff_segments.__wrapped__)).hex()[:16]
+        except (OSError, TypeError):
+            code = "-"
+        return f"v{DIFF_CACHE_VERSION}|python {platform.python_version()}|{code}|min_equal={min_equal}"
+
+    def segments(
+        self, pairs: Iterable[tuple[str, str]], min_equal: int = 3
+    ) -> dict[tuple[str, str], tuple[Segments, Segments]]:
+        """``(parent, child) → (parent segments, child segments)`` for every pair, from the cache
+        where it holds them; the others are computed and stored."""
+        unique = list(dict.fromkeys(pairs))
+        version = self.version(min_equal)
+        keys = [digest(version, p, c) for p, c in unique]
+        stored = self._lookup(keys)
+        out: dict[tuple[str, str], tuple[Segments, Segments]] = {}
+        fresh: list[tuple[object, ...]] = []
+        for (parent, child), key in zip(unique, keys, strict=True):
+            blob = stored.get(key)
+            found = _decode_diff(blob, parent, child) if blob is not None else None
+            if found is None:
+                if blob is not None:
+                    self.corrupt += 1
+                found = _diff_segments(parent, child, min_equal)
+                data = zlib.compress(json.dumps(found, ensure_ascii=False).encode("utf-8"), 6)
+                fresh.append((key, data, checksum(data)))
+                self.misses += 1
+            else:
+                self.hits += 1
+            out[(parent, child)] = found
+        if fresh:
+            conn = self._connect()
+            if conn is not None:
+                self._write(conn, [("INSERT OR REPLACE INTO diffs VALUES (?, ?, ?)", fresh)])
+                conn.close()
+        return out
+
+    def _lookup(self, keys: list[bytes]) -> dict[bytes, bytes]:
+        conn = self._connect()
+        if conn is None:
+            return {}
+        found: dict[bytes, bytes] = {}
+        try:
+            for start in range(0, len(keys), 500):  # under SQLite's bound-parameter limit
+                part = keys[start : start + 500]
+                marks = ",".join("?" * len(part))
+                for key, data, stored_sum in conn.execute(
+                    f"SELECT key, data, sum FROM diffs WHERE key IN ({marks})", part
+                ):
+                    if (
+                        isinstance(data, bytes)
+                        and isinstance(stored_sum, bytes)
+                        and checksum(data) == stored_sum
+                    ):
+                        found[key] = data
+                    else:
+                        found[key] = b""  # fails to decode: counted as corrupt and recomputed
+        except sqlite3.DatabaseError as err:  # damage that only shows when the pages are read
+            conn.close()
+            self._move_aside(err)
+            return {}
+        conn.close()
+        return found
+
+
+def _decode_diff(blob: bytes, parent: str, child: str) -> tuple[Segments, Segments] | None:
+    """The segments of a cached diff, or None when they are damaged or do not give back the texts."""
+    try:
+        left, right = json.loads(zlib.decompress(blob).decode("utf-8"))
+        sides = []
+        for segments, text, changed in ((left, parent, "del"), (right, child, "ins")):
+            side = tuple((str(kind), str(part)) for kind, part in segments)
+            if any(kind not in ("equal", changed) or not isinstance(part, str) for kind, part in segments):
+                return None
+            if "".join(part for _, part in side) != text:
+                return None
+            sides.append(side)
+    except (zlib.error, UnicodeDecodeError, ValueError, TypeError, RecursionError):
+        return None
+    return sides[0], sides[1]
 
 
 def _segments_html(segments: Sequence[tuple[str, str]]) -> str:
@@ -518,6 +680,7 @@ def render_pair_html(
     plan_names: Mapping[str, str] | None = None,
     split: Sequence[str] = ("提升行动",),
     targets: Mapping[tuple[str, str], list[str]] | None = None,
+    diffs: Mapping[tuple[str, str], tuple[Segments, Segments]] | None = None,
 ) -> str:
     """One self-contained HTML page showing a parent plan's measures beside the child's.
 
@@ -532,6 +695,8 @@ def render_pair_html(
         :func:`section_key`), used by the section filter.
     targets : the targets of ``measures`` already looked up, (plan id, measure id) → targets
         (what :func:`write_all_html` passes to every page, so the table is read once).
+    diffs : character diffs already computed, (parent text, child text) → segments (see
+        :class:`DiffCache`); pairs not in it are diffed here.
 
     Returns
     -------
@@ -572,7 +737,8 @@ def render_pair_html(
         p_targets = lookup.get((parent, p_id), []) if p_id else []
         c_targets = lookup.get((child, c_id), []) if c_id else []
         if p_id and c_id:
-            left, right = diff_segments(p_text, c_text)
+            known = diffs.get((p_text, c_text)) if diffs is not None else None
+            left, right = known if known is not None else diff_segments(p_text, c_text)
             p_body, c_body = _segments_html(left), _segments_html(right)
         else:
             p_body, c_body = html.escape(p_text), html.escape(c_text)
@@ -636,20 +802,21 @@ def write_pair_html(
     title: str | None = None,
     plan_names: Mapping[str, str] | None = None,
     targets: Mapping[tuple[str, str], list[str]] | None = None,
+    diffs: Mapping[tuple[str, str], tuple[Segments, Segments]] | None = None,
 ) -> Path:
     """Write :func:`render_pair_html` to ``path`` (UTF-8, atomically).
 
     Parameters
     ----------
     path : the ``.html`` file to write.
-    alignment_pair, measures, title, plan_names, targets : as for :func:`render_pair_html`.
+    alignment_pair, measures, title, plan_names, targets, diffs : as for :func:`render_pair_html`.
 
     Returns
     -------
     The path written.
     """
     page = render_pair_html(
-        alignment_pair, measures=measures, title=title, plan_names=plan_names, targets=targets
+        alignment_pair, measures=measures, title=title, plan_names=plan_names, targets=targets, diffs=diffs
     )
     return atomic_write_text(path, page)
 
@@ -659,6 +826,7 @@ def write_all_html(
     alignment: pd.DataFrame,
     measures: pd.DataFrame | None = None,
     plan_names: Mapping[str, str] | None = None,
+    diff_cache: DiffCache | None = None,
 ) -> list[Path]:
     """Write one HTML page per aligned pair, named ``<parent>__<child>.html``.
 
@@ -667,6 +835,7 @@ def write_all_html(
     out_dir : folder to write into (created if needed).
     alignment : rows with the columns of ``alignment.csv`` (any number of pairs).
     measures, plan_names : as for :func:`render_pair_html`.
+    diff_cache : where the character diffs of earlier runs are kept (``None``: computed here).
 
     Returns
     -------
@@ -675,9 +844,19 @@ def write_all_html(
     out = Path(out_dir)
     written = []
     targets = _targets_lookup(measures)
+    diffs = None
+    if diff_cache is not None and not alignment.empty:
+        columns = (
+            alignment[c].map(_text) for c in ("parent_measure", "child_measure", "parent_text", "child_text")
+        )
+        diffs = diff_cache.segments(
+            (p, c) for p_id, c_id, p, c in zip(*columns, strict=True) if p_id and c_id
+        )
     for parent, child, rows in pair_rows(alignment):
         name = re.sub(r"[^\w.-]+", "_", f"{parent}__{child}") + ".html"
         written.append(
-            write_pair_html(out / name, rows, measures=measures, plan_names=plan_names, targets=targets)
+            write_pair_html(
+                out / name, rows, measures=measures, plan_names=plan_names, targets=targets, diffs=diffs
+            )
         )
     return written

@@ -656,3 +656,14 @@ def test_a_copy_of_a_manifest_document_gets_its_plan(tmp_path: Path) -> None:
     other = tmp_path / "edited.txt"
     other.write_bytes(copy.read_bytes() + "补充。".encode())
     assert corpus.resolve(other).plan_id == "edited"
+
+
+def test_the_quick_scan_of_clean_text_finds_exactly_the_characters_it_drops_or_maps() -> None:
+    import unicodedata
+
+    from align.corpus import _DROPPED_OR_RADICAL
+
+    for code in range(0x110000):
+        ch = chr(code)
+        dropped = ch not in "\n\t" and unicodedata.category(ch) == "Cc"
+        assert bool(_DROPPED_OR_RADICAL.match(ch)) == (dropped or "\u2e80" <= ch <= "\u2fdf"), hex(code)

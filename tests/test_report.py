@@ -305,3 +305,80 @@ def test_parent_status_takes_the_best_carrying_row() -> None:
     row = status[(status["child_plan"] == "jiujiang") & (status["parent_measure"] == "二.(一).1")]
     assert row["status"].tolist() == ["strengthened"] and bool(row["carried"].iloc[0])
     assert len(status[status["child_plan"] == "jiujiang"]) == 4  # the added row has no parent measure
+
+
+# ------------------------------------------------------------------------------------ workbook details
+
+
+def test_xlsx_widths_header_and_filters_as_before(tmp_path: Path) -> None:
+    # what openpyxl wrote before the workbook moved to xlsxwriter: stored widths exactly as set,
+    # a bold grey header centred vertically, every body cell aligned to the top
+    wb = openpyxl.load_workbook(write_xlsx(tmp_path / "r.xlsx", alignment_frame(), coverage_frame()))
+    ws = wb["jiangxi→jiujiang"]
+    widths = {}
+    for dim in ws.column_dimensions.values():
+        for col in range(dim.min, dim.max + 1):
+            widths[col] = dim.width
+    header = [c.value for c in ws[1]]
+    expected = {"parent_plan": 14, "parent_text": 60, "similarity": 10, "status": 13, "evidence": 36}
+    for name, width in expected.items():
+        assert widths[header.index(name) + 1] == width
+    top = ws.cell(row=1, column=1)
+    assert top.font.b and top.fill.fgColor.rgb.endswith("DDDDDD") and top.alignment.vertical == "center"
+    assert all(c.alignment.vertical == "top" for row in ws.iter_rows(min_row=2) for c in row)
+    assert ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(header))}{ws.max_row}"
+
+
+def test_xlsx_text_that_looks_like_a_formula_or_link_stays_text(tmp_path: Path) -> None:
+    frame = jiangxi_pair().copy()
+    frame.loc[frame.index[0], "evidence"] = "=SUM(A1:A2)"
+    frame.loc[frame.index[1], "evidence"] = "https://example.org/plan"
+    ws = openpyxl.load_workbook(write_xlsx(tmp_path / "r.xlsx", frame, coverage_frame()))["jiangxi→jiujiang"]
+    col = [c.value for c in ws[1]].index("evidence") + 1
+    assert ws.cell(row=2, column=col).value == "=SUM(A1:A2)" and ws.cell(row=2, column=col).data_type == "s"
+    assert (
+        ws.cell(row=3, column=col).value == "https://example.org/plan"
+        and not ws.cell(row=3, column=col).hyperlink
+    )
+
+
+def test_sheet_titles_fit_excel_in_utf16_units_and_never_end_in_an_apostrophe() -> None:
+    assert sheet_title("a" * 30 + "'b") == "a" * 30
+    wide = sheet_title("𠀀" * 20)  # characters outside the BMP count twice
+    assert len(wide.encode("utf-16-le")) <= 62 and wide
+    assert sheet_title("jiangxi→jiujiang") == "jiangxi→jiujiang"
+
+
+# ------------------------------------------------------------------------------------ diff cache
+
+
+def test_diff_cache_gives_the_diffs_and_recomputes_a_bad_entry(tmp_path: Path) -> None:
+    import sqlite3
+
+    from align.report import DiffCache, diff_segments
+
+    pairs = [(JX_BASIC, JJ_BASIC), ("加强科普工作", "加强科普基础工作"), ("同一", "同一")]
+    first = DiffCache(tmp_path)
+    got = first.segments(pairs + pairs[:1])
+    assert first.misses == 3 and first.hits == 0
+    for parent, child in pairs:
+        assert [list(side) for side in got[(parent, child)]] == list(diff_segments(parent, child))
+    again = DiffCache(tmp_path)
+    assert again.segments(pairs) == got and again.hits == 3
+    with sqlite3.connect(tmp_path / "diffs.sqlite3") as conn:
+        conn.execute("UPDATE diffs SET sum = x'0000000000000000'")
+    conn.close()
+    third = DiffCache(tmp_path)
+    assert third.segments(pairs) == got and third.corrupt == 3 and third.misses == 3
+    assert DiffCache(tmp_path).segments(pairs) == got  # rewritten
+
+
+def test_html_pages_are_the_same_with_and_without_the_diff_cache(tmp_path: Path) -> None:
+    from align.report import DiffCache, write_all_html
+
+    plain = write_all_html(tmp_path / "a", alignment_frame(), measures_frame())
+    for run in ("b", "c"):  # cold, then warm
+        cached = write_all_html(
+            tmp_path / run, alignment_frame(), measures_frame(), diff_cache=DiffCache(tmp_path / "cache")
+        )
+        assert [p.read_bytes() for p in cached] == [p.read_bytes() for p in plain]

@@ -1,0 +1,194 @@
+"""The parse cache (align.cache.MeasureCache): exact round trip on a real seed plan, bad entries
+and files ignored and recomputed, keys that follow the extractor's settings, and `align run`
+with a cache folder giving the same outputs twice."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+import zlib
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from align.cache import MeasureCache, checksum, decode_measures, encode_measures
+from align.cli import main
+from align.measures import MeasureExtractor
+from align.models import Measure
+from tests.conftest import PLANS, SEEDS, seed_text
+
+FAST = ["--encoder", "lexical", "--no-progress", "--no-figures"]
+
+
+def _same(a: list[Measure], b: list[Measure]) -> None:
+    """Equal field by field, ``extra`` included (it is left out of ``==``), with the same types."""
+    assert a == b
+    assert repr(a) == repr(b)
+    for x, y in zip(a, b, strict=True):
+        for f in dataclasses.fields(Measure):
+            u, v = getattr(x, f.name), getattr(y, f.name)
+            assert u == v and type(u) is type(v), f.name
+        for s, t in zip(x.targets, y.targets, strict=True):
+            assert [(type(getattr(s, f.name)), getattr(s, f.name)) for f in dataclasses.fields(s)] == [
+                (type(getattr(t, f.name)), getattr(t, f.name)) for f in dataclasses.fields(t)
+            ]
+
+
+@pytest.mark.parametrize("name", ["jiangxi", "neimenggu"])
+def test_round_trip_is_exact_on_a_seed_plan(name: str, tmp_path: Path) -> None:
+    text = seed_text(name)
+    extractor = MeasureExtractor()
+    parsed = extractor.extract(text, name)
+    assert any(m.targets for m in parsed) and any(m.extra for m in parsed) or name == "neimenggu"
+    _same(decode_measures(encode_measures(parsed)), parsed)
+
+    cache = MeasureCache(tmp_path)
+    first = cache.extract(extractor, text, name, source=SEEDS[name])
+    second = MeasureCache(tmp_path).extract(extractor, text, name)  # a new object: read from disk
+    assert (cache.misses, cache.hits) == (1, 0)
+    _same(first, parsed)
+    _same(second, parsed)
+    assert isinstance(second[0].path, tuple) and isinstance(second[0].sentences, tuple)
+
+
+def test_measures_from_the_cache_are_the_plans_own(tmp_path: Path) -> None:
+    cache = MeasureCache(tmp_path)
+    text = seed_text("jiujiang")
+    a = cache.extract(MeasureExtractor(), text, "jiujiang")
+    b = cache.extract(MeasureExtractor(), text, "copy")  # the plan id is part of the key
+    assert {m.plan_id for m in a} == {"jiujiang"} and {m.plan_id for m in b} == {"copy"}
+    assert cache.misses == 2
+
+
+def _rows(cache: MeasureCache) -> list[tuple[bytes, bytes]]:
+    with sqlite3.connect(cache.path) as conn:
+        return conn.execute("SELECT key, data FROM parsed").fetchall()
+
+
+def _set(cache: MeasureCache, data: bytes, good_sum: bool) -> None:
+    conn = sqlite3.connect(cache.path)
+    with conn:
+        conn.execute("UPDATE parsed SET data = ?, sum = ?", (data, checksum(data) if good_sum else b"x" * 8))
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    "data, good_sum",
+    [
+        (b"not zlib", True),  # checksum fits, content does not decode
+        (zlib.compress(json.dumps([{"plan_id": "x"}]).encode()), True),  # decodes, wrong shape
+        (zlib.compress(b"[]"), False),  # checksum fails
+    ],
+)
+def test_a_bad_entry_is_ignored_recomputed_and_rewritten(
+    data: bytes, good_sum: bool, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    text = seed_text("guangxi")
+    extractor = MeasureExtractor()
+    expected = extractor.extract(text, "guangxi")
+    cache = MeasureCache(tmp_path)
+    cache.extract(extractor, text, "guangxi")
+    _set(cache, data, good_sum)
+    again = MeasureCache(tmp_path)
+    _same(again.extract(extractor, text, "guangxi"), expected)
+    assert (again.corrupt, again.misses, again.hits) == (1, 1, 0)
+    assert "bad entry" in caplog.text
+    third = MeasureCache(tmp_path)
+    _same(third.extract(extractor, text, "guangxi"), expected)  # the entry was rewritten
+    assert (third.corrupt, third.hits) == (0, 1)
+    assert len(_rows(third)) == 1
+
+
+def test_a_wrong_type_inside_an_entry_is_a_bad_entry(tmp_path: Path) -> None:
+    text = seed_text("jiangxi")
+    extractor = MeasureExtractor()
+    cache = MeasureCache(tmp_path)
+    measures = cache.extract(extractor, text, "jiangxi")
+    rows = json.loads(zlib.decompress(_rows(cache)[0][1]))
+    rows[0]["line"] = "41"  # a str where an int belongs
+    _set(cache, zlib.compress(json.dumps(rows, ensure_ascii=False).encode()), True)
+    again = MeasureCache(tmp_path)
+    _same(again.extract(extractor, text, "jiangxi"), measures)
+    assert again.corrupt == 1
+
+
+def test_an_unreadable_database_is_moved_aside(tmp_path: Path) -> None:
+    cache = MeasureCache(tmp_path)
+    cache.path.write_bytes(b"this is not a database" * 100)
+    text = seed_text("jiangxi")
+    _same(cache.extract(MeasureExtractor(), text, "jiangxi"), MeasureExtractor().extract(text, "jiangxi"))
+    assert list(tmp_path.glob("measures.sqlite3.corrupt-*"))
+    assert MeasureCache(tmp_path).get(MeasureExtractor(), text, "jiangxi") is not None
+
+
+def test_an_unusable_folder_only_turns_the_cache_off(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder should be")
+    cache = MeasureCache(blocker)
+    text = seed_text("jiangxi")
+    _same(cache.extract(MeasureExtractor(), text, "jiangxi"), MeasureExtractor().extract(text, "jiangxi"))
+    assert cache.disabled
+
+
+class _OtherExtractor(MeasureExtractor):
+    pass
+
+
+def test_extractor_settings_and_class_change_the_key(tmp_path: Path) -> None:
+    cache = MeasureCache(tmp_path)
+    text = seed_text("dazhang")
+    base = cache.key(MeasureExtractor(), text, "dazhang")
+    assert cache.key(MeasureExtractor(), text, "dazhang") == base
+    assert cache.key(MeasureExtractor(min_bundle_sentences=6), text, "dazhang") != base
+    assert cache.key(MeasureExtractor(snippet=20), text, "dazhang") != base
+    assert cache.key(_OtherExtractor(), text, "dazhang") != base
+    assert cache.key(MeasureExtractor(), text + "。", "dazhang") != base
+    # and the measures stored under each setting are that setting's own
+    five = cache.extract(MeasureExtractor(), text, "dazhang")
+    many = cache.extract(MeasureExtractor(min_bundle_sentences=100), text, "dazhang")
+    assert len(five) != len(many)
+    assert cache.extract(MeasureExtractor(), text, "dazhang") == five
+    assert cache.extract(MeasureExtractor(min_bundle_sentences=100), text, "dazhang") == many
+
+
+def test_without_a_cache_parsing_is_as_before() -> None:
+    from align.corpus import plan_from_path
+    from align.pipeline import Aligner
+
+    plan = plan_from_path(PLANS / SEEDS["jiangxi"])
+    assert Aligner().parse_cache is None
+    assert Aligner().measures(plan) == MeasureExtractor().extract(plan.text, plan.plan_id)
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != ".align-outputs"
+    }
+
+
+def test_run_with_a_cache_folder_twice_gives_identical_outputs(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    outs = [tmp_path / "first", tmp_path / "second"]
+    for out in outs:
+        assert (
+            main(["run", "--corpus", str(PLANS.parent), "--out", str(out), "--cache-dir", str(cache), *FAST])
+            == 0
+        )
+    assert (cache / "measures.sqlite3").is_file() and (cache / "diffs.sqlite3").is_file()
+    first, second = (_snapshot(o) for o in outs)
+    assert first.keys() == second.keys() and "alignment.csv" in first and "report.xlsx" in first
+    for name in first:
+        if name != "report.xlsx":  # the workbook holds its creation time
+            assert first[name] == second[name], name
+    books = [openpyxl.load_workbook(o / "report.xlsx") for o in outs]
+    assert books[0].sheetnames == books[1].sheetnames
+    for sheet in books[0].sheetnames:
+        values = [list(b[sheet].iter_rows(values_only=True)) for b in books]
+        assert values[0] == values[1], sheet
+    # every document of the second run was read from the cache
+    with sqlite3.connect(cache / "measures.sqlite3") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM parsed").fetchone()[0] == 5
