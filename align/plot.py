@@ -334,7 +334,7 @@ def plot_coverage(
         for yi, count in zip(y, counts["added"], strict=True):
             ax_added.text(count + top * 0.03, yi, f"{count:g}", ha="left", va="center", fontsize=9)
         ax_added.set_xlim(0, top * 1.3)
-        ax_added.set_xlabel("child's own measures 新增措施数")
+        ax_added.set_xlabel("child's own measures\n新增措施数")  # two lines: the axis is narrow
         ax_added.set_title("added 新增", fontsize=10)
         ax_added.tick_params(axis="y", left=False, labelleft=False)
         ax_added.spines[["top", "right"]].set_visible(False)
