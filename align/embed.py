@@ -30,6 +30,7 @@ import sqlite3
 import tempfile
 import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -673,22 +674,32 @@ class CachedEncoder:
     encoder : the encoder to wrap.
     cache_dir : folder for the databases (created if missing), e.g. ``default_cache_dir() / "embeddings"``.
     chunk_size : missing texts encoded and committed per step.
+    memory_size : vectors also kept in memory (least recently used dropped first), so a parent plan
+        aligned with many children is read from disk once; ``0`` keeps none.
 
     Attributes
     ----------
     hits, misses, corrupt : counters of unique texts served from the cache, computed, and found corrupt.
     """
 
-    def __init__(self, encoder: Encoder, cache_dir: Path, chunk_size: int = 1024) -> None:
+    def __init__(
+        self, encoder: Encoder, cache_dir: Path, chunk_size: int = 1024, memory_size: int = 50_000
+    ) -> None:
         self.encoder = encoder
         self.name = encoder.name
         self.cache_dir = Path(cache_dir)
         self.chunk_size = chunk_size
+        self.memory_size = memory_size
+        self._memory: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self.path = self.cache_dir / f"{_slug(encoder.name)}.sqlite3"
         self.hits = 0
         self.misses = 0
         self.corrupt = 0
         self._expected_dim: int | None = getattr(encoder, "dim", None) if _cheap_dim(encoder) else None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # shipped to dask workers: the configuration, not the vectors held in memory
+        return {**self.__dict__, "_memory": OrderedDict()}
 
     # -- database ------------------------------------------------------------------------------------------
 
@@ -791,10 +802,15 @@ class CachedEncoder:
             return self.encoder.encode([])
         unique = list(dict.fromkeys(texts))
         keys = [_text_key(t) for t in unique]
+        found = {k: self._memory[k] for k in keys if k in self._memory}
+        if len(found) == len(keys):  # all in memory: no database round trip
+            self.hits += len(keys)
+            self._remember(found)
+            return np.stack([found[k] for k in (_text_key(t) for t in texts)]).astype(np.float32, copy=False)
         conn = self._connect()
         try:
             try:
-                found = self._lookup(conn, keys)
+                found.update(self._lookup(conn, [k for k in keys if k not in found]))
             except sqlite3.DatabaseError as err:  # damage that only shows when the pages are read
                 conn.close()
                 conn = self._rebuild(err)
@@ -814,8 +830,18 @@ class CachedEncoder:
                 found.update(zip(part_keys, rows, strict=True))
         finally:
             conn.close()
+        self._remember(found)
         by_text = {t: found[k] for t, k in zip(unique, keys, strict=True)}
         return np.stack([by_text[t] for t in texts]).astype(np.float32, copy=False)
+
+    def _remember(self, rows: dict[bytes, np.ndarray]) -> None:
+        if self.memory_size <= 0:
+            return
+        for key, row in rows.items():
+            self._memory[key] = row
+            self._memory.move_to_end(key)
+        while len(self._memory) > self.memory_size:
+            self._memory.popitem(last=False)
 
 
 def _cheap_dim(encoder: object) -> bool:

@@ -300,6 +300,23 @@ def test_cache_hit_does_not_call_the_encoder(sentences: list[str], tmp_path: Pat
     assert third_inner.calls == [["新增的句子"]]
 
 
+def test_cache_serves_repeated_texts_from_memory(
+    sentences: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a parent plan aligned with many children: its vectors are read from disk once
+    cached = CachedEncoder(CountingEncoder(), tmp_path, memory_size=4)
+    rows = cached.encode(sentences[:4])
+    monkeypatch.setattr(CachedEncoder, "_connect", lambda self: pytest.fail("database opened"))
+    np.testing.assert_array_equal(cached.encode(sentences[3::-1]), rows[::-1])
+    monkeypatch.undo()
+    # bounded: the least recently used vectors leave memory, and come back from disk unchanged
+    cached.encode(sentences[4:6])
+    assert len(cached._memory) == 4
+    np.testing.assert_array_equal(cached.encode(sentences[:4]), rows)
+    # shipped to a dask worker without the vectors
+    assert not pickle.loads(pickle.dumps(cached))._memory
+
+
 def test_cached_run_does_not_load_m3e(
     sentences: list[str], torch_rows: np.ndarray, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
