@@ -123,16 +123,19 @@ class StatusRules:
         if coverage < self.weak_coverage and missing:
             evidence.append("missing: " + "；".join(missing[:3]))
 
-        additions = self._binding_additions(children, parent_scores, shared)
         if direction > 0 and coverage >= self.weak_coverage:
             status = "strengthened"
         elif direction < 0 or coverage < self.weak_coverage:
             status = "weakened"
-        elif self.binding_additions and len(additions) >= self.binding_additions:
-            status = "strengthened"
-            evidence += [f"adds duty ({cue}): {_short(sentence)}" for cue, sentence in additions[:2]]
-        else:
-            status = "inherited"
+        else:  # the attributes say nothing: does the child bind itself to more than the parent?
+            additions = (
+                self._binding_additions(children, parent_scores, shared) if self.binding_additions else []
+            )
+            if additions and len(additions) >= self.binding_additions:
+                status = "strengthened"
+                evidence += [f"adds duty ({cue}): {_short(sentence)}" for cue, sentence in additions[:2]]
+            else:
+                status = "inherited"
         return status, "; ".join(evidence) if evidence else "same substance"
 
     def _binding_additions(

@@ -12,6 +12,7 @@ from align.evaluate import GOLD_COLUMNS, read_table, score_alignment
 from align.match import MODEL_PATH, FeatureBuilder, Matcher, aggregate, load_link_model, margin, robust_z
 from align.measures import extract_measures
 from align.pipeline import Aligner, align_corpus
+from align.status import StatusRules
 from tests.conftest import ROOT, seed_text
 
 
@@ -98,6 +99,12 @@ def test_binding_duty_added_by_the_child_strengthens(corpus: Corpus) -> None:
     # encouragement alone (鼓励…设立各类科普奖项) is no extra duty
     incentives = rows[rows["parent_text"].str.contains("建立健全科普动员激励机制", regex=False)]
     assert "adds duty" not in " ".join(incentives["evidence"])
+    # the rule can be turned off
+    plain = Aligner(rules=StatusRules(binding_additions=0)).align(
+        corpus.plan("neimenggu"), corpus.plan("guangxi")
+    )
+    funding = plain.alignment[plain.alignment["parent_text"].str.contains("建立多元化投入机制", regex=False)]
+    assert set(funding["status"]) == {"inherited"} and "adds duty" not in " ".join(funding["evidence"])
 
 
 GOLD_PAIRS = [
