@@ -54,6 +54,18 @@ PARSING_MODULES: tuple[str, ...] = ("align.outline", "align.measures", "align.at
 """Modules whose source is part of every entry's version."""
 
 
+def move_aside(path: Path, err: Exception, what: str = "cache") -> None:
+    """Move an unreadable SQLite database (and its ``-wal``/``-shm`` files) to
+    ``<name>.corrupt-<pid>``, so the caller can create a fresh one in its place."""
+    broken = path.with_name(f"{path.name}.corrupt-{os.getpid()}")
+    log.warning("%s %s is unreadable (%s); moved to %s and rebuilt", what, path, err, broken)
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(f"{path}{suffix}")
+        if src.exists():
+            with contextlib.suppress(OSError):
+                os.replace(src, Path(f"{broken}{suffix}"))
+
+
 class _Corrupt(ValueError):
     """A stored entry that does not decode into measures."""
 
@@ -287,13 +299,7 @@ class SqliteStore:
             return None
 
     def _move_aside(self, err: Exception) -> None:
-        broken = self.path.with_name(f"{self.path.name}.corrupt-{os.getpid()}")
-        log.warning("cache %s is unreadable (%s); moved to %s and rebuilt", self.path, err, broken)
-        for suffix in ("", "-wal", "-shm"):
-            src = Path(f"{self.path}{suffix}")
-            if src.exists():
-                with contextlib.suppress(OSError):
-                    os.replace(src, Path(f"{broken}{suffix}"))
+        move_aside(self.path, err)
 
     def _write(
         self, conn: sqlite3.Connection, statements: list[tuple[str, list[tuple[object, ...]]]]

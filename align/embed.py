@@ -734,13 +734,9 @@ class CachedEncoder:
             return self._rebuild(err)
 
     def _rebuild(self, err: Exception) -> sqlite3.Connection:
-        broken = self.path.with_name(f"{self.path.name}.corrupt-{os.getpid()}")
-        log.warning("embedding cache %s is unreadable (%s); moved to %s and rebuilt", self.path, err, broken)
-        for suffix in ("", "-wal", "-shm"):
-            src = Path(f"{self.path}{suffix}")
-            if src.exists():
-                with contextlib.suppress(OSError):
-                    os.replace(src, Path(f"{broken}{suffix}"))
+        from align.cache import move_aside  # only on damage: keeps pandas out of this module's import
+
+        move_aside(self.path, err, "embedding cache")
         return self._open()
 
     def _lookup(self, conn: sqlite3.Connection, keys: list[bytes]) -> dict[bytes, np.ndarray]:
@@ -805,8 +801,7 @@ class CachedEncoder:
         found = {k: self._memory[k] for k in keys if k in self._memory}
         if len(found) == len(keys):  # all in memory: no database round trip
             self.hits += len(keys)
-            self._remember(found)
-            return np.stack([found[k] for k in (_text_key(t) for t in texts)]).astype(np.float32, copy=False)
+            return self._rows(texts, unique, keys, found)
         conn = self._connect()
         try:
             try:
@@ -830,6 +825,12 @@ class CachedEncoder:
                 found.update(zip(part_keys, rows, strict=True))
         finally:
             conn.close()
+        return self._rows(texts, unique, keys, found)
+
+    def _rows(
+        self, texts: list[str], unique: list[str], keys: list[bytes], found: dict[bytes, np.ndarray]
+    ) -> np.ndarray:
+        """The vectors of ``texts`` in order; ``found`` is remembered in memory."""
         self._remember(found)
         by_text = {t: found[k] for t, k in zip(unique, keys, strict=True)}
         return np.stack([by_text[t] for t in texts]).astype(np.float32, copy=False)
