@@ -55,7 +55,7 @@ import math
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -593,6 +593,20 @@ def build_graph(
     return graph
 
 
+def _ensure_row_measure(
+    graph: nx.MultiDiGraph, plans: Sequence[PlanMeta], row: Mapping[Hashable, Any], side: str
+) -> str:
+    """The node of an alignment row's ``side`` ("parent" or "child") measure, added when new."""
+    return _ensure_measure(
+        graph,
+        plans,
+        _text(row[f"{side}_plan"]),
+        _text(row[f"{side}_measure"]),
+        _text(row[f"{side}_path"]),
+        _text(row[f"{side}_text"]),
+    )
+
+
 def _add_alignment(graph: nx.MultiDiGraph, plans: Sequence[PlanMeta], alignment: pd.DataFrame) -> None:
     missing = set(ALIGNMENT_COLUMNS) - set(alignment.columns)
     if missing:
@@ -605,25 +619,11 @@ def _add_alignment(graph: nx.MultiDiGraph, plans: Sequence[PlanMeta], alignment:
         similarity = _safe(row["similarity"])
         evidence = _text(row["evidence"])
         if status == "added":
-            child = _ensure_measure(
-                graph,
-                plans,
-                child_plan,
-                _text(row["child_measure"]),
-                _text(row["child_path"]),
-                _text(row["child_text"]),
-            )
+            child = _ensure_row_measure(graph, plans, row, "child")
             if parent_plan:
                 _append(graph, child, "added_relative_to", parent_plan)
             continue
-        parent = _ensure_measure(
-            graph,
-            plans,
-            parent_plan,
-            _text(row["parent_measure"]),
-            _text(row["parent_path"]),
-            _text(row["parent_text"]),
-        )
+        parent = _ensure_row_measure(graph, plans, row, "parent")
         if status == "dropped" or not _text(row["child_measure"]):
             target_plan = _ensure_plan(graph, child_plan, plans)
             graph.add_edge(
@@ -641,14 +641,7 @@ def _add_alignment(graph: nx.MultiDiGraph, plans: Sequence[PlanMeta], alignment:
             )
             _append(graph, parent, "dropped_in", child_plan)
             continue
-        child = _ensure_measure(
-            graph,
-            plans,
-            child_plan,
-            _text(row["child_measure"]),
-            _text(row["child_path"]),
-            _text(row["child_text"]),
-        )
+        child = _ensure_row_measure(graph, plans, row, "child")
         previous = graph.get_edge_data(parent, child, key="aligned_to")
         if previous and float(previous.get("similarity", -1.0)) >= float(
             similarity if isinstance(similarity, int | float) else -1.0
