@@ -158,12 +158,53 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_SPLIT.split(text) if s.strip()]
 
 
+# A heading marker in the middle of a line, after a sentence end or a space: where a line break
+# was lost (text copied out of a web page or PDF as one long line).
+# "（一）" needs nothing before it: a title that ran into it has no sentence end of its own.
+_INLINE_HEADING = re.compile(
+    rf"(?<=[。；;！!？?：:）)\s])(?=[{CN_NUM}]{{1,3}}[、．.]|[0-9０-９]{{1,2}}[.．、](?![0-9０-９])"
+    rf"|[{_OPEN}]\s*[0-9０-９]{{1,2}}\s*[{_CLOSE}]|[\u2460-\u2473]|——(?=\S))"
+    rf"|(?<=.)(?=[{_OPEN}]\s*[{CN_NUM}]{{1,3}}\s*[{_CLOSE}])"
+)
+# Only lines this long with at least this many inline markers are split: ordinary paragraphs
+# keep inline enumerations such as "；（1）…；（2）…" as they are.
+_FLATTENED_MIN_CHARS = 400
+_FLATTENED_MIN_MARKERS = 3
+
+
+def restore_line_breaks(line: str) -> list[str]:
+    """Split a line that holds several outline headings (lost line breaks) before each of them.
+
+    Parameters
+    ----------
+    line : one physical line of the document.
+
+    Returns
+    -------
+    The pieces, stripped; ``[line]`` when the line does not look flattened.
+    """
+    if len(line) < _FLATTENED_MIN_CHARS:
+        return [line]
+    cuts = [m.start() for m in _INLINE_HEADING.finditer(line)]
+    if len(cuts) < _FLATTENED_MIN_MARKERS:
+        return [line]
+    pieces = [line[a:b].strip() for a, b in zip([0, *cuts], [*cuts, len(line)], strict=True)]
+    return [piece for piece in pieces if piece]
+
+
 def rebuild_paragraphs(text: str) -> list[Paragraph]:
     """Physical lines → paragraphs: join a line to the previous one when the previous one stops
-    in the middle of a sentence and the line starts no heading (page breaks in PDF copies)."""
+    in the middle of a sentence and the line starts no heading (page breaks in PDF copies); split
+    a long line before the headings written inside it (line breaks lost in web or PDF copies).
+    Pieces of a split line keep its line number."""
     paragraphs: list[Paragraph] = []
     open_sentence = False  # previous paragraph stops mid-sentence
-    for number, raw in enumerate(text.split("\n"), start=1):
+    lines = (
+        (number, piece)
+        for number, raw in enumerate(text.split("\n"), start=1)
+        for piece in restore_line_breaks(raw)
+    )
+    for number, raw in lines:
         line = raw.strip(" \t\u3000\u2002\u00a0\r\ufeff")
         if not line:
             continue

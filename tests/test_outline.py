@@ -5,7 +5,14 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from align.outline import parse_outline, rebuild_paragraphs, split_sentences, strip_marker
+from align.measures import extract_measures
+from align.outline import (
+    parse_outline,
+    rebuild_paragraphs,
+    restore_line_breaks,
+    split_sentences,
+    strip_marker,
+)
 from tests.conftest import seed_text
 
 
@@ -64,3 +71,23 @@ def test_split_sentences_keeps_punctuation() -> None:
 @given(st.text(alphabet="一二三、（）()1.．——①。，；科普教育工作\n ", max_size=300))
 def test_parser_never_crashes(text: str) -> None:
     parse_outline(text)
+
+
+def test_no_seed_line_is_split_as_flattened() -> None:
+    # ordinary long paragraphs (Dazhang has lines of 1,600 characters) keep their inline
+    # enumerations: only lines holding several outline headings are re-broken
+    for name in ("jiangxi", "jiujiang", "dazhang", "guangxi", "neimenggu"):
+        for line in seed_text(name).split("\n"):
+            assert restore_line_breaks(line) == [line]
+
+
+def test_flattened_plan_is_re_broken_at_its_headings() -> None:
+    # a web or PDF copy that lost its line breaks: one line holding the whole plan
+    for name in ("jiangxi", "neimenggu"):  # numbered items; "——" bullets
+        text = seed_text(name)
+        original = [m.measure_id for m in extract_measures(text)]
+        flattened = [m.measure_id for m in extract_measures("".join(text.split("\n")))]
+        assert len(set(original) & set(flattened)) >= 0.9 * len(original), name
+    pieces = restore_line_breaks("".join(seed_text("jiangxi").split("\n")))
+    assert any(p.startswith("1. 推进基础教育阶段科学教育工作") for p in pieces)
+    assert any(p.startswith("（二）实施农民科学素质提升行动") for p in pieces)
