@@ -25,7 +25,6 @@ may share one cache (SQLite locking, write-ahead log).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -54,16 +53,26 @@ PARSING_MODULES: tuple[str, ...] = ("align.outline", "align.measures", "align.at
 """Modules whose source is part of every entry's version."""
 
 
-def move_aside(path: Path, err: Exception, what: str = "cache") -> None:
+def move_aside(path: Path, err: Exception, what: str = "cache") -> bool:
     """Move an unreadable SQLite database (and its ``-wal``/``-shm`` files) to
-    ``<name>.corrupt-<pid>``, so the caller can create a fresh one in its place."""
+    ``<name>.corrupt-<pid>``, so the caller can create a fresh one in its place.
+
+    Returns
+    -------
+    Whether it was moved; False when the folder cannot be written (e.g. read-only), where a fresh
+    database could not be made either.
+    """
     broken = path.with_name(f"{path.name}.corrupt-{os.getpid()}")
-    log.warning("%s %s is unreadable (%s); moved to %s and rebuilt", what, path, err, broken)
-    for suffix in ("", "-wal", "-shm"):
-        src = Path(f"{path}{suffix}")
-        if src.exists():
-            with contextlib.suppress(OSError):
+    try:
+        for suffix in ("", "-wal", "-shm"):
+            src = Path(f"{path}{suffix}")
+            if src.exists():
                 os.replace(src, Path(f"{broken}{suffix}"))
+    except OSError as move_err:
+        log.warning("%s %s is unreadable (%s) and cannot be moved aside (%s)", what, path, err, move_err)
+        return False
+    log.warning("%s %s is unreadable (%s); moved to %s and rebuilt", what, path, err, broken)
+    return True
 
 
 class _Corrupt(ValueError):
@@ -291,15 +300,16 @@ class SqliteStore:
             try:
                 return self._open()
             except sqlite3.DatabaseError as err:
-                self._move_aside(err)
+                if not self._move_aside(err):
+                    raise
                 return self._open()
         except (sqlite3.Error, OSError) as err:
             log.warning("cache %s cannot be used (%s); going on without it", self.path, err)
             self.disabled = True
             return None
 
-    def _move_aside(self, err: Exception) -> None:
-        move_aside(self.path, err)
+    def _move_aside(self, err: Exception) -> bool:
+        return move_aside(self.path, err)
 
     def _write(
         self, conn: sqlite3.Connection, statements: list[tuple[str, list[tuple[object, ...]]]]

@@ -31,7 +31,7 @@ import tempfile
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -435,7 +435,8 @@ def _export_m3e_onnx(model_path: Path, out: Path) -> None:
             f"exporting m3e-small to ONNX needs torch, transformers, onnx and onnxruntime ({err})"
         ) from err
 
-    model = AutoModel.from_pretrained(str(model_path), attn_implementation="eager", local_files_only=True)
+    with _no_hf_progress():
+        model = AutoModel.from_pretrained(str(model_path), attn_implementation="eager", local_files_only=True)
     model.eval()
 
     class _Hidden(torch.nn.Module):
@@ -499,13 +500,31 @@ def _export_m3e_onnx(model_path: Path, out: Path) -> None:
 # --------------------------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _no_hf_progress() -> Iterator[None]:
+    """Silence transformers' "Loading weights" bar while a model loads (the CLI has its own
+    progress, and ``--no-progress`` must mean no bars at all)."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
+        yield
+        return
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
 def _load_sentence_transformer(name_or_path: str, local_only: bool) -> Any:
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as err:
         raise AlignError(f"sentence-transformers is not installed ({err})") from err
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _no_hf_progress():
             warnings.simplefilter("ignore")
             return SentenceTransformer(name_or_path, device="cpu", local_files_only=local_only)
     except Exception as err:  # the hub client raises many types (OSError, ValueError, HTTP errors)
@@ -736,7 +755,8 @@ class CachedEncoder:
     def _rebuild(self, err: Exception) -> sqlite3.Connection:
         from align.cache import move_aside  # only on damage: keeps pandas out of this module's import
 
-        move_aside(self.path, err, "embedding cache")
+        if not move_aside(self.path, err, "embedding cache"):
+            raise err
         return self._open()
 
     def _lookup(self, conn: sqlite3.Connection, keys: list[bytes]) -> dict[bytes, np.ndarray]:

@@ -123,6 +123,24 @@ def test_an_unreadable_database_is_moved_aside(tmp_path: Path) -> None:
     assert MeasureCache(tmp_path).get(MeasureExtractor(), text, "jiangxi") is not None
 
 
+def test_a_database_that_cannot_be_moved_aside_is_not_said_to_be_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a read-only folder: the damaged file stays where it is, and the log says so
+    cache = MeasureCache(tmp_path)
+    cache.path.write_bytes(b"this is not a database" * 100)
+
+    def refuse(src: object, dst: object) -> None:
+        raise PermissionError(13, "Permission denied", str(src))
+
+    monkeypatch.setattr("align.cache.os.replace", refuse)
+    text = seed_text("jiangxi")
+    _same(cache.extract(MeasureExtractor(), text, "jiangxi"), MeasureExtractor().extract(text, "jiangxi"))
+    assert cache.disabled
+    assert "cannot be moved aside" in caplog.text and "rebuilt" not in caplog.text
+    assert not list(tmp_path.glob("measures.sqlite3.corrupt-*"))
+
+
 def test_an_unusable_folder_only_turns_the_cache_off(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache folder should be")

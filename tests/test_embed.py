@@ -121,6 +121,12 @@ def test_m3e_empty_input_loads_nothing() -> None:
     assert not encoder.loaded
 
 
+def test_loading_m3e_prints_no_progress_bar(capfd: pytest.CaptureFixture[str]) -> None:
+    # --no-progress must mean no bars: transformers' own "Loading weights" bar is silenced
+    M3EEncoder("torch").encode(["加强科普基础设施建设"])
+    assert "Loading weights" not in capfd.readouterr().err
+
+
 def test_m3e_torch_rows_are_unit_float32(
     m3e_torch: M3EEncoder, sentences: list[str], torch_rows: np.ndarray
 ) -> None:
