@@ -15,8 +15,11 @@ the traceback. Outputs are staged and published only when a command succeeds.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import errno
 import json
 import logging
+import math
 import os
 import sys
 import warnings
@@ -27,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from align.errors import AlignError
-from align.models import Measure
+from align.models import Measure, Plan
 
 DEFAULT_ENCODER = "m3e"
 ENCODER_HELP = (
@@ -60,8 +63,13 @@ def _encoder(args: argparse.Namespace):
     spec = args.encoder
     if spec == "lexical":
         return None
-    from align.embed import make_encoder
+    from align.embed import ENCODER_SPECS, make_encoder
 
+    # make_encoder does not know `lexical` (the CLI handles it), so its list of valid specs would omit it.
+    if spec.strip() not in ENCODER_SPECS and not (
+        spec.strip().startswith("st:") and spec.strip()[3:].strip()
+    ):
+        raise AlignError(f"unknown encoder {spec!r}; valid: {', '.join([*ENCODER_SPECS, 'lexical'])}")
     return make_encoder(spec, _cache_dir(args))
 
 
@@ -75,6 +83,28 @@ def _aligner(args: argparse.Namespace):
     )
 
 
+def _probability(text: str) -> float:
+    """argparse type of --threshold: a finite number in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number (expected 0 to 1)") from None
+    if not math.isfinite(value) or not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not a probability between 0 and 1")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    """argparse type of --width: an integer ≥ 1 (0 or less would print the whole text)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is less than 1")
+    return value
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--encoder", default=DEFAULT_ENCODER, help=ENCODER_HELP)
     p.add_argument(
@@ -85,7 +115,10 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         "per-user cache folder)",
     )
     p.add_argument(
-        "--threshold", type=float, default=None, help="link probability threshold (default: model's)"
+        "--threshold",
+        type=_probability,
+        default=None,
+        help="link probability threshold, 0 to 1 (default: model's)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -134,7 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     measures.add_argument("file", type=Path, help="document (.txt, .docx, .pdf, .html)")
     measures.add_argument("--csv", type=Path, default=None, help="also write them to this CSV")
-    measures.add_argument("--width", type=int, default=48, help="characters of text shown per measure")
+    measures.add_argument(
+        "--width", type=_positive_int, default=48, help="characters of text shown per measure (≥ 1)"
+    )
 
     evaluate = sub.add_parser("evaluate", help="score an alignment on gold", description=cmd_evaluate.__doc__)
     evaluate.add_argument("alignment", type=Path, help="alignment.csv")
@@ -142,6 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
         "gold", type=Path, help="gold CSV (parent_doc,parent_anchor,child_doc,child_anchor,label,…)"
     )
     evaluate.add_argument("--quiet", action="store_true", help="only the summary line, no list of misses")
+    evaluate.add_argument(
+        "--corpus",
+        type=Path,
+        default=Path("data"),
+        help="corpus whose manifest maps the gold's document names to plan ids (used for warnings only)",
+    )
 
     trace = sub.add_parser(
         "trace", help="a measure's lineage down the hierarchy", description=cmd_trace.__doc__
@@ -170,10 +211,32 @@ def build_parser() -> argparse.ArgumentParser:
 # -- commands ------------------------------------------------------------------------------------
 
 
-def _check_out(out: Path) -> None:
-    """Fail before any work when the output folder cannot be one."""
+def _check_out(out: Path, command: str) -> None:
+    """Fail before any work when the output folder cannot be one, or holds another command's
+    outputs (which writing there would remove)."""
+    from align.fileio import check_output_folder
+
     if out.exists() and not out.is_dir():
         raise AlignError("output folder is an existing file; choose a folder", path=out)
+    check_output_folder(out, command)
+    _check_writable_folder(out if out.exists() else out.parent, out)
+
+
+def _check_writable_folder(folder: Path, target: Path) -> None:
+    """Fail when ``target`` cannot be created in ``folder`` (or its nearest existing ancestor)."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise AlignError(f"cannot write: {folder} is a file, not a folder", path=target)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise AlignError(f"cannot write: folder {folder} is not writable", path=target)
+
+
+def _check_out_file(path: Path) -> None:
+    """Fail before any work when the output file cannot be written (checked again on writing)."""
+    if path.is_dir():
+        raise AlignError("is a folder; give the name of the file to write", path=path)
+    _check_writable_folder(path.parent, path)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -183,7 +246,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from align.output import write_run
     from align.pipeline import align_corpus, load_corpus
 
-    _check_out(args.out)
+    _check_out(args.out, "run")
     corpus = load_corpus(args.corpus)
     aligner = _aligner(args)
     if args.engine == "dask":
@@ -219,7 +282,16 @@ def _resolve_pair(args: argparse.Namespace, parent_ref: str, child_ref: str):
             f"'{ref}' is neither a document nor a plan id (no manifest at {args.corpus}/plans.csv)"
         )
 
-    return resolve(parent_ref), resolve(child_ref)
+    parent, child = resolve(parent_ref), resolve(child_ref)
+    return parent, _distinct_id(child, parent.plan_id)
+
+
+def _distinct_id(plan: Plan, taken: str) -> Plan:
+    """``plan`` with a plan_id other than ``taken`` (``a/plan.txt`` vs ``b/plan.txt`` would
+    otherwise share ids and so measure ids in measures.csv)."""
+    if plan.plan_id != taken:
+        return plan
+    return dataclasses.replace(plan, meta=dataclasses.replace(plan.meta, plan_id=f"{taken}-2"))
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -228,10 +300,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from align.fileio import staged_output, write_csv
     from align.models import measures_frame
 
-    _check_out(args.out)
-    parent, child = _resolve_pair(args, args.reference, args.target)
+    parent, child = _resolve_pair(args, args.reference, args.target)  # bad input is reported first
+    _check_out(args.out, "compare")
     pair = _aligner(args).align(parent, child)
-    with staged_output(args.out) as stage:
+    with staged_output(args.out, command="compare") as stage:
         write_csv(pair.alignment, stage / "alignment.csv")
         write_csv(measures_frame(pair.parent_measures + pair.child_measures), stage / "measures.csv")
         if args.html:
@@ -258,6 +330,8 @@ def cmd_measures(args: argparse.Namespace) -> int:
     from align.models import measures_frame
     from align.pipeline import parse_plan
 
+    if args.csv:
+        _check_out_file(args.csv)
     plan = plan_from_path(args.file)
     measures = parse_plan(plan)
     print(format_measures(measures, args.width))
@@ -298,9 +372,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     carried and dropped F1, status accuracy, added recall) and list the misses."""
     from align.evaluate import evaluate_files
 
-    score = evaluate_files(args.alignment, args.gold)
+    score = evaluate_files(args.alignment, args.gold, doc_ids=_doc_ids(args.corpus))
+    for warning in score.warnings:
+        print(f"align: warning: {warning}", file=sys.stderr)
     print(score.line() if args.quiet else score.report())
     return 0
+
+
+def _doc_ids(corpus: Path) -> dict[str, str]:
+    """Document file name → plan id from the corpus manifest, if there is a readable one (run
+    outputs name plans by id, gold names documents by file)."""
+    from align.corpus import load_manifest
+
+    manifest = corpus / "plans.csv" if corpus.is_dir() else corpus
+    if not manifest.is_file():
+        return {}
+    try:
+        metas = load_manifest(manifest, check_files=False)
+    except AlignError:
+        return {}
+    return {Path(meta.file).name: meta.plan_id for meta in metas if meta.file}
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
@@ -327,6 +418,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from align.models import measures_frame
     from align.report import write_pair_html
 
+    _check_out_file(args.html)
     parent, child = _resolve_pair(args, args.parent, args.child)
     pair = _aligner(args).align(parent, child)
     frame = measures_frame(pair.parent_measures + pair.child_measures)
@@ -339,15 +431,44 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     """Draft a manifest (plans.csv) for a folder of documents: levels from the issuing body,
     parents from the titles and document numbers the documents cite. Check it before use."""
     from align.fileio import write_csv
-    from align.graph import infer_manifest
 
-    frame = infer_manifest(args.infer)
+    if args.out:
+        _check_out_file(args.out)
+    frame = _infer_manifest(args.infer)
     if args.out:
         write_csv(frame, args.out)
         print(f"wrote {args.out}")
     else:
         print(frame.to_csv(index=False), end="")
     return 0
+
+
+def _infer_manifest(folder: Path) -> pd.DataFrame:
+    """infer_manifest, skipping (with a warning) documents that cannot be read, and failing on a
+    folder without any readable document."""
+    from align.corpus import read_document
+    from align.errors import InputError
+    from align.graph import infer_manifest
+
+    skipped: set[str] = set()
+
+    def read(path: Path) -> str:
+        try:
+            return read_document(path)
+        except InputError as err:
+            print(f"align: warning: skipped {err}", file=sys.stderr)
+            skipped.add(path.name)
+            return ""  # no title, no number: no other document can cite it
+
+    frame = infer_manifest(folder, read=read)
+    frame = frame[~frame["file"].isin(skipped)].reset_index(drop=True)
+    if not (frame["file"] != "").any():
+        raise AlignError(
+            "no readable document (.txt, .docx, .pdf, .html) in this folder"
+            + (f"; skipped {len(skipped)}" if skipped else ""),
+            path=folder,
+        )
+    return frame
 
 
 COMMANDS = {
@@ -370,6 +491,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Models load from local folders only; never reach a hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from align.fileio import sigterm_as_interrupt
+
+    # `kill` ends a command as Ctrl-C does: a message, nothing half-written
+    restore_sigterm = sigterm_as_interrupt()
     try:
         return COMMANDS[args.command](args)
     except AlignError as err:
@@ -385,6 +510,40 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"align: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:
+        message = _write_error(err)
+        if args.verbose or message is None:
+            raise
+        print(f"align: error: {message}", file=sys.stderr)
+        return 2
+    finally:
+        restore_sigterm()  # main() may be called from a notebook or a test: leave its handler as it was
+
+
+# errno values that mean "this output cannot be written here": the user's to fix, not a bug.
+_WRITE_ERRNOS = frozenset(
+    {
+        errno.EACCES,
+        errno.EPERM,
+        errno.EISDIR,
+        errno.ENOTDIR,
+        errno.EEXIST,
+        errno.ENAMETOOLONG,
+        errno.ENOSPC,
+        errno.EROFS,
+        errno.EDQUOT,
+    }
+)
+
+
+def _write_error(err: OSError) -> str | None:
+    """One line for an OSError about a file the user named, or None for anything else (a bug,
+    whose traceback must stay visible)."""
+    # os.replace(tmp, target) reports the target as filename2
+    target = err.filename2 if err.filename2 is not None else err.filename
+    if target is None or err.errno not in _WRITE_ERRNOS:
+        return None
+    return f"cannot write {os.fsdecode(target)}: {err.strerror}"
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import io
 import math
 import re
@@ -937,7 +938,9 @@ def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
 # Manifest
 
 
-def _decode_manifest(data: bytes, path: Path) -> str:
+def decode_table(data: bytes, path: str | Path, what: str = "manifest") -> str:
+    """The text of a CSV table (manifest, gold): UTF-8/16/32 with a BOM, UTF-8, else GBK/GB18030
+    (what spreadsheet programs save on Chinese Windows). ``what`` names the table in the error."""
     for bom, encoding, _name in _BOMS:
         if data.startswith(bom):
             try:
@@ -951,13 +954,12 @@ def _decode_manifest(data: bytes, path: Path) -> str:
             continue
         if "\x00" not in text:
             return text
-    raise InputError(
-        "cannot be decoded: save the manifest as CSV in UTF-8 (with or without BOM) or GBK", path
-    )
+    raise InputError(f"cannot be decoded: save the {what} as CSV in UTF-8 (with or without BOM) or GBK", path)
 
 
 def _parse_population(value: str, path: Path, line: int) -> float | None:
     text = value.strip().replace(",", "").replace("，", "").replace("_", "").replace(" ", "")
+    text = text.removesuffix("人")  # 4518.86万人, 4600276人
     if not text:
         return None
     scale = 1.0
@@ -974,6 +976,65 @@ def _parse_population(value: str, path: Path, line: int) -> float | None:
     return number
 
 
+def _delimiter(header: str) -> str:
+    """The header's separator: a comma unless the header has none and has tabs or semicolons
+    (what spreadsheet programs in many locales save as "CSV")."""
+    if "," in header:
+        return ","
+    return max(("\t", ";"), key=header.count) if ("\t" in header or ";" in header) else ","
+
+
+_ISSUED_FORMS = (
+    re.compile(r"(?P<y>\d{4})(?:(?P<sep>[-/.])(?P<m>\d{1,2})(?:(?P=sep)(?P<d>\d{1,2}))?)?"),
+    re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})"),
+    re.compile(r"(?P<y>\d{4})年(?:(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日)?)?"),
+)
+ISSUED_HELP = "YYYY, YYYY-MM, YYYY-MM-DD (or / . separators, YYYYMMDD), YYYY年M月 or YYYY年M月D日"
+
+
+def normalize_issued(value: str, path: str | Path | None = None, line: int | None = None) -> str:
+    """A manifest ``issued`` date in ISO form (``2022``, ``2022-08``, ``2022-08-30``), so that
+    downstream code reads one form; empty stays empty.
+
+    Raises
+    ------
+    InputError : naming ``path:line`` and the value, for anything else or an impossible date.
+    """
+    text = value.strip()
+    if not text:
+        return ""
+    match = next((m for form in _ISSUED_FORMS if (m := form.fullmatch(text))), None)
+    if match is None:
+        raise InputError(f"issued '{value}' is not a date; use {ISSUED_HELP}", path, line)
+    year, month, day = match["y"], match["m"], match["d"]
+    try:
+        datetime.date(int(year), int(month or 1), int(day or 1))
+        real = 1900 <= int(year) <= 2099  # issued_year reads 19xx and 20xx only
+    except ValueError:
+        real = False
+    if not real:
+        raise InputError(f"issued '{value}' is not a real date; use {ISSUED_HELP}", path, line)
+    # int() also folds full-width digits (２０２２), which issued_year would not read
+    return "-".join([str(int(year)), *(f"{int(part):02d}" for part in (month, day) if part)])
+
+
+def _is_comment(row: list[str], columns: list[str]) -> bool:
+    """A row whose first cell or plan_id starts with ``#``: a note, not a plan."""
+    at = columns.index("plan_id")
+    return row[0].strip().startswith("#") or (len(row) > at and row[at].strip().startswith("#"))
+
+
+def _case_hint(base: Path, file: str) -> str:
+    """' (did you mean jx.txt?)' when ``file`` exists under another case (exact match is kept:
+    the corpus must work on case-sensitive file systems too)."""
+    folder = (base / file).parent
+    if not folder.is_dir():
+        return ""
+    name = Path(file).name.lower()
+    matches = sorted(p.name for p in folder.iterdir() if p.name.lower() == name)
+    return f" (did you mean {matches[0]}?)" if matches else ""
+
+
 def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> list[tuple[PlanMeta, int]]:
     if not path.exists():
         raise InputError("manifest does not exist", path)
@@ -983,15 +1044,14 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"manifest cannot be read ({exc.strerror or exc})", path) from None
-    text = _decode_manifest(data, path).lstrip("\ufeff")
+    text = decode_table(data, path).lstrip("\ufeff")
     if not text.strip():
         raise InputError(
             f"manifest is empty; it needs a header ({', '.join(REQUIRED_COLUMNS)}, …) and one row per plan",
             path,
             1,
         )
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    delimiter = _delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[tuple[list[str], int]] = []
     try:
@@ -1013,7 +1073,8 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
     if missing:
         raise InputError(
             f"missing column(s) {', '.join(missing)}; the header must have "
-            f"{', '.join(REQUIRED_COLUMNS)} (and optionally title, issued, doc_number, population)",
+            f"{', '.join(REQUIRED_COLUMNS)} (and optionally title, issued, doc_number, population), "
+            "separated by commas, tabs or semicolons",
             path,
             1,
         )
@@ -1022,7 +1083,7 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
     metas: list[tuple[PlanMeta, int]] = []
     lines_by_id: dict[str, int] = {}
     for row, line in rows:
-        if not any(cell.strip() for cell in row):
+        if not any(cell.strip() for cell in row) or _is_comment(row, columns):
             continue
         if len(row) > len(columns) and any(cell.strip() for cell in row[len(columns) :]):
             raise InputError(
@@ -1062,7 +1123,7 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
             if not target.is_file():
                 raise InputError(
                     f"file '{file}' of plan '{plan_id}' does not exist in {base}"
-                    + (" (it is a folder)" if target.is_dir() else ""),
+                    + (" (it is a folder)" if target.is_dir() else _case_hint(base, file)),
                     path,
                     line,
                 )
@@ -1074,7 +1135,7 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
             level=level,
             parent_id=record["parent_id"],
             title=record.get("title", ""),
-            issued=record.get("issued", ""),
+            issued=normalize_issued(record.get("issued", ""), path, line),
             doc_number=record.get("doc_number", ""),
             population=population,
         )

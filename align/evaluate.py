@@ -9,6 +9,7 @@ carried and dropped F1, status accuracy and added recall, and lists the misses.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from align.errors import InputError
-from align.models import CARRIED, Measure
+from align.models import CARRIED, STATUSES, Measure
 
 GOLD_COLUMNS = ("parent_doc", "parent_anchor", "child_doc", "child_anchor", "label", "evidence")
 
@@ -31,21 +32,64 @@ def norm(text: str) -> str:
 
 
 def read_table(path: str | Path, need: tuple[str, ...]) -> list[dict[str, str]]:
-    """Read a UTF-8 (BOM or not) CSV and check its columns; errors name the file."""
+    """Read a CSV (UTF-8 with or without BOM, UTF-16, or GBK) and check its columns and that
+    every row has as many values as the header; errors name the file (and line)."""
+    return [row for row, _line in read_rows(path, need)]
+
+
+def read_rows(path: str | Path, need: tuple[str, ...]) -> list[tuple[dict[str, str], int]]:
+    """:func:`read_table` with the file line of each row."""
+    from align.corpus import decode_table
+
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-            header = rows[0].keys() if rows else []
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise InputError("file not found", path=path) from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"cannot read CSV: {exc}", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read CSV: {exc.strerror or exc}", path=path) from None
+    # the decoder of the manifest: gold made in a spreadsheet on Chinese Windows is GBK
+    text = decode_table(data, path, what="table").lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[tuple[dict[str, str], int]] = []
+    try:
+        header = [name.strip() for name in next(reader, [])]
+        missing = [c for c in need if c not in header]
+        if header and missing:
+            raise InputError(f"missing columns: {', '.join(missing)}", path=path, line=1)
+        line = reader.line_num + 1
+        for values in reader:
+            if any(v.strip() for v in values):
+                rows.append((_row(values, header, path, line), line))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(f"cannot read CSV: {exc}", path=path, line=reader.line_num or 1) from None
     if not rows:
         raise InputError("empty table", path=path, line=1)
-    missing = [c for c in need if c not in header]
-    if missing:
-        raise InputError(f"missing columns: {', '.join(missing)}", path=path, line=1)
     return rows
+
+
+def _row(values: list[str], header: list[str], path: str | Path, line: int) -> dict[str, str]:
+    """One row as a dict; a row with fewer or more values than the header is an error (a
+    missing value would shift the columns, an unquoted comma adds one)."""
+    if len(values) != len(header) and not (len(values) > len(header) and not any(values[len(header) :])):
+        raise InputError(
+            f"row has {len(values)} values but the header has {len(header)} columns"
+            + (" (a value containing a comma must be quoted)" if len(values) > len(header) else ""),
+            path=path,
+            line=line,
+        )
+    return dict(zip(header, values, strict=False))
+
+
+def check_labels(gold: list[tuple[dict[str, str], int]], path: str | Path) -> None:
+    """Every gold label is one of :data:`align.models.STATUSES` (a typo would silently count as
+    'not carried')."""
+    for row, line in gold:
+        label = row["label"].strip()
+        if label not in STATUSES:
+            raise InputError(
+                f"unknown label '{label}'; use one of {', '.join(STATUSES)}", path=path, line=line
+            )
 
 
 @dataclass
@@ -64,6 +108,7 @@ class Score:
     missing: int
     confusion: tuple[int, int, int, int]
     misses: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (
@@ -165,11 +210,64 @@ def score_alignment(alignment: pd.DataFrame, gold: list[dict[str, str]]) -> Scor
     )
 
 
-def evaluate_files(alignment_csv: str | Path, gold_csv: str | Path) -> Score:
-    """Score an ``alignment.csv`` against a gold CSV."""
-    table = read_table(alignment_csv, ("parent_text", "child_text", "status"))
-    gold = read_table(gold_csv, GOLD_COLUMNS)
-    return score_alignment(pd.DataFrame(table), gold)
+def evaluate_files(
+    alignment_csv: str | Path, gold_csv: str | Path, doc_ids: dict[str, str] | None = None
+) -> Score:
+    """Score an ``alignment.csv`` against a gold CSV.
+
+    Parameters
+    ----------
+    doc_ids : document file name → plan id (from a manifest), to tell whether the gold's
+        documents are the alignment's plans.
+
+    Returns
+    -------
+    The score, with ``warnings`` when the gold does not seem to fit the alignment.
+    """
+    table = pd.DataFrame(read_table(alignment_csv, ("parent_text", "child_text", "status")))
+    rows = read_rows(gold_csv, GOLD_COLUMNS)
+    check_labels(rows, gold_csv)
+    gold = [row for row, _line in rows]
+    score = score_alignment(table, gold)
+    score.warnings = fit_warnings(table, gold, str(alignment_csv), str(gold_csv), doc_ids or {})
+    return score
+
+
+def fit_warnings(
+    alignment: pd.DataFrame,
+    gold: list[dict[str, str]],
+    table_name: str,
+    gold_name: str,
+    doc_ids: dict[str, str],
+) -> list[str]:
+    """One line per way the gold does not fit the alignment: documents that are not its plans,
+    anchors found in no measure text (an all-zero score otherwise looks like a bad aligner)."""
+    out = []
+    for side in ("parent", "child"):
+        plans = set(alignment.get(f"{side}_plan", pd.Series(dtype=str)).fillna("").astype(str)) - {""}
+        docs = sorted({g[f"{side}_doc"].strip() for g in gold} - {""})
+        strangers = [d for d in docs if plans and not _names_plan(d, plans, doc_ids)]
+        if strangers:
+            out.append(
+                f"{gold_name}: {side}_doc {', '.join(strangers)} is not a {side} plan of {table_name} "
+                f"({', '.join(sorted(plans)[:6])})"
+                + ("" if doc_ids else "; pass --corpus DIR if its plan ids come from a manifest")
+            )
+        texts = [norm(str(t)) for t in alignment[f"{side}_text"].fillna("")]
+        anchors = [g[f"{side}_anchor"] for g in gold if norm(g[f"{side}_anchor"])]
+        lost = [a for a in anchors if not any(norm(a) in t for t in texts)]
+        if lost:
+            out.append(
+                f"{gold_name}: {len(lost)} of {len(anchors)} {side}_anchor(s) occur in no {side}_text of "
+                f"{table_name} (first: '{lost[0][:30]}'); is the gold for another pair?"
+            )
+    return out
+
+
+def _names_plan(doc: str, plans: set[str], doc_ids: dict[str, str]) -> bool:
+    """Whether a gold document name designates one of ``plans`` (by file, stem or manifest id)."""
+    name = Path(doc).name
+    return bool({doc, name, Path(doc).stem, doc_ids.get(name, "")} & plans)
 
 
 @dataclass

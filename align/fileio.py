@@ -1,22 +1,33 @@
 """Atomic output: nothing half-written, the previous outputs intact when a run fails.
 
 Every writer goes through :func:`atomic_write_bytes`; a whole run writes into a
-:class:`StagedOutput` folder and publishes it at the end.
+:class:`StagedOutput` folder and publishes it at the end, holding a lock on the output folder
+from the first write to the last so that two commands never write into the same folder at once.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import os
 import shutil
+import signal
+import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from types import FrameType
 
 import pandas as pd
 
-from align.errors import InputError
+from align.errors import AlignError, InputError
+
+if sys.platform != "win32":
+    import fcntl
+
+log = logging.getLogger(__name__)
 
 
 def _current_umask() -> int:
@@ -62,54 +73,299 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     return atomic_write_bytes(path, csv_bytes(frame))
 
 
+# -- SIGTERM ---------------------------------------------------------------------------------------
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def sigterm_as_interrupt() -> Callable[[], None]:
+    """Make SIGTERM raise ``KeyboardInterrupt`` as Ctrl-C does, so that ``kill`` unwinds the
+    command through the same clean-up (staging removed, "interrupted" message, exit 130).
+
+    Returns
+    -------
+    A function restoring the previous handler (a no-op where no handler could be installed:
+    outside the main thread, or on a platform without SIGTERM).
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
+        return lambda: None
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    except (ValueError, OSError):
+        return lambda: None
+
+    def restore() -> None:
+        if previous is not None:  # None: a handler set outside Python, which cannot be restored
+            signal.signal(signal.SIGTERM, previous)
+
+    return restore
+
+
+# -- the output folder: ledger, lock ---------------------------------------------------------------
+
+LEDGER = ".align-outputs"
+LOCK = ".align.lock"
+_COMMAND_LINE = "#command "
+
+
+def read_ledger(out: str | Path) -> tuple[str | None, set[str]]:
+    """The command and the files that the last publish into ``out`` recorded.
+
+    Parameters
+    ----------
+    out : an output folder.
+
+    Returns
+    -------
+    ``(command, relative file names)``; the command is ``None`` when the ledger names none
+    (ledgers of older versions, or writers that do not name themselves) or there is no ledger.
+    """
+    ledger = Path(out) / LEDGER
+    if not ledger.is_file():
+        return None, set()
+    command, names = None, set()
+    for line in ledger.read_text(encoding="utf-8").splitlines():
+        if line.startswith(_COMMAND_LINE):
+            command = line[len(_COMMAND_LINE) :].strip() or None
+        elif line:
+            names.add(line)
+    return command, names
+
+
+def _ledger_text(command: str | None, names: Iterable[str]) -> str:
+    head = f"{_COMMAND_LINE}{command}\n" if command else ""
+    return head + "".join(f"{n}\n" for n in names)
+
+
+def check_output_folder(out: str | Path, command: str | None = None) -> None:
+    """Fail, before any work, when ``out`` cannot take the outputs of ``command``: it is a file,
+    or it holds the outputs of another command, which publishing would remove.
+
+    Parameters
+    ----------
+    out : the output folder (need not exist).
+    command : the command about to write there (``"run"``, ``"compare"``); ``None`` for a writer
+        that does not name itself, which is refused only by a folder of a named command.
+
+    Raises
+    ------
+    InputError, AlignError : with a message naming the folder.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError("output folder is an existing file; choose a folder", path=out)
+    previous, _ = read_ledger(out) if out.is_dir() else (None, set())
+    if previous is None or previous == command:
+        return
+    ours = f"`align {command}`" if command else "other outputs"
+    raise AlignError(
+        f"{out} holds the outputs of `align {previous}`; writing {ours} there would remove them: "
+        "choose another --out"
+    )
+
+
+def _lock_folder(out: Path) -> int:
+    """Open ``out/.align.lock`` and lock it exclusively without waiting.
+
+    Returns the open descriptor (closing it releases the lock). Where advisory locks are not
+    available (no fcntl, a file system without locks), the folder is written unlocked as before.
+    """
+    fd = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    if sys.platform == "win32":
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise AlignError(
+            f"{out} is being written by another align process; wait for it or choose another --out"
+        ) from None
+    except OSError as exc:
+        log.debug("%s: no lock (%s); writing unlocked", out, exc)
+    return fd
+
+
+# -- staging and publishing ------------------------------------------------------------------------
+
+
 class StagedOutput:
     """A staging folder inside ``out`` whose files replace those of ``out`` only on ``publish``.
 
     A run killed before ``publish`` leaves ``out`` as it was (the hidden staging folder is
-    removed on the next run). ``out/.align-outputs`` lists what the last run published, so a
-    new run removes the files of the old one that it no longer produces (and nothing else).
+    removed on the next run). ``out/.align-outputs`` records the command and the files the last
+    run published, so that a new run of the same command removes the files of the old one that
+    it no longer produces (and nothing else), and another command refuses to write there.
+    ``out/.align.lock`` is held from the creation of the staging folder until ``publish`` or
+    ``discard``; a second command finds it held and stops with an error.
+
+    Parameters
+    ----------
+    out : the output folder (created if needed).
+    command : the command writing (recorded in the ledger; see :func:`check_output_folder`).
     """
 
-    LEDGER = ".align-outputs"
+    LEDGER = LEDGER
 
-    def __init__(self, out: str | Path) -> None:
+    def __init__(self, out: str | Path, command: str | None = None) -> None:
         self.out = Path(out)
-        if self.out.exists() and not self.out.is_dir():
-            raise InputError("output folder is an existing file; choose a folder", path=self.out)
+        self.command = command
+        check_output_folder(self.out, command)
         try:
             self.out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputError(f"cannot create the output folder: {exc.strerror}", path=self.out) from None
+        try:
+            self._lock = _lock_folder(self.out)
+        except OSError as exc:
+            raise InputError(f"cannot write into the output folder: {exc.strerror}", path=self.out) from None
+        self._restore_sigterm: Callable[[], None] = lambda: None
+        try:
+            check_output_folder(self.out, command)  # again, now that no other process can publish
+            self._remove_stale()
+            try:
+                self.path = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.out))
+            except OSError as exc:
+                raise InputError(
+                    f"cannot write into the output folder: {exc.strerror}", path=self.out
+                ) from None
+            self._restore_sigterm = sigterm_as_interrupt()
+        except BaseException:
+            self._release()
+            raise
+
+    def _remove_stale(self) -> None:
+        """Remove the staging folders of killed runs (safe: we hold the lock, none is live)."""
         for stale in self.out.glob(".staging-*"):
             shutil.rmtree(stale, ignore_errors=True)
-        self.path = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.out))
+        for backup in self.out.glob(".backup-*"):
+            # only a publish killed outright leaves one; its files may be the only old copies
+            log.warning("%s holds the previous files of an interrupted publish; check and remove it", backup)
+
+    def _release(self) -> None:
+        self._restore_sigterm()
+        self._restore_sigterm = lambda: None
+        if self._lock >= 0:
+            os.close(self._lock)
+            self._lock = -1
 
     def publish(self) -> None:
-        """Move every staged file into ``out`` (each move is an atomic rename), then remove the
-        files the previous run published that this one did not."""
-        ledger = self.out / self.LEDGER
-        previous = set(ledger.read_text(encoding="utf-8").splitlines()) if ledger.is_file() else set()
+        """Move every staged file into ``out`` and remove the files the previous run published
+        that this one did not, all or nothing: the replaced files are moved aside first and put
+        back if any move fails.
+
+        Raises
+        ------
+        InputError : a file stands where a folder is to go (or a folder where a file is to go);
+            nothing is moved.
+        AlignError : a move failed; the previous outputs were restored.
+        """
+        try:
+            self._publish()
+        finally:
+            shutil.rmtree(self.path, ignore_errors=True)
+            self._release()
+
+    def _publish(self) -> None:
+        _, previous = read_ledger(self.out)
         files = sorted(p for p in self.path.rglob("*") if p.is_file())
         names = [str(p.relative_to(self.path)) for p in files]
-        for src, name in zip(files, names, strict=True):
-            dest = self.out / name
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, dest)
-        for name in sorted(previous - set(names)):
-            stale = self.out / name
-            if ".." not in Path(name).parts and stale.is_file():
-                stale.unlink()
-        atomic_write_text(ledger, "".join(f"{n}\n" for n in names))
-        shutil.rmtree(self.path, ignore_errors=True)
+        _check_conflicts(self.out, names)
+        stale = [
+            n for n in sorted(previous - set(names)) if ".." not in Path(n).parts and (self.out / n).is_file()
+        ]
+        try:
+            backup = Path(tempfile.mkdtemp(prefix=".backup-", dir=self.out))
+        except OSError as exc:
+            raise InputError(f"cannot write into the output folder: {exc.strerror}", path=self.out) from None
+        moves: list[tuple[Path, Path]] = []
+        created: list[Path] = []
+        try:
+            for src, name in zip(files, names, strict=True):
+                dest = self.out / name
+                if dest.exists() or dest.is_symlink():
+                    _move(dest, backup / name, moves)
+                created += _make_folders(dest.parent)
+                _move(src, dest, moves)
+            for name in stale:
+                _move(self.out / name, backup / name, moves)
+            atomic_write_text(self.out / LEDGER, _ledger_text(self.command, names))
+        except BaseException as exc:
+            restored = _undo(moves, created)
+            if restored:
+                shutil.rmtree(backup, ignore_errors=True)
+            if not isinstance(exc, Exception):
+                raise  # KeyboardInterrupt: the CLI reports it
+            kept = "the previous outputs were restored" if restored else f"the previous files are in {backup}"
+            raise AlignError(f"could not publish the outputs ({exc}); {kept}", path=self.out) from exc
+        shutil.rmtree(backup, ignore_errors=True)
 
     def discard(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+        self._release()
+
+
+def _check_conflicts(out: Path, names: Iterable[str]) -> None:
+    """Raise :class:`InputError` when a file of ``out`` stands where a staged file needs a folder,
+    or a folder where it needs a file (found before anything moves)."""
+    for name in names:
+        for folder in reversed(list(Path(name).parents)[:-1]):
+            where = out / folder
+            if (where.exists() or where.is_symlink()) and not where.is_dir():
+                raise InputError(
+                    "a file stands where the outputs need a folder; move or remove it (nothing was published)",
+                    path=where,
+                )
+        if (out / name).is_dir():
+            raise InputError(
+                "a folder stands where the outputs need a file; move or remove it (nothing was published)",
+                path=out / name,
+            )
+
+
+def _move(src: Path, dest: Path, moves: list[tuple[Path, Path]]) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(src, dest)
+    moves.append((src, dest))
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; return those created, outermost first."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(exist_ok=True)
+    return missing[::-1]
+
+
+def _undo(moves: list[tuple[Path, Path]], created: list[Path]) -> bool:
+    """Reverse ``moves`` (latest first) and remove the folders created; ``True`` when all went back."""
+    ok = True
+    for src, dest in reversed(moves):
+        try:
+            os.replace(dest, src)
+        except OSError:
+            ok = False
+    for folder in reversed(created):
+        with suppress(OSError):  # not empty: something else was put there; leave it
+            folder.rmdir()
+    return ok
 
 
 @contextmanager
-def staged_output(out: str | Path) -> Iterator[Path]:
-    """Context manager: yield a staging folder, publish it into ``out`` on success only."""
-    stage = StagedOutput(out)
+def staged_output(out: str | Path, command: str | None = None) -> Iterator[Path]:
+    """Context manager: yield a staging folder, publish it into ``out`` on success only.
+
+    Parameters
+    ----------
+    out : the output folder.
+    command : the command writing (``"run"``, ``"compare"``), recorded so that another command
+        does not remove these outputs (see :func:`check_output_folder`).
+    """
+    stage = StagedOutput(out, command)
     try:
         yield stage.path
     except BaseException:

@@ -71,7 +71,8 @@ def write_run(
     """Write the tables, consensus, graph, workbook, HTML pages and figures of a run.
 
     Everything is written into a staging folder inside ``out`` and moved into place only when
-    every file is complete. With ``cache_dir`` (the align cache folder), the character diffs of
+    every file is complete; ``out`` is refused when it holds the outputs of another command (see
+    :func:`align.fileio.check_output_folder`) or another process is writing it. With ``cache_dir`` (the align cache folder), the character diffs of
     the HTML pages are kept there for the next run (:class:`align.report.DiffCache`).
     """
     from align.graph import (
@@ -90,7 +91,7 @@ def write_run(
     all_measures = [m for ms in result.measures_by_plan.values() for m in ms]
     graph = build_graph(metas, all_measures, result.alignment, result.consensus or None)
     names = dict(zip(plans["plan_id"], plans["jurisdiction"], strict=True))
-    with staged_output(out) as stage:
+    with staged_output(out, command="run") as stage:
         write_csv(result.measures, stage / "measures.csv")
         write_csv(result.alignment, stage / "alignment.csv")
         write_csv(result.coverage, stage / "coverage.csv")

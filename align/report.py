@@ -15,6 +15,7 @@ The palette and the section helpers live here (no matplotlib import) and are sha
 from __future__ import annotations
 
 import difflib
+import hashlib
 import html
 import inspect
 import io
@@ -821,6 +822,55 @@ def write_pair_html(
     return atomic_write_text(path, page)
 
 
+_UNSAFE_NAME_CHARS = re.compile(r"[^\w.-]+")
+_PAGE_NAME_BYTES = 120  # UTF-8 bytes; file systems allow 255, and copies may add " (2)" or "~2"
+
+
+def _cut_bytes(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes, at a character boundary."""
+    return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
+def hashed_name(stem: str, parent: str, child: str) -> str:
+    """``stem`` cut to a readable prefix, with a short hash of the two plan ids."""
+    digest = hashlib.sha1(f"{parent}\0{child}".encode()).hexdigest()[:10]
+    room = _PAGE_NAME_BYTES - len(".html") - len(digest) - len("-~99")
+    return f"{_cut_bytes(stem, room)}-{digest}"
+
+
+def page_names(pairs: Sequence[tuple[str, str]]) -> list[str]:
+    """The file names of the HTML pages of ``pairs``: ``<parent>__<child>.html`` with the
+    characters file names cannot hold replaced by ``_``, unique and at most 120 UTF-8 bytes.
+
+    Pairs whose names would be the same (``c:1`` and ``c?1``; ``a__b`` + ``c`` and ``a`` +
+    ``b__c``; names differing only in case, as case-insensitive file systems see them) and names
+    too long keep a readable prefix and get a short hash of the two ids, so that a name does not
+    depend on the order of the pairs; a name still taken gets ``~2``, ``~3``, … as the workbook's.
+
+    Parameters
+    ----------
+    pairs : ``(parent plan id, child plan id)`` of every page of the run.
+
+    Returns
+    -------
+    One file name ending in ``.html`` per pair, in the same order.
+    """
+    stems = [_UNSAFE_NAME_CHARS.sub("_", f"{parent}__{child}") for parent, child in pairs]
+    counts = Counter(stem.lower() for stem in stems)
+    names: list[str] = []
+    taken: set[str] = set()
+    for (parent, child), stem in zip(pairs, stems, strict=True):
+        if counts[stem.lower()] > 1 or len(stem.encode("utf-8")) > _PAGE_NAME_BYTES - len(".html"):
+            stem = hashed_name(stem, parent, child)
+        name, number = f"{stem}.html", 2
+        while name.lower() in taken:
+            name = f"{stem}~{number}.html"
+            number += 1
+        taken.add(name.lower())
+        names.append(name)
+    return names
+
+
 def write_all_html(
     out_dir: str | Path,
     alignment: pd.DataFrame,
@@ -828,7 +878,7 @@ def write_all_html(
     plan_names: Mapping[str, str] | None = None,
     diff_cache: DiffCache | None = None,
 ) -> list[Path]:
-    """Write one HTML page per aligned pair, named ``<parent>__<child>.html``.
+    """Write one HTML page per aligned pair, named ``<parent>__<child>.html`` (see :func:`page_names`).
 
     Parameters
     ----------
@@ -852,8 +902,9 @@ def write_all_html(
         diffs = diff_cache.segments(
             (p, c) for p_id, c_id, p, c in zip(*columns, strict=True) if p_id and c_id
         )
-    for parent, child, rows in pair_rows(alignment):
-        name = re.sub(r"[^\w.-]+", "_", f"{parent}__{child}") + ".html"
+    groups = list(pair_rows(alignment))
+    names = page_names([(parent, child) for parent, child, _ in groups])
+    for (_, _, rows), name in zip(groups, names, strict=True):
         written.append(
             write_pair_html(
                 out / name, rows, measures=measures, plan_names=plan_names, targets=targets, diffs=diffs

@@ -183,6 +183,15 @@ def _evaluate_gold_missing_columns(tmp: Path, out: Path) -> tuple[list[str], str
     return ["evaluate", str(out / "alignment.csv"), str(gold)], f"{gold}:1"
 
 
+def _evaluate_gold_ragged(tmp: Path, out: Path) -> tuple[list[str], str]:
+    gold = tmp / "gold.csv"
+    # the real gold file whose third line lost its child anchor, label and evidence
+    lines = GOLD.read_text(encoding="utf-8-sig").splitlines()[:4]
+    lines[2] = ",".join(lines[2].split(",")[:3])
+    gold.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return ["evaluate", str(out / "alignment.csv"), str(gold)], f"{gold}:3"
+
+
 def _seed_bytes(name: str) -> bytes:
     return (DATA / "plans" / name).read_bytes()
 
@@ -262,6 +271,16 @@ BAD_INPUTS = [
         run_with_manifest(",4600276", ",about 4.6 million", LINE["jiujiang"]),
         r"population 'about 4.6 million' is not a positive number",
     ),
+    Bad(
+        "manifest-impossible-issued",
+        run_with_manifest(",2022-10-31,", ",2022-02-30,", LINE["jiujiang"]),
+        r"issued '2022-02-30' is not a real date",
+    ),
+    Bad(
+        "manifest-unreadable-issued",
+        run_with_manifest(",2022-10-31,", ",二〇二二年一月,", LINE["jiujiang"]),
+        r"issued '二〇二二年一月' is not a date",
+    ),
     Bad("corpus-folder-missing", _corpus_missing, r"corpus folder does not exist"),
     Bad("compare-unknown-plan-id", _compare_unknown_plan, r"neither a plan id.*plans\.csv"),
     Bad(
@@ -269,6 +288,7 @@ BAD_INPUTS = [
         _evaluate_gold_missing_columns,
         r"missing columns: child_doc, child_anchor",
     ),
+    Bad("evaluate-gold-ragged", _evaluate_gold_ragged, r"row has 3 values but the header has 6 columns"),
 ]
 BY_NAME = {bad.name: bad for bad in BAD_INPUTS}
 

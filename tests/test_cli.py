@@ -393,3 +393,199 @@ def test_killed_run_leaves_previous_outputs_and_next_run_cleans_up(
     child_texts = read_csv(out / "alignment.csv")["child_text"].map(squash)
     assert child_texts.str.contains("力争达到16%", regex=False).any()
     assert not child_texts.str.contains("15.5%", regex=False).any()
+
+
+# ---------------------------------------------------------------------------------------------
+# outputs that cannot be written, option values, compare of same-named files, manifest --infer
+
+
+def one_error_line(code: int, err: str, where: str, message: str) -> None:
+    assert code == 2 and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"align: error: {where}"), lines[0]
+    assert re.search(message, lines[0]), lines[0]
+
+
+def test_report_html_that_is_a_folder_or_under_a_file(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("keep\n", encoding="utf-8")
+    for target, message in ((tmp_path, "is a folder"), (afile / "x.html", "afile is a file, not a folder")):
+        capsys.readouterr()
+        code = main(["report", "jiangxi", "jiujiang", "--corpus", str(corpus), "--html", str(target), *FAST])
+        captured = capsys.readouterr()
+        one_error_line(code, captured.err, str(target), message)
+        assert captured.out == ""
+    assert afile.read_text(encoding="utf-8") == "keep\n"
+
+
+def test_measures_csv_folder_fails_before_printing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    code = main(["measures", str(JIUJIANG), "--csv", str(tmp_path)])
+    captured = capsys.readouterr()
+    one_error_line(code, captured.err, str(tmp_path), "is a folder")
+    assert captured.out == ""
+
+
+def test_manifest_out_under_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "docs").mkdir()
+    shutil.copy(JIANGXI, tmp_path / "docs" / JIANGXI.name)
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    target = tmp_path / "afile" / "m.csv"
+    code = main(["manifest", "--infer", str(tmp_path / "docs"), "--out", str(target)])
+    one_error_line(code, capsys.readouterr().err, str(target), "not a folder")
+
+
+def test_os_error_writing_an_output_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A read-only folder (simulated: the tests may run as root, who may write anywhere)."""
+    import errno
+
+    from align import fileio
+
+    target = tmp_path / "ro" / "m.csv"
+
+    def refuse(frame: pd.DataFrame, path: Path) -> Path:
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(fileio, "write_csv", refuse)
+    capsys.readouterr()
+    code = main(["measures", str(JIUJIANG), "--csv", str(target)])
+    one_error_line(code, capsys.readouterr().err, f"cannot write {target}: Permission denied", ".")
+
+
+def test_os_error_that_is_not_about_an_output_keeps_its_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from align import fileio
+
+    def broken(frame: pd.DataFrame, path: Path) -> Path:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(fileio, "write_csv", broken)
+    with pytest.raises(OSError, match="Input/output error"):
+        main(["measures", str(JIUJIANG), "--csv", str(tmp_path / "m.csv")])
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--threshold", "5"),
+        ("--threshold", "nan"),
+        ("--threshold", "-1"),
+        ("--threshold", "x"),
+        ("--width", "0"),
+    ],
+)
+def test_out_of_range_options_are_refused(
+    option: str, value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = (
+        ["measures", str(JIUJIANG), option, value]
+        if option == "--width"
+        else ["compare", str(JIANGXI), str(JIUJIANG), "--out", str(tmp_path / "x"), option, value, *FAST]
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert f"argument {option}:" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_unknown_encoder_lists_lexical(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["compare", str(JIANGXI), str(JIUJIANG), "--out", str(tmp_path / "x"), "--encoder", "nope"]
+    code = main([*args, "--no-progress"])
+    err = capsys.readouterr().err
+    one_error_line(code, err, "unknown encoder 'nope'", "valid: .*lexical")
+
+
+def test_compare_of_two_files_with_the_same_name_gets_distinct_ids(tmp_path: Path) -> None:
+    for folder, seed in (("a", JIANGXI), ("b", JIUJIANG)):
+        (tmp_path / folder).mkdir()
+        shutil.copy(seed, tmp_path / folder / "plan.txt")
+    out = tmp_path / "out"
+    argv = ["compare", str(tmp_path / "a" / "plan.txt"), str(tmp_path / "b" / "plan.txt"), "--out", str(out)]
+    assert main([*argv, "--corpus", str(tmp_path / "no-corpus"), *FAST]) == 0
+    measures = read_csv(out / "measures.csv")
+    assert set(measures["plan_id"]) == {"plan", "plan-2"}
+    assert not measures.duplicated(["plan_id", "measure_id"]).any()
+
+
+def test_manifest_infer_skips_unreadable_documents_and_refuses_an_empty_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    capsys.readouterr()
+    one_error_line(
+        main(["manifest", "--infer", str(docs)]), capsys.readouterr().err, str(docs), "no readable"
+    )
+    shutil.copy(JIANGXI, docs / JIANGXI.name)
+    (docs / "broken.txt").write_bytes(JIANGXI.read_bytes()[:150])  # a truncated download
+    assert main(["manifest", "--infer", str(docs)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"align: warning: skipped {docs / 'broken.txt'}: ")
+    assert len(captured.err.strip().splitlines()) == 1
+    assert JIANGXI.name in captured.out and "broken.txt" not in captured.out
+
+
+def _catches_sigterm(pid: int) -> bool:
+    """Whether process ``pid`` has installed a SIGTERM handler (Linux: SigCgt in /proc)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = next((line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), "0")
+    return bool(int(caught, 16) & (1 << (signal.SIGTERM - 1)))
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_sigterm_before_writing_is_a_clean_interrupt(tmp_path: Path, corpus: Path, run_out: Path) -> None:
+    if not ALIGN.exists():
+        pytest.skip(f"console script {ALIGN} is not installed (pip install -e .)")
+    out = tmp_path / "out"
+    shutil.copytree(run_out, out)
+    before = snapshot(out)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    proc = subprocess.Popen(
+        [str(ALIGN), "run", "--corpus", str(corpus), "--out", str(out), *FAST],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and not _catches_sigterm(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert snapshot(out) == before and staging_dirs(out) == []
+
+
+def test_compare_and_run_do_not_share_an_output_folder(
+    tmp_path: Path, run_out: Path, compare_out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # each would remove the other's files when publishing: refused before any work
+    run_copy, compare_copy = tmp_path / "run", tmp_path / "compare"
+    shutil.copytree(run_out, run_copy)
+    shutil.copytree(compare_out, compare_copy)
+    before_run, before_compare = snapshot(run_copy), snapshot(compare_copy)
+    assert main(["compare", str(JIANGXI), str(JIUJIANG), "--out", str(run_copy), *FAST]) == 2
+    assert "holds the outputs of `align run`" in capsys.readouterr().err
+    assert main(["run", "--corpus", str(DATA), "--out", str(compare_copy), *FAST]) == 2
+    assert "holds the outputs of `align compare`" in capsys.readouterr().err
+    assert snapshot(run_copy) == before_run and snapshot(compare_copy) == before_compare

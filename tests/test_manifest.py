@@ -338,3 +338,95 @@ def test_random_manifests_only_ever_raise_input_error(header: str, body: str, en
             assert str(manifest) in str(err) and err.exit_code == 2
         else:
             assert metas and all(meta.level in LEVELS for meta in metas)
+
+
+# ---------------------------------------------------------------------------------------------
+# issued dates, comment rows, separators, population in 人, file-name case
+
+
+def _one_plan(tmp_path: Path, issued: str = "", population: str = "", file: str = JIANGXI_FILE) -> Path:
+    """A one-row manifest over a copy of the Jiangxi seed."""
+    plans = tmp_path / "plans"
+    plans.mkdir(exist_ok=True)
+    shutil.copy(DATA / "plans" / JIANGXI_FILE, plans / JIANGXI_FILE)
+    manifest = tmp_path / "plans.csv"
+    manifest.write_text(
+        f"{HEADER},population\njiangxi,{file},江西省,provincial,,t,{issued},,{population}\n", encoding="utf-8"
+    )
+    return manifest
+
+
+@pytest.mark.parametrize(
+    ("issued", "iso"),
+    [
+        ("", ""),
+        ("2021", "2021"),
+        ("2022-01-07", "2022-01-07"),
+        ("2022-1", "2022-01"),
+        ("2022/1/7", "2022-01-07"),
+        ("2022.01.07", "2022-01-07"),
+        ("20220830", "2022-08-30"),
+        ("2022年1月", "2022-01"),
+        ("2022年8月30日", "2022-08-30"),
+        ("２０２２年８月", "2022-08"),
+    ],
+)
+def test_issued_forms_load_as_iso(tmp_path: Path, issued: str, iso: str) -> None:
+    from align.attributes import issued_year
+
+    (meta,) = load_manifest(_one_plan(tmp_path, issued))
+    assert meta.issued == iso
+    if iso:  # the year downstream code reads is the one written
+        year = issued_year(meta.issued)
+        assert year is not None and int(year) == int(iso[:4])
+
+
+@pytest.mark.parametrize(
+    ("issued", "message"),
+    [
+        ("2021-13-01", "not a real date"),
+        ("2022-02-30", "not a real date"),
+        ("二〇二二年一月", "not a date"),
+        ("next year", "not a date"),
+        ("2022-01/07", "not a date"),
+    ],
+)
+def test_bad_issued_names_the_line_and_value(tmp_path: Path, issued: str, message: str) -> None:
+    manifest = _one_plan(tmp_path, issued)
+    with pytest.raises(InputError, match=f"issued '{issued}' is {message}; use YYYY") as err:
+        load_manifest(manifest)
+    assert str(err.value).startswith(f"{manifest}:2: ")
+
+
+def test_bundled_issued_dates_still_load(corpus: Corpus) -> None:
+    assert corpus.metas["hunan"].issued == "2021"
+    assert corpus.metas["jiujiang"].issued == "2022-10-31"
+
+
+def test_rows_starting_with_hash_are_comments(tmp_path: Path) -> None:
+    manifest = _one_plan(tmp_path)
+    with manifest.open("a", encoding="utf-8") as handle:
+        handle.write(f"#jiujiang,{JIUJIANG_FILE},九江市,municipal,jiangxi,,,,\n# a note, with a comma\n")
+    assert [m.plan_id for m in load_manifest(manifest)] == ["jiangxi"]
+
+
+def test_semicolon_separated_manifest(tmp_path: Path) -> None:
+    manifest = _one_plan(tmp_path)
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
+    (meta,) = load_manifest(manifest)
+    assert meta.plan_id == "jiangxi" and meta.jurisdiction == "江西省"
+
+
+@pytest.mark.parametrize(("population", "value"), [("4518.86万人", 45188600), ("4600276人", 4600276)])
+def test_population_with_ren(tmp_path: Path, population: str, value: float) -> None:
+    (meta,) = load_manifest(_one_plan(tmp_path, population=population))
+    assert meta.population == pytest.approx(value)
+
+
+def test_file_case_mismatch_hints_the_real_name(tmp_path: Path) -> None:
+    manifest = _one_plan(tmp_path, file=JIANGXI_FILE.upper())
+    if (tmp_path / "plans" / JIANGXI_FILE.upper()).is_file():
+        pytest.skip("case-insensitive file system")
+    with pytest.raises(InputError, match=f"does not exist.*did you mean {JIANGXI_FILE}") as err:
+        load_manifest(manifest)
+    assert str(err.value).startswith(f"{manifest}:2: ")

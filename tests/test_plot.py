@@ -304,3 +304,19 @@ def test_svg_is_reproducible(tmp_path: Path) -> None:
         0
     ]
     assert first.read_bytes() == second.read_bytes()
+
+
+def test_pair_charts_of_different_pairs_never_share_a_file(tmp_path: Path) -> None:
+    # ids that clean up to the same name, differ only in case, or are too long for a file name
+    import dataclasses
+
+    long_id = "内蒙古自治区全民科学素质行动规划纲要实施方案二〇二一至二〇二五年实施细则"
+    ids = [("c:1", "x"), ("c?1", "x"), ("a__b", "c"), ("a", "b__c"), ("A", "b__c"), (long_id, long_id)]
+    matrices = [dataclasses.replace(pair_matrix(), parent_plan=p, child_plan=c) for p, c in ids]
+    written = write_figures(
+        tmp_path, alignment_frame(), coverage_frame(), manifest(), pair_matrices=matrices, formats=("png",)
+    )
+    pair_files = [p.name for p in written if p.name.startswith("pair_")]
+    assert len({name.lower() for name in pair_files}) == len(ids)
+    assert all(len(name.encode("utf-8")) <= 120 for name in pair_files)
+    assert "pair_c_1__x.png" in pair_files  # the first of a clash keeps its readable name

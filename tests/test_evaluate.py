@@ -1,0 +1,145 @@
+"""`align evaluate` on gold that does not fit: ragged rows and unknown labels are errors naming
+the gold file and line; gold for another pair (anchors found nowhere, other documents) gives
+one warning line each; a GBK gold file reads like a UTF-8 one."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+
+from align.cli import main
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+GOLD = DATA / "gold" / "jiangxi_to_jiujiang.csv"
+JIANGXI_FILE = "001_e9d6debd5c2ad4f8.txt"
+JIUJIANG_FILE = "000_db08bb93956ab56b.txt"
+
+
+def gold_rows(n: int = 6) -> list[dict[str, str]]:
+    """The first ``n`` rows of the real Jiangxi → Jiujiang gold."""
+    with GOLD.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))[:n]
+
+
+def write_csv(path: Path, rows: list[dict[str, str]], encoding: str = "utf-8") -> Path:
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def alignment(tmp_path: Path) -> Path:
+    """An alignment.csv whose texts are the gold anchors (what a perfect aligner of the pair writes),
+    with the plan ids of bare files (the documents' stems)."""
+    rows = [
+        {
+            "parent_plan": Path(JIANGXI_FILE).stem,
+            "child_plan": Path(JIUJIANG_FILE).stem,
+            "parent_text": g["parent_anchor"],
+            "child_text": g["child_anchor"],
+            "status": g["label"],
+        }
+        for g in gold_rows()
+    ]
+    return write_csv(tmp_path / "alignment.csv", rows)
+
+
+def evaluate(alignment: Path, gold: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(
+        ["evaluate", "--quiet", "--corpus", str(alignment.parent / "no-corpus"), str(alignment), str(gold)]
+    )
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return code, captured.out, captured.err
+
+
+def test_fitting_gold_gives_no_warning(
+    alignment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = evaluate(alignment, write_csv(tmp_path / "gold.csv", gold_rows()), capsys)
+    assert code == 0 and err == ""
+    assert "pair_f1=1.000" in out
+
+
+def test_ragged_gold_row_is_an_error_naming_file_and_line(
+    alignment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = GOLD.read_text(encoding="utf-8-sig").splitlines()[:4]
+    lines[2] = ",".join(lines[2].split(",")[:3])  # row on line 3 loses its child anchor, label, evidence
+    gold = tmp_path / "gold.csv"
+    gold.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = evaluate(alignment, gold, capsys)
+    assert code == 2 and out == ""
+    assert err.strip() == f"align: error: {gold}:3: row has 3 values but the header has 6 columns"
+
+
+def test_unknown_label_is_an_error_listing_the_labels(
+    alignment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = gold_rows()
+    rows[1]["label"] = "kept"
+    code, _out, err = evaluate(alignment, write_csv(tmp_path / "gold.csv", rows), capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"align: error: {tmp_path / 'gold.csv'}:3: unknown label 'kept'")
+    assert "inherited, strengthened, weakened, dropped, added" in err
+
+
+def test_anchors_found_nowhere_warn(
+    alignment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = gold_rows()
+    for i, row in enumerate(rows):
+        row["parent_anchor"] = f"不存在的锚点文字{i}"
+    code, _out, err = evaluate(alignment, write_csv(tmp_path / "gold.csv", rows), capsys)
+    assert code == 0
+    (line,) = err.strip().splitlines()
+    assert line.startswith("align: warning: ") and str(tmp_path / "gold.csv") in line
+    assert re.search(r"6 of 6 parent_anchor\(s\) occur in no parent_text", line)
+
+
+def test_gold_of_other_documents_warns_naming_both(
+    alignment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = gold_rows()
+    for row in rows:
+        row["parent_doc"], row["child_doc"] = "other.txt", "other2.txt"
+    code, _out, err = evaluate(alignment, write_csv(tmp_path / "gold.csv", rows), capsys)
+    assert code == 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 2, err
+    assert "parent_doc other.txt" in lines[0] and Path(JIANGXI_FILE).stem in lines[0]
+    assert "child_doc other2.txt" in lines[1] and Path(JIUJIANG_FILE).stem in lines[1]
+
+
+def test_manifest_maps_documents_to_plan_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A run names plans by manifest id (jiangxi), the gold by file: no warning with --corpus."""
+    rows = [
+        {
+            "parent_plan": "jiangxi",
+            "child_plan": "jiujiang",
+            "parent_text": g["parent_anchor"],
+            "child_text": g["child_anchor"],
+            "status": g["label"],
+        }
+        for g in gold_rows()
+    ]
+    alignment = write_csv(tmp_path / "alignment.csv", rows)
+    gold = write_csv(tmp_path / "gold.csv", gold_rows())
+    capsys.readouterr()
+    assert main(["evaluate", "--quiet", "--corpus", str(DATA), str(alignment), str(gold)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_gbk_gold_reads_like_utf8(
+    alignment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [{k: v.replace("→", "->") for k, v in row.items()} for row in gold_rows()]  # → is not in GBK
+    code, out, err = evaluate(alignment, write_csv(tmp_path / "gold.csv", rows, encoding="gbk"), capsys)
+    assert code == 0 and err == ""
+    assert "pair_f1=1.000" in out

@@ -1,0 +1,220 @@
+"""Output safety: the ledger of commands, the folder lock, all-or-nothing publishing, SIGTERM,
+HTML page names and unwritable folders (align.fileio, align.output, align.report)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from align.errors import AlignError, InputError
+from align.fileio import StagedOutput, read_ledger, sigterm_as_interrupt, staged_output
+from align.models import ALIGNMENT_COLUMNS
+from align.report import page_names, write_all_html
+from tests.conftest import ROOT, seed_text
+
+GOAL = "公民具备科学素质的比例力争达到15%"
+
+
+@pytest.fixture
+def run_folder(tmp_path: Path) -> Path:
+    """A folder holding what a run of `align run` published (seed text as content)."""
+    out = tmp_path / "out"
+    with staged_output(out, command="run") as stage:
+        (stage / "alignment.csv").write_text(seed_text("jiangxi"), encoding="utf-8")
+        (stage / "html").mkdir()
+        (stage / "html" / "jiangxi__jiujiang.html").write_text(GOAL, encoding="utf-8")
+    return out
+
+
+def published(out: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(out)): p.read_text(encoding="utf-8")
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }
+
+
+def hidden_folders(out: Path) -> list[str]:
+    return sorted(p.name for p in out.iterdir() if p.is_dir() and p.name.startswith("."))
+
+
+# -- 1. another command does not remove a run's outputs -------------------------------------------
+
+
+def test_compare_refuses_a_folder_of_run(run_folder: Path) -> None:
+    before = published(run_folder)
+    with (
+        pytest.raises(AlignError, match=r"holds the outputs of `align run`.*`align compare`.*another --out"),
+        staged_output(run_folder, command="compare") as stage,
+    ):
+        (stage / "alignment.csv").write_text("x", encoding="utf-8")
+    assert published(run_folder) == before and hidden_folders(run_folder) == []
+    # a writer that does not name itself (the CLI's compare of older versions) is refused too
+    with pytest.raises(AlignError, match="holds the outputs of `align run`"):
+        StagedOutput(run_folder)
+
+
+def test_same_command_still_removes_its_stale_files(run_folder: Path) -> None:
+    with staged_output(run_folder, command="run") as stage:
+        (stage / "alignment.csv").write_text(seed_text("jiujiang"), encoding="utf-8")
+    assert published(run_folder) == {"alignment.csv": seed_text("jiujiang")}
+    assert read_ledger(run_folder) == ("run", {"alignment.csv"})
+
+
+def test_a_ledger_without_command_is_compatible(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.csv").write_text(GOAL, encoding="utf-8")
+    (out / ".align-outputs").write_text("old.csv\n", encoding="utf-8")  # an older version's ledger
+    with staged_output(out, command="compare") as stage:
+        (stage / "alignment.csv").write_text(GOAL, encoding="utf-8")
+    assert published(out) == {"alignment.csv": GOAL}
+
+
+# -- 2. one writer at a time ----------------------------------------------------------------------
+
+
+def test_a_second_writer_is_refused_and_the_first_keeps_its_staging(run_folder: Path) -> None:
+    first = StagedOutput(run_folder, command="run")
+    (first.path / "alignment.csv").write_text(seed_text("jiujiang"), encoding="utf-8")
+    with pytest.raises(AlignError, match="is being written by another align process"):
+        StagedOutput(run_folder, command="run")
+    assert (first.path / "alignment.csv").is_file()
+    first.publish()
+    assert published(run_folder) == {"alignment.csv": seed_text("jiujiang")}
+    StagedOutput(run_folder, command="run").discard()  # the lock was released
+
+
+# -- 3. publishing is all or nothing --------------------------------------------------------------
+
+
+def test_a_file_where_a_folder_goes_is_reported_before_anything_moves(run_folder: Path) -> None:
+    (run_folder / "html" / "jiangxi__jiujiang.html").unlink()
+    (run_folder / "html").rmdir()
+    (run_folder / "html").write_text("x\n", encoding="utf-8")
+    before = published(run_folder)
+    with (
+        pytest.raises(InputError, match="html: a file stands where the outputs need a folder"),
+        staged_output(run_folder, command="run") as stage,
+    ):
+        (stage / "alignment.csv").write_text(seed_text("guangxi"), encoding="utf-8")
+        (stage / "html").mkdir()
+        (stage / "html" / "jiangxi__jiujiang.html").write_text("new", encoding="utf-8")
+    assert published(run_folder) == before and hidden_folders(run_folder) == []
+
+
+def test_a_failed_move_rolls_everything_back(run_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = published(run_folder)
+    real_replace = os.replace
+
+    def fail_on_html(src: str | Path, dest: str | Path) -> None:
+        if Path(dest).name == "jiangxi__jiujiang.html" and ".staging-" in str(src):
+            raise OSError(28, "No space left on device")
+        real_replace(src, dest)
+
+    with (
+        pytest.raises(AlignError, match="could not publish.*previous outputs were restored"),
+        staged_output(run_folder, command="run") as stage,
+    ):
+        (stage / "alignment.csv").write_text(seed_text("guangxi"), encoding="utf-8")
+        (stage / "extra.csv").write_text("new", encoding="utf-8")
+        (stage / "html").mkdir()
+        (stage / "html" / "jiangxi__jiujiang.html").write_text("new", encoding="utf-8")
+        monkeypatch.setattr(os, "replace", fail_on_html)
+    monkeypatch.undo()
+    assert published(run_folder) == before and hidden_folders(run_folder) == []
+    assert read_ledger(run_folder)[1] == {"alignment.csv", "html/jiangxi__jiujiang.html"}
+
+
+# -- 4. SIGTERM unwinds like Ctrl-C ---------------------------------------------------------------
+
+
+SIGTERM_SCRIPT = """
+import os, signal, sys
+from align.fileio import staged_output
+try:
+    with staged_output(sys.argv[1], command="run") as stage:
+        (stage / "alignment.csv").write_text("new", encoding="utf-8")
+        os.kill(os.getpid(), signal.SIGTERM)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def test_sigterm_while_staging_leaves_the_outputs_and_no_staging(run_folder: Path) -> None:
+    # in a child process: without the handler SIGTERM would end the test session itself
+    proc = subprocess.run([sys.executable, "-c", SIGTERM_SCRIPT, str(run_folder)], cwd=ROOT, timeout=120)
+    assert proc.returncode == 130
+    assert published(run_folder)["alignment.csv"] == seed_text("jiangxi")
+    assert hidden_folders(run_folder) == []
+
+
+def test_sigterm_as_interrupt_restores_the_previous_handler() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    restore = sigterm_as_interrupt()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+    finally:
+        restore()
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+# -- 5. HTML page names ---------------------------------------------------------------------------
+
+
+def pair_frame(pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    text = seed_text("jiangxi").splitlines()[0]
+    rows = [
+        {
+            **dict.fromkeys(ALIGNMENT_COLUMNS, ""),
+            "parent_plan": p,
+            "child_plan": c,
+            "parent_measure": "一",
+            "child_measure": "一",
+            "parent_text": text,
+            "child_text": f"{c}{text}",
+            "similarity": "1.0",
+            "status": "inherited",
+        }
+        for p, c in pairs
+    ]
+    return pd.DataFrame(rows, columns=list(ALIGNMENT_COLUMNS))
+
+
+def test_pages_of_different_pairs_never_share_a_name(tmp_path: Path) -> None:
+    long_id = "江西省全民科学素质行动规划纲要实施方案" * 2 + "（2021—2025年）"
+    pairs = [("jiangxi", "c:1"), ("jiangxi", "c?1"), ("a__b", "c"), ("a", "b__c"), (long_id, long_id + "甲")]
+    written = write_all_html(tmp_path / "html", pair_frame(pairs))
+    assert len({p.name.lower() for p in written}) == len(pairs)
+    assert all(len(p.name.encode("utf-8")) <= 120 and p.name.endswith(".html") for p in written)
+    for (_, child), path in zip(pairs, written, strict=True):
+        assert child in path.read_text(encoding="utf-8")  # each page is its own pair's
+    # names that do not collide stay readable; colliding ones do not depend on the pair order
+    plain = page_names([("jiangxi", "jiujiang"), ("consensus:national-2021", "jiangxi")])
+    assert plain == ["jiangxi__jiujiang.html", "consensus_national-2021__jiangxi.html"]
+    cased = page_names([("A", "b"), ("a", "b")])
+    assert len({n.lower() for n in cased}) == 2 and page_names([("a", "b"), ("A", "b")]) == cased[::-1]
+
+
+# -- 6. an unwritable folder ----------------------------------------------------------------------
+
+
+def test_an_unwritable_folder_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def denied(*args: object, **kwargs: object) -> str:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", denied)  # as root, chmod 0555 would not deny
+    with pytest.raises(InputError, match="cannot write into the output folder: Permission denied") as err:
+        StagedOutput(out, command="run")
+    assert str(out) in str(err.value)
