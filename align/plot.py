@@ -14,7 +14,6 @@ colour map is ``cividis``; both stay readable under colour-vision deficiencies.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,7 +40,7 @@ from align.report import (
     STATUS_COLORS,
     STATUS_LABELS,
     STATUS_TEXT_COLORS,
-    hashed_name,
+    page_names,
     parent_status_frame,
     section_key,
     short_title,
@@ -741,23 +740,6 @@ def plot_hierarchy(
 # --------------------------------------------------------------------------------------------
 
 
-def _file_stem(text: str) -> str:
-    return re.sub(r"[^\w.-]+", "_", text).strip("_") or "pair"
-
-
-def _pair_stem(parent: str, child: str, taken: set[str]) -> str:
-    """``pair_<parent>__<child>``, unique in the run (case-insensitively, as some file systems
-    compare names) and short enough for any file system; ``taken`` collects the stems used."""
-    stem = _file_stem(f"pair_{parent}__{child}")
-    if stem.lower() in taken or len(stem.encode("utf-8")) > 110:
-        stem = hashed_name(stem, parent, child)
-    base, number = stem, 2
-    while stem.lower() in taken:
-        stem, number = f"{base}~{number}", number + 1
-    taken.add(stem.lower())
-    return stem
-
-
 def write_figures(
     out_dir: str | Path,
     alignment: pd.DataFrame,
@@ -790,8 +772,10 @@ def write_figures(
     for chart_name, fig in charts:
         written += save_figure(fig, out_dir, chart_name, formats=formats)
     names = _names(plans)
-    taken: set[str] = set()
-    for pair in pair_matrices or ():
+    pairs = list(pair_matrices or ())
+    # the chart of a pair is named as its HTML page: unique in the run, short enough for any disk
+    pages = page_names([(pair.parent_plan, pair.child_plan) for pair in pairs])
+    for pair, page in zip(pairs, pages, strict=True):
         fig = plot_pair_matrix(
             pair.similarity,
             pair.parent_labels,
@@ -801,6 +785,5 @@ def write_figures(
             pair.links,
             title=f"{names.get(pair.parent_plan, pair.parent_plan)} → {names.get(pair.child_plan, pair.child_plan)}",
         )
-        stem = _pair_stem(pair.parent_plan, pair.child_plan, taken)
-        written += save_figure(fig, out_dir, stem, formats=formats)
+        written += save_figure(fig, out_dir, f"pair_{page.removesuffix('.html')}", formats=formats)
     return written

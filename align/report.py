@@ -831,7 +831,7 @@ def _cut_bytes(text: str, limit: int) -> str:
     return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
 
 
-def hashed_name(stem: str, parent: str, child: str) -> str:
+def _hashed(stem: str, parent: str, child: str) -> str:
     """``stem`` cut to a readable prefix, with a short hash of the two plan ids."""
     digest = hashlib.sha1(f"{parent}\0{child}".encode()).hexdigest()[:10]
     room = _PAGE_NAME_BYTES - len(".html") - len(digest) - len("-~99")
@@ -861,7 +861,7 @@ def page_names(pairs: Sequence[tuple[str, str]]) -> list[str]:
     taken: set[str] = set()
     for (parent, child), stem in zip(pairs, stems, strict=True):
         if counts[stem.lower()] > 1 or len(stem.encode("utf-8")) > _PAGE_NAME_BYTES - len(".html"):
-            stem = hashed_name(stem, parent, child)
+            stem = _hashed(stem, parent, child)
         name, number = f"{stem}.html", 2
         while name.lower() in taken:
             name = f"{stem}~{number}.html"

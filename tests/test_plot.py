@@ -31,7 +31,7 @@ from align.plot import (
     tree_layout,
     write_figures,
 )
-from align.report import STATUS_COLORS
+from align.report import STATUS_COLORS, page_names
 
 ROOT = Path(__file__).resolve().parents[1]
 JX_ACTIONS = "聚焦全人群覆盖,实施五项提升行动"  # Jiangxi's own top-level headings, as parsed
@@ -319,4 +319,6 @@ def test_pair_charts_of_different_pairs_never_share_a_file(tmp_path: Path) -> No
     pair_files = [p.name for p in written if p.name.startswith("pair_")]
     assert len({name.lower() for name in pair_files}) == len(ids)
     assert all(len(name.encode("utf-8")) <= 120 for name in pair_files)
-    assert "pair_c_1__x.png" in pair_files  # the first of a clash keeps its readable name
+    # each chart is named as the pair's HTML page
+    assert pair_files == [f"pair_{page.removesuffix('.html')}.png" for page in page_names(ids)]
+    assert "pair_a__b__c.png" not in pair_files  # the clash of a__b + c and a + b__c is resolved
