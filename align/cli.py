@@ -216,9 +216,7 @@ def _check_out(out: Path, command: str) -> None:
     outputs (which writing there would remove)."""
     from align.fileio import check_output_folder
 
-    if out.exists() and not out.is_dir():
-        raise AlignError("output folder is an existing file; choose a folder", path=out)
-    check_output_folder(out, command)
+    check_output_folder(out, command)  # also: an existing file is no folder
     _check_writable_folder(out if out.exists() else out.parent, out)
 
 

@@ -224,12 +224,7 @@ class StagedOutput:
         try:
             check_output_folder(self.out, command)  # again, now that no other process can publish
             self._remove_stale()
-            try:
-                self.path = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.out))
-            except OSError as exc:
-                raise InputError(
-                    f"cannot write into the output folder: {exc.strerror}", path=self.out
-                ) from None
+            self.path = _hidden_folder(self.out, ".staging-")
             self._restore_sigterm = sigterm_as_interrupt()
         except BaseException:
             self._release()
@@ -275,10 +270,7 @@ class StagedOutput:
         stale = [
             n for n in sorted(previous - set(names)) if ".." not in Path(n).parts and (self.out / n).is_file()
         ]
-        try:
-            backup = Path(tempfile.mkdtemp(prefix=".backup-", dir=self.out))
-        except OSError as exc:
-            raise InputError(f"cannot write into the output folder: {exc.strerror}", path=self.out) from None
+        backup = _hidden_folder(self.out, ".backup-")
         moves: list[tuple[Path, Path]] = []
         created: list[Path] = []
         try:
@@ -304,6 +296,15 @@ class StagedOutput:
     def discard(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
         self._release()
+
+
+def _hidden_folder(out: Path, prefix: str) -> Path:
+    """A new hidden folder ``out/<prefix>XXXX`` (staging, backup); a clear error when ``out``
+    cannot be written."""
+    try:
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=out))
+    except OSError as exc:
+        raise InputError(f"cannot write into the output folder: {exc.strerror}", path=out) from None
 
 
 def _check_conflicts(out: Path, names: Iterable[str]) -> None:
