@@ -534,11 +534,17 @@ _WRITE_ERRNOS = frozenset(
 )
 
 
+_FULL_DISK = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
 def _write_error(err: OSError) -> str | None:
     """One line for an OSError about a file the user named, or None for anything else (a bug,
     whose traceback must stay visible)."""
     # os.replace(tmp, target) reports the target as filename2
     target = err.filename2 if err.filename2 is not None else err.filename
+    if target is None and err.errno in _FULL_DISK:
+        # a write into an open file names no file; outputs are staged, so none was touched
+        return f"cannot write: {err.strerror}; outputs left as they were (free some space and run again)"
     if target is None or err.errno not in _WRITE_ERRNOS:
         return None
     return f"cannot write {os.fsdecode(target)}: {err.strerror}"

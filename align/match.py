@@ -51,7 +51,7 @@ class Encoder(Protocol):
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
-def _clean(sentence: str) -> str:
+def strip_marker(sentence: str) -> str:
     """Drop the outline marker: "1." and "（一）" say nothing about content."""
     return _MARKER.sub("", sentence)
 
@@ -114,7 +114,7 @@ def _rank_features(score: np.ndarray) -> list[np.ndarray]:
 
 def measure_sentences(measure: Measure) -> list[str]:
     """The sentences of a measure the matcher scores (outline markers alone do not count)."""
-    sentences = [s for s in measure.sentences if _clean(s)]
+    sentences = [s for s in measure.sentences if strip_marker(s)]
     return sentences or [measure.text.replace("\n", "") or measure.measure_id]
 
 
@@ -170,7 +170,9 @@ class FeatureBuilder:
         c_whole = [m.text.replace("\n", "") for m in child]
 
         tfidf = _char_tfidf(
-            [_clean(t) for t in p_flat + c_flat] + p_whole + c_whole, self.ngram_range, len(p_flat + c_flat)
+            [strip_marker(t) for t in p_flat + c_flat] + p_whole + c_whole,
+            self.ngram_range,
+            len(p_flat + c_flat),
         )
         n_p, n_c, n_pw = len(p_flat), len(c_flat), len(p_whole)
         lex = (tfidf[:n_p] @ tfidf[n_p : n_p + n_c].T).toarray()

@@ -139,6 +139,10 @@ def alignment_frame(
     c_starts = np.concatenate([[0], np.cumsum(f.c_sizes)])
     same_level = _same_level(parent, child)
     issued = issued_year(child.meta.issued)
+    # how much of a measure's wording this child usually leaves out: the omission rule's baseline
+    typical_omission = rules.typical_omission(
+        [(p, [C[j] for j in np.flatnonzero(match.links[i])]) for i, p in enumerate(P) if match.links[i].any()]
+    )
     rows: list[dict[str, object]] = []
     for i, p in enumerate(P):
         linked = [int(x) for x in np.flatnonzero(match.links[i])]
@@ -172,6 +176,7 @@ def alignment_frame(
             shared,
             plan_scores=f.sentence_score[p_starts[i] : p_starts[i + 1]],
             child_issued=issued,
+            typical_omission=typical_omission,
         )
         for j in linked:
             rows.append(

@@ -8,16 +8,22 @@ Two kinds of evidence, both checkable by a reader:
 - sub-actions: the share of the parent's task sentences that find a close sentence in the
   carrying child measures. When most of them are missing the child carries the measure only in
   part (weakened); the evidence names the missing sub-actions.
+- omitted clauses: the share of the parent's task clauses (the comma-separated duties inside its
+  sentences) whose wording the carrying child measures leave out. It is judged against the pair's
+  usual share: in a city plan that copies its province word for word, a measure that leaves out
+  most clauses has been cut down (weakened); in a plan that rewrites everything, omissions say
+  nothing and the rule stays silent.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from align.attributes import AttributeComparer, binding_cue
-from align.match import measure_sentences
+from align.match import measure_sentences, strip_marker
 from align.measures import is_duty_sentence
 from align.models import Measure, Target
 
@@ -36,6 +42,11 @@ class StatusRules:
     novel_threshold : a sentence of a carrying child measure is the child's own addition when no
         sentence of the parent measure scores this much with it (stricter than
         ``sentence_threshold``: an addition must clearly not restate the parent).
+    omission_margin : a measure the attributes leave unchanged is weakened when the share of its
+        clauses the carrying children omit (:func:`omitted_clauses`) exceeds the pair's median
+        share by this much. ``None`` turns the rule off.
+    min_clauses : the omission rule only judges measures with at least this many task clauses
+        (with one or two, a share of 0.5 or 1 is noise).
     binding_additions : this many added sentences that bind (a firm verb, a quantified target, a
         duty written into assessment or budget; see :func:`align.attributes.binding_cue`) make
         the measure strengthened ("extra concrete obligations"); soft additions (鼓励, 支持) and
@@ -47,6 +58,8 @@ class StatusRules:
     modality_decides: bool = False
     novel_threshold: float = 2.5
     binding_additions: int = 1
+    omission_margin: float | None = 0.4
+    min_clauses: int = 3
 
     def label(
         self,
@@ -58,6 +71,7 @@ class StatusRules:
         shared: list[bool] | None = None,
         plan_scores: np.ndarray | None = None,
         child_issued: float | None = None,
+        typical_omission: float | None = None,
     ) -> tuple[str, str]:
         """Status and evidence for one parent measure.
 
@@ -74,6 +88,8 @@ class StatusRules:
             missing only when the whole child plan lacks it, not merely the carrying measures.
         child_issued : the child plan's issue date as a fractional year; deadlines of the parent
             that had passed by then are not compared.
+        typical_omission : the median share of omitted clauses over the pair's carried measures
+            (:meth:`typical_omission`); ``None`` leaves the omission rule out.
 
         Returns
         -------
@@ -136,7 +152,25 @@ class StatusRules:
                 evidence += [f"adds duty ({cue}): {_short(sentence)}" for cue, sentence in additions[:2]]
             else:
                 status = "inherited"
+        if status == "inherited" and self.omission_margin is not None and typical_omission is not None:
+            share, omitted, n_clauses = omitted_clauses(parent, children)
+            if n_clauses >= self.min_clauses and share - typical_omission >= self.omission_margin:
+                status = "weakened"
+                evidence.append(
+                    f"omits {len(omitted)} of {n_clauses} clauses (pair median {typical_omission:.0%}): "
+                    + "；".join(_short(c) for c in omitted[:3])
+                )
         return status, "; ".join(evidence) if evidence else "same substance"
+
+    def typical_omission(self, carried: list[tuple[Measure, list[Measure]]]) -> float | None:
+        """The pair's median share of omitted clauses over its carried measures (parent, carrying
+        children), counting measures with at least ``min_clauses`` clauses; ``None`` without any."""
+        shares = [
+            share
+            for share, _, n in (omitted_clauses(p, children) for p, children in carried)
+            if n >= self.min_clauses
+        ]
+        return float(np.median(shares)) if shares else None
 
     def _binding_additions(
         self, children: list[Measure], parent_scores: np.ndarray, shared: list[bool]
@@ -162,6 +196,49 @@ class StatusRules:
                 if cue:
                     found.append((cue, sentence))
         return found
+
+
+# clause ends inside a sentence; an agency note in brackets is no duty of the measure
+_CLAUSE_SPLIT = re.compile(r"[，,；;。：:、！!？?]")
+_AGENCY_NOTE = re.compile(r"[（(][^（()）]*(?:负责|分工|牵头)[^（()）]*[)）]")
+_SPACE = re.compile(r"\s+")
+
+
+def task_clauses(measure: Measure, min_length: int = 6) -> list[str]:
+    """The clauses of a measure's task sentences (heading and agency lines left out), at least
+    ``min_length`` characters long: the duties a lower plan may keep or leave out."""
+    sentences = measure_sentences(measure)
+    clauses: list[str] = []
+    for sentence in sentences[1:] or sentences:
+        if is_duty_sentence(sentence):
+            continue
+        text = _AGENCY_NOTE.sub("", _SPACE.sub("", strip_marker(sentence)))
+        clauses += [c for c in _CLAUSE_SPLIT.split(text) if len(c) >= min_length]
+    return clauses
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[k : k + 2] for k in range(len(text) - 1)}
+
+
+def omitted_clauses(
+    parent: Measure, children: list[Measure], kept: float = 0.5
+) -> tuple[float, list[str], int]:
+    """Which task clauses of ``parent`` the ``children`` leave out.
+
+    A clause is kept when at least ``kept`` of its character bigrams occur in the children's text
+    (wording, not meaning: the rule is meant for plans that copy their parent).
+
+    Returns
+    -------
+    (share omitted, the omitted clauses, number of clauses); share 0 for a measure without clauses.
+    """
+    clauses = task_clauses(parent)
+    if not clauses:
+        return 0.0, [], 0
+    child_grams = _bigrams("".join(_SPACE.sub("", c.text) for c in children))
+    omitted = [c for c in clauses if len(_bigrams(c) & child_grams) < kept * len(_bigrams(c))]
+    return len(omitted) / len(clauses), omitted, len(clauses)
 
 
 def _in_any(target: Target, sentences: list[str]) -> bool:

@@ -459,6 +459,31 @@ def test_os_error_writing_an_output_is_one_line(
     one_error_line(code, capsys.readouterr().err, f"cannot write {target}: Permission denied", ".")
 
 
+def test_full_disk_is_one_line_and_keeps_the_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A full disk shows up while a file's contents are written: the OSError names no file."""
+    import errno
+
+    from align import fileio
+
+    out = tmp_path / "out"
+    assert main(["compare", str(JIANGXI), str(JIUJIANG), "--encoder", "lexical", "--out", str(out)]) == 0
+    before = (out / "alignment.csv").read_bytes()
+
+    def full(frame: pd.DataFrame, path: Path) -> Path:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(fileio, "write_csv", full)
+    capsys.readouterr()
+    code = main(["compare", str(JIANGXI), str(JIUJIANG), "--encoder", "lexical", "--out", str(out)])
+    one_error_line(
+        code, capsys.readouterr().err, "cannot write: No space left on device", "outputs left as they were"
+    )
+    assert (out / "alignment.csv").read_bytes() == before
+    assert not [p.name for p in out.iterdir() if p.name.startswith((".staging-", ".backup-"))]
+
+
 def test_os_error_that_is_not_about_an_output_keeps_its_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

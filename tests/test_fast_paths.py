@@ -18,7 +18,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from align.corpus import Corpus
 from align.graph import build_graph, graphml_safe, write_graphml, write_node_link_json
-from align.match import NgramCounts, _char_tfidf, _clean, _section_similarity, measure_sentences
+from align.match import NgramCounts, _char_tfidf, _section_similarity, measure_sentences, strip_marker
 from align.measures import extract_measures
 from align.models import measures_frame
 from align.pipeline import Aligner
@@ -74,7 +74,7 @@ def test_ngram_counts_refuse_an_empty_vocabulary_and_start_afresh_when_full() ->
 def test_char_tfidf_and_section_similarity_are_bit_identical_on_a_seed_pair() -> None:
     parent = extract_measures(seed_text("jiangxi"))
     child = extract_measures(seed_text("jiujiang"))
-    flat = [_clean(s) for m in parent + child for s in measure_sentences(m)]
+    flat = [strip_marker(s) for m in parent + child for s in measure_sentences(m)]
     whole = [m.text.replace("\n", "") for m in parent + child]
     mine = _char_tfidf(flat + whole, (2, 3), len(flat))
     reference = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True).fit(flat)

@@ -1,0 +1,78 @@
+"""Status rules on real seed plans: omitted clauses, judged against the pair's usual omission."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from align.corpus import Corpus
+from align.measures import extract_measures
+from align.models import Measure
+from align.pipeline import Aligner
+from align.status import StatusRules, omitted_clauses, task_clauses
+from tests.conftest import ROOT, seed_text
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    return Corpus.load(ROOT / "data")
+
+
+@pytest.fixture(scope="module")
+def jiangxi() -> list[Measure]:
+    return extract_measures(seed_text("jiangxi"))
+
+
+def _measure(measures: list[Measure], words: str) -> Measure:
+    return next(m for m in measures if words in m.text)
+
+
+def test_task_clauses_leave_out_heading_and_agency_note(jiangxi: list[Measure]) -> None:
+    measure = _measure(jiangxi, "加强高等教育阶段科学教育和科普工作")
+    clauses = task_clauses(measure)
+    assert "深化高校传统理科教育教学改革" in clauses
+    assert not any("加强高等教育阶段" in c for c in clauses)  # the heading is no duty
+    assert not any("团省委" in c for c in clauses)  # nor the agency note
+    assert all(len(c) >= 6 for c in clauses)
+
+
+def test_omitted_clauses_by_wording(jiangxi: list[Measure]) -> None:
+    measure = _measure(jiangxi, "加强高等教育阶段科学教育和科普工作")
+    assert omitted_clauses(measure, [measure])[:2] == (0.0, [])
+    other = _measure(jiangxi, "实施银龄科普行动")
+    share, omitted, n = omitted_clauses(measure, [other])
+    assert n == len(task_clauses(measure)) and share > 0.8 and len(omitted) == round(share * n)
+
+
+def test_copy_down_measure_that_omits_most_clauses_is_weakened(corpus: Corpus) -> None:
+    parent, child = corpus.plan("jiangxi"), corpus.plan("jiujiang")
+    rows = Aligner().align(parent, child).alignment
+    cut = rows[rows["evidence"].str.contains("omits", regex=False)]
+    assert len(cut), "the omission rule should fire on the copy-down pair"
+    assert set(cut["status"]) == {"weakened"}
+    # the pair's usual share is small: Jiujiang copies Jiangxi nearly word for word
+    median = {float(m) for m in cut["evidence"].str.extract(r"pair median (\d+)%")[0]}
+    assert len(median) == 1 and median.pop() <= 30
+    # the evidence quotes the start of omitted clauses, which the child does not say
+    for _, row in cut.iterrows():
+        quoted = re.search(r"clauses \(pair median \d+%\): ([^;]+)", row["evidence"]).group(1)  # type: ignore[union-attr]
+        for clause in quoted.split("；"):
+            head = clause.rstrip("…")
+            assert head in re.sub(r"\s", "", row["parent_text"])
+            assert head not in re.sub(r"\s", "", row["child_text"])
+    # off, the same measures keep another status and no omission evidence
+    plain = Aligner(rules=StatusRules(omission_margin=None)).align(parent, child).alignment
+    before = plain.set_index(["parent_measure", "child_measure"]).loc[
+        pd.MultiIndex.from_frame(cut[["parent_measure", "child_measure"]])
+    ]
+    assert not before["evidence"].str.contains("omits", regex=False).any()
+    assert (before["status"] != "weakened").all()
+
+
+@pytest.mark.parametrize(("parent", "child"), [("jiangxi", "dazhang"), ("neimenggu", "guangxi")])
+def test_omission_rule_is_silent_on_rewritten_plans(corpus: Corpus, parent: str, child: str) -> None:
+    """A plan that rewrites its parent omits most wording everywhere: omissions say nothing."""
+    rows = Aligner().align(corpus.plan(parent), corpus.plan(child)).alignment
+    assert not rows["evidence"].str.contains("omits", regex=False).any()
