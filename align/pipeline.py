@@ -25,7 +25,7 @@ from align.attributes import issued_year
 from align.cache import MeasureCache
 from align.corpus import Corpus
 from align.errors import AlignError
-from align.graph import build_consensus, check_parents, consensus_plan_meta
+from align.graph import CONSENSUS_PREFIX, build_consensus, check_parents, consensus_plan_meta
 from align.match import Encoder, Matcher, PairAlignment
 from align.measures import MeasureExtractor
 from align.models import (
@@ -139,9 +139,19 @@ def alignment_frame(
     c_starts = np.concatenate([[0], np.cumsum(f.c_sizes)])
     same_level = _same_level(parent, child)
     issued = issued_year(child.meta.issued)
-    # how much of a measure's wording this child usually leaves out: the omission rule's baseline
-    typical_omission = rules.typical_omission(
-        [(p, [C[j] for j in np.flatnonzero(match.links[i])]) for i, p in enumerate(P) if match.links[i].any()]
+    # how much of a measure's wording this child usually leaves out: the omission rule's baseline.
+    # A consensus parent is no text the child could copy (its measures are siblings' medoids, some
+    # the child's own): omissions from it say nothing.
+    typical_omission = (
+        None
+        if parent.plan_id.startswith(CONSENSUS_PREFIX)
+        else rules.typical_omission(
+            [
+                (p, [C[j] for j in np.flatnonzero(match.links[i])])
+                for i, p in enumerate(P)
+                if match.links[i].any()
+            ]
+        )
     )
     rows: list[dict[str, object]] = []
     for i, p in enumerate(P):

@@ -10,7 +10,7 @@ import pytest
 from align.corpus import Corpus
 from align.measures import extract_measures
 from align.models import Measure
-from align.pipeline import Aligner
+from align.pipeline import Aligner, align_corpus
 from align.status import StatusRules, omitted_clauses, task_clauses
 from tests.conftest import ROOT, seed_text
 
@@ -76,3 +76,12 @@ def test_omission_rule_is_silent_on_rewritten_plans(corpus: Corpus, parent: str,
     """A plan that rewrites its parent omits most wording everywhere: omissions say nothing."""
     rows = Aligner().align(corpus.plan(parent), corpus.plan(child)).alignment
     assert not rows["evidence"].str.contains("omits", regex=False).any()
+
+
+def test_omission_rule_is_silent_against_a_consensus_parent(corpus: Corpus) -> None:
+    """A consensus measure is a sibling's (or the plan's own) text: nothing was copied from it."""
+    rows = align_corpus(corpus, Aligner()).alignment
+    virtual = rows[rows["parent_plan"].str.startswith("consensus:")]
+    assert len(virtual) and not virtual["evidence"].str.contains("omits", regex=False).any()
+    real = rows[rows["parent_plan"] == "jiangxi"]
+    assert real["evidence"].str.contains("omits", regex=False).any()
