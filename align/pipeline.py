@@ -142,17 +142,14 @@ def alignment_frame(
     # how much of a measure's wording this child usually leaves out: the omission rule's baseline.
     # A consensus parent is no text the child could copy (its measures are siblings' medoids, some
     # the child's own): omissions from it say nothing.
-    typical_omission = (
+    carried = [i for i in range(len(P)) if match.links[i].any()]
+    omissions = (
         None
         if parent.plan_id.startswith(CONSENSUS_PREFIX)
-        else rules.typical_omission(
-            [
-                (p, [C[j] for j in np.flatnonzero(match.links[i])])
-                for i, p in enumerate(P)
-                if match.links[i].any()
-            ]
-        )
+        else rules.omissions([(P[i], [C[j] for j in np.flatnonzero(match.links[i])]) for i in carried])
     )
+    omission_of = dict(zip(carried, omissions, strict=True)) if omissions is not None else {}
+    typical_omission = rules.typical_omission(omissions)
     rows: list[dict[str, object]] = []
     for i, p in enumerate(P):
         linked = [int(x) for x in np.flatnonzero(match.links[i])]
@@ -187,6 +184,7 @@ def alignment_frame(
             plan_scores=f.sentence_score[p_starts[i] : p_starts[i + 1]],
             child_issued=issued,
             typical_omission=typical_omission,
+            omission=omission_of.get(i),
         )
         for j in linked:
             rows.append(

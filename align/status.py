@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -72,6 +73,7 @@ class StatusRules:
         plan_scores: np.ndarray | None = None,
         child_issued: float | None = None,
         typical_omission: float | None = None,
+        omission: Omission | None = None,
     ) -> tuple[str, str]:
         """Status and evidence for one parent measure.
 
@@ -90,6 +92,8 @@ class StatusRules:
             that had passed by then are not compared.
         typical_omission : the median share of omitted clauses over the pair's carried measures
             (:meth:`typical_omission`); ``None`` leaves the omission rule out.
+        omission : this measure's :func:`omitted_clauses`, when already computed (see
+            :meth:`omissions`).
 
         Returns
         -------
@@ -153,23 +157,38 @@ class StatusRules:
             else:
                 status = "inherited"
         if status == "inherited" and self.omission_margin is not None and typical_omission is not None:
-            share, omitted, n_clauses = omitted_clauses(parent, children)
-            if n_clauses >= self.min_clauses and share - typical_omission >= self.omission_margin:
+            omission = omission or omitted_clauses(parent, children)
+            if (
+                omission.n_clauses >= self.min_clauses
+                and omission.share - typical_omission >= self.omission_margin
+            ):
                 status = "weakened"
                 evidence.append(
-                    f"omits {len(omitted)} of {n_clauses} clauses (pair median {typical_omission:.0%}): "
-                    + "；".join(_short(c) for c in omitted[:3])
+                    f"omits {len(omission.omitted)} of {omission.n_clauses} clauses "
+                    f"(pair median {typical_omission:.0%}): "
+                    + "；".join(_short(c) for c in omission.omitted[:3])
                 )
         return status, "; ".join(evidence) if evidence else "same substance"
 
-    def typical_omission(self, carried: list[tuple[Measure, list[Measure]]]) -> float | None:
-        """The pair's median share of omitted clauses over its carried measures (parent, carrying
-        children), counting measures with at least ``min_clauses`` clauses; ``None`` without any."""
-        shares = [
-            share
-            for share, _, n in (omitted_clauses(p, children) for p, children in carried)
-            if n >= self.min_clauses
+    def omissions(self, carried: list[tuple[Measure, list[Measure]]]) -> list[Omission] | None:
+        """:func:`omitted_clauses` of each carried measure of a pair (parent, carrying children);
+        ``None`` when the omission rule is off. Each child's wording is read once."""
+        if self.omission_margin is None:
+            return None
+        texts: dict[int, str] = {}
+        for _, children in carried:
+            for child in children:
+                if id(child) not in texts:
+                    texts[id(child)] = _SPACE.sub("", child.text)
+        return [
+            omitted_clauses(parent, children, child_text="\n".join(texts[id(c)] for c in children))
+            for parent, children in carried
         ]
+
+    def typical_omission(self, omissions: list[Omission] | None) -> float | None:
+        """The pair's median share of omitted clauses (over the :meth:`omissions` of measures with
+        at least ``min_clauses`` clauses); ``None`` without any or when the rule is off."""
+        shares = [o.share for o in omissions or [] if o.n_clauses >= self.min_clauses]
         return float(np.median(shares)) if shares else None
 
     def _binding_additions(
@@ -207,38 +226,65 @@ _SPACE = re.compile(r"\s+")
 def task_clauses(measure: Measure, min_length: int = 6) -> list[str]:
     """The clauses of a measure's task sentences (heading and agency lines left out), at least
     ``min_length`` characters long: the duties a lower plan may keep or leave out."""
-    sentences = measure_sentences(measure)
-    clauses: list[str] = []
+    return [clause for clause, _ in _clauses_and_bigrams(tuple(measure_sentences(measure)), min_length)]
+
+
+@lru_cache(maxsize=50_000)
+def _clauses_and_bigrams(
+    sentences: tuple[str, ...], min_length: int = 6
+) -> tuple[tuple[str, frozenset[str]], ...]:
+    # cached: a province's measures are the parents of every city under it
+    clauses: list[tuple[str, frozenset[str]]] = []
     for sentence in sentences[1:] or sentences:
         if is_duty_sentence(sentence):
             continue
         text = _AGENCY_NOTE.sub("", _SPACE.sub("", strip_marker(sentence)))
-        clauses += [c for c in _CLAUSE_SPLIT.split(text) if len(c) >= min_length]
-    return clauses
+        clauses += [
+            (c, frozenset(c[k : k + 2] for k in range(len(c) - 1)))
+            for c in _CLAUSE_SPLIT.split(text)
+            if len(c) >= min_length
+        ]
+    return tuple(clauses)
 
 
-def _bigrams(text: str) -> set[str]:
-    return {text[k : k + 2] for k in range(len(text) - 1)}
+@dataclass(frozen=True)
+class Omission:
+    """The task clauses of a parent measure that its carrying children leave out.
+
+    Attributes
+    ----------
+    share : omitted clauses / all clauses (0 for a measure without clauses).
+    omitted : the omitted clauses, in the parent's order.
+    n_clauses : the number of task clauses.
+    """
+
+    share: float
+    omitted: tuple[str, ...]
+    n_clauses: int
 
 
 def omitted_clauses(
-    parent: Measure, children: list[Measure], kept: float = 0.5
-) -> tuple[float, list[str], int]:
+    parent: Measure, children: list[Measure], kept: float = 0.5, child_text: str | None = None
+) -> Omission:
     """Which task clauses of ``parent`` the ``children`` leave out.
 
     A clause is kept when at least ``kept`` of its character bigrams occur in the children's text
     (wording, not meaning: the rule is meant for plans that copy their parent).
 
-    Returns
-    -------
-    (share omitted, the omitted clauses, number of clauses); share 0 for a measure without clauses.
+    Parameters
+    ----------
+    parent, children : the parent measure and the child measures that carry it.
+    kept : the share of a clause's bigrams that must occur in the children.
+    child_text : the children's text without white space, when already at hand.
     """
-    clauses = task_clauses(parent)
+    clauses = _clauses_and_bigrams(tuple(measure_sentences(parent)))
     if not clauses:
-        return 0.0, [], 0
-    child_grams = _bigrams("".join(_SPACE.sub("", c.text) for c in children))
-    omitted = [c for c in clauses if len(_bigrams(c) & child_grams) < kept * len(_bigrams(c))]
-    return len(omitted) / len(clauses), omitted, len(clauses)
+        return Omission(0.0, (), 0)
+    if child_text is None:
+        child_text = "\n".join(_SPACE.sub("", c.text) for c in children)
+    # substring tests on the short child text beat building its bigram set
+    omitted = tuple(c for c, grams in clauses if sum(g in child_text for g in grams) < kept * len(grams))
+    return Omission(len(omitted) / len(clauses), omitted, len(clauses))
 
 
 def _in_any(target: Target, sentences: list[str]) -> bool:

@@ -40,10 +40,16 @@ def test_task_clauses_leave_out_heading_and_agency_note(jiangxi: list[Measure]) 
 
 def test_omitted_clauses_by_wording(jiangxi: list[Measure]) -> None:
     measure = _measure(jiangxi, "加强高等教育阶段科学教育和科普工作")
-    assert omitted_clauses(measure, [measure])[:2] == (0.0, [])
-    other = _measure(jiangxi, "实施银龄科普行动")
-    share, omitted, n = omitted_clauses(measure, [other])
-    assert n == len(task_clauses(measure)) and share > 0.8 and len(omitted) == round(share * n)
+    itself = omitted_clauses(measure, [measure])
+    assert itself.share == 0.0 and itself.omitted == () and itself.n_clauses == len(task_clauses(measure))
+    other = omitted_clauses(measure, [_measure(jiangxi, "实施银龄科普行动")])
+    assert other.share > 0.8 and len(other.omitted) == round(other.share * other.n_clauses)
+    # the rules read each child once for a whole pair, with the same result
+    rules = StatusRules()
+    both = rules.omissions([(measure, [measure]), (measure, [_measure(jiangxi, "实施银龄科普行动")])])
+    assert both == [itself, other]
+    assert rules.typical_omission(both) == pytest.approx(other.share / 2)
+    assert StatusRules(omission_margin=None).omissions([(measure, [measure])]) is None
 
 
 def test_copy_down_measure_that_omits_most_clauses_is_weakened(corpus: Corpus) -> None:
