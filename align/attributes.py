@@ -1350,7 +1350,9 @@ class AttributeComparer:
                 ev.append((w["added"], f"adds target {_fmt(c)}", True))
         pd = [d for d in (deadline_due(x) for x in parent.deadline) if d is not None]
         cd = [d for d in (deadline_due(x) for x in child.deadline) if d is not None]
-        if pd and cd and not math.isclose(max(pd), max(cd)) and not self._passed(max(pd)):
+        # a child that keeps the parent's deadline (beside milestones of its own) has not moved it
+        kept = any(math.isclose(max(pd), d) for d in cd) if pd else False
+        if pd and cd and not kept and not self._passed(max(pd)):
             p_word = max(parent.deadline, key=lambda x: deadline_due(x) or 0.0)
             c_word = max(child.deadline, key=lambda x: deadline_due(x) or 0.0)
             direction = 1.0 if max(cd) < max(pd) else -1.0

@@ -25,11 +25,11 @@ import sys
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pandas as pd
 
-from align.errors import AlignError
+from align.errors import AlignError, AlignWarning
 from align.models import Measure, Plan
 
 DEFAULT_ENCODER = "m3e"
@@ -211,12 +211,29 @@ def build_parser() -> argparse.ArgumentParser:
 # -- commands ------------------------------------------------------------------------------------
 
 
+# outputs each folder command always writes: checked before any work against the user's files
+_OUTPUT_NAMES = {
+    "run": (
+        "measures.csv",
+        "alignment.csv",
+        "coverage.csv",
+        "consensus.csv",
+        "escalations.csv",
+        "graph.graphml",
+        "graph.json",
+        "report.xlsx",
+        "run_summary.json",
+    ),
+    "compare": ("alignment.csv", "measures.csv"),
+}
+
+
 def _check_out(out: Path, command: str) -> None:
-    """Fail before any work when the output folder cannot be one, or holds another command's
-    outputs (which writing there would remove)."""
+    """Fail before any work when the output folder cannot be one, holds another command's
+    outputs (which writing there would remove) or files of the user's where outputs go."""
     from align.fileio import check_output_folder
 
-    check_output_folder(out, command)  # also: an existing file is no folder
+    check_output_folder(out, command, _OUTPUT_NAMES.get(command, ()))  # also: a file is no folder
     _check_writable_folder(out if out.exists() else out.parent, out)
 
 
@@ -235,6 +252,23 @@ def _check_out_file(path: Path) -> None:
     if path.is_dir():
         raise AlignError("is a folder; give the name of the file to write", path=path)
     _check_writable_folder(path.parent, path)
+
+
+def _check_not_an_input(target: Path, inputs: Iterable[str | Path], option: str) -> None:
+    """Fail when the output file ``target`` is one of the inputs: writing it would destroy it."""
+    if not target.exists():
+        return
+    for source in inputs:
+        try:
+            same = bool(source) and os.path.samefile(target, source)
+        except OSError:  # an input that is gone or unreadable is none to protect
+            same = False
+        if same:
+            raise AlignError(
+                f"{option} names an input of this command; writing there would destroy it: "
+                "choose another file",
+                path=target,
+            )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -274,13 +308,25 @@ def _resolve_pair(args: argparse.Namespace, parent_ref: str, child_ref: str):
     def resolve(ref: str):
         if corpus is not None:
             return corpus.resolve(ref)
-        if Path(ref).is_file():
+        path = Path(ref)
+        if path.is_file():
             return plan_from_path(ref)
+        if path.is_dir():
+            raise AlignError("is a folder, not a document; name one of its files", path=ref)
+        if path.exists():
+            raise AlignError("is not a regular file (a pipe or device?); name a document", path=ref)
         raise AlignError(
-            f"'{ref}' is neither a document nor a plan id (no manifest at {args.corpus}/plans.csv)"
+            f"'{ref}' is neither a document nor a plan id (no manifest at {args.corpus / 'plans.csv'}; "
+            "pass --corpus to use plan ids)"
         )
 
     parent, child = resolve(parent_ref), resolve(child_ref)
+    if parent.source and parent.source == child.source:
+        print(
+            f"align: warning: {parent_ref} and {child_ref} are the same document; every measure will "
+            "be inherited",
+            file=sys.stderr,
+        )
     return parent, _distinct_id(child, parent.plan_id)
 
 
@@ -330,6 +376,8 @@ def cmd_measures(args: argparse.Namespace) -> int:
 
     if args.csv:
         _check_out_file(args.csv)
+    if args.csv:
+        _check_not_an_input(args.csv, [args.file], "--csv")
     plan = plan_from_path(args.file)
     measures = parse_plan(plan)
     print(format_measures(measures, args.width))
@@ -403,6 +451,10 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
     if not args.graph.exists():
         raise AlignError("graph not found; run `align run` first or pass --graph", path=args.graph)
+    if not args.graph.is_file():
+        raise AlignError(
+            "is not a file; --graph names the graph.graphml that `align run` wrote", path=args.graph
+        )
     try:
         graph = nx.read_graphml(args.graph, force_multigraph=True)
     except (ElementTree.ParseError, nx.NetworkXError, KeyError, ValueError) as exc:
@@ -418,6 +470,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     _check_out_file(args.html)
     parent, child = _resolve_pair(args, args.parent, args.child)
+    inputs = [args.parent, args.child, parent.source, child.source, args.corpus / "plans.csv"]
+    _check_not_an_input(args.html, inputs, "--html")
     pair = _aligner(args).align(parent, child)
     frame = measures_frame(pair.parent_measures + pair.child_measures)
     write_pair_html(args.html, pair.alignment, frame)
@@ -432,6 +486,10 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 
     if args.out:
         _check_out_file(args.out)
+        if args.infer.is_dir():
+            from align.graph import folder_documents
+
+            _check_not_an_input(args.out, folder_documents(args.infer), "--out")
     frame = _infer_manifest(args.infer)
     if args.out:
         write_csv(frame, args.out)
@@ -484,11 +542,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
-    if not args.verbose:
-        warnings.filterwarnings("ignore")
     # Models load from local folders only; never reach a hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # the filters and printer are put back when main() returns (notebooks, tests)
+    with warnings.catch_warnings():
+        if not args.verbose:
+            warnings.simplefilter("ignore")  # libraries' warnings are not the user's to act on
+        warnings.simplefilter("always", AlignWarning)  # ours are: a damaged file, pages without text
+        warnings.showwarning = _show_warning
+        return _run(args)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    if issubclass(category, AlignWarning):
+        print(f"align: warning: {message}", file=sys.stderr)
+    else:
+        print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the chosen command; user errors become one line and an exit code."""
     from align.fileio import sigterm_as_interrupt
 
     # `kill` ends a command as Ctrl-C does: a message, nothing half-written

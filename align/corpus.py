@@ -8,17 +8,24 @@ Reading
   charset-normalizer recognises. UTF-8 wins whenever the bytes are valid UTF-8; Chinese text in
   a GB encoding is always decoded as GB18030 (a superset of GB2312 and GBK), never as a Latin codec.
 * ``.docx`` (python-docx): paragraphs and tables in document order, one table row a line with the
-  cells separated by tabs.
-* ``.pdf`` with a text layer (pdfplumber); a PDF without text gets an error saying it looks scanned.
+  cells separated by tabs; tracked insertions, content controls and text boxes included, tracked
+  deletions left out.
+* ``.pdf`` with a text layer (pdfplumber); a PDF without text gets an error saying it looks scanned,
+  one whose fonts have no Unicode mapping an error saying so, and one with some scanned pages a
+  :class:`PartialTextWarning`.
 * ``.html``/``.htm``/``.shtml``: the page text without its site furniture (navigation, header,
   footer, scripts, breadcrumbs, link lists, ``发布日期``/``访问次数``/``字体 大中小``/``打印``/``关闭`` lines).
-* anything else is sniffed: PDF, DOCX and HTML are recognised by their content whatever the file
-  is called; a legacy ``.doc``, RTF, images and other binaries get a clear error.
+* MHT/MHTML web archives (a MIME message): the page in it, read as HTML.
+* anything else is sniffed: PDF, DOCX, MHT and HTML are recognised by their content whatever the
+  file is called; a legacy or password-protected ``.doc``/``.docx``, a damaged ZIP, OFD, RTF,
+  images and other binaries get a clear error.
 
 The text keeps the characters the user sees: full-width and half-width forms are *not* folded.
-Only a BOM, zero-width spaces and control characters (except newline and tab) are removed, line
-ends become ``\\n`` and Kangxi radicals (which some PDF producers emit for 一, 人, 工 …) become the
-ordinary ideographs. For ``.txt`` files, line *n* of the text is line *n* of the file.
+Only a BOM, zero-width spaces, terminal colour codes and control characters (except newline and
+tab) are removed, line ends (and vertical tabs, form feeds) become ``\\n`` and Kangxi radicals
+(which some PDF producers emit for 一, 人, 工 …) become the ordinary ideographs. For ``.txt``
+files, line *n* of the text is line *n* of the file (counting vertical tabs and form feeds as
+line ends).
 
 Every problem is an :class:`~align.errors.InputError` naming the file.
 
@@ -53,11 +60,12 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import charset_normalizer
 from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
 
-from align.errors import InputError
+from align.errors import AlignWarning, InputError
 from align.models import LEVELS, Plan, PlanMeta
 
 MIN_PLAN_CHARS = 200
@@ -114,6 +122,8 @@ LEVEL_ALIASES: dict[str, str] = {
 
 
 _NEWLINES = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
+# terminal colour codes and other ANSI CSI sequences (text copied from a terminal): ESC [ … letter
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
 
 def _is_dropped_control(ch: str) -> bool:
@@ -140,12 +150,14 @@ def clean_text(text: str) -> str:
 
     Returns
     -------
-    The text without BOM, zero-width spaces and control characters other than ``\\n`` and ``\\t``;
-    ``\\r\\n``, ``\\r``, form feeds and Unicode line separators become ``\\n``. Kangxi radicals become
+    The text without BOM, zero-width spaces, terminal colour codes (``ESC[0m``) and control
+    characters other than ``\\n`` and ``\\t``; ``\\r\\n``, ``\\r``, vertical tabs (Word's manual line
+    break), form feeds and Unicode line separators become ``\\n``. Kangxi radicals become
     the ordinary ideographs. Full-width and half-width forms are left as they are.
     """
     text = _NEWLINES.sub("\n", text).replace("\ufeff", "").replace("\u200b", "")  # BOM, zero-width space
     if _DROPPED_OR_RADICAL.search(text):
+        text = _ANSI_ESCAPE.sub("", text) if "\x1b" in text else text
         text = "".join(_unify_radical(ch) for ch in text if not _is_dropped_control(ch))
     return text
 
@@ -171,10 +183,12 @@ def _looks_like_text(text: str) -> bool:
     """No NUL, few control characters, few unassigned or private-use code points."""
     if not text:
         return False
+    if "\x1b" in text:  # terminal colour codes are text, not binary
+        text = _ANSI_ESCAPE.sub("", text)
     bad = sum(  # counted per distinct character: a document uses a few thousand of them
         n
         for ch, n in Counter(text).items()
-        if unicodedata.category(ch) in ("Cc", "Co", "Cn", "Cs") and ch not in "\n\r\t\x0c"
+        if unicodedata.category(ch) in ("Cc", "Co", "Cn", "Cs") and ch not in "\n\r\t\x0b\x0c"
     )
     return bad <= max(2, len(text) // 200)
 
@@ -200,8 +214,12 @@ def _plausible_gb_text(text: str) -> bool:
     return common >= 0.95 * len(wide)
 
 
-class DecodeWarning(UserWarning):
+class DecodeWarning(AlignWarning):
     """A document was decoded, but some of its bytes were damaged and replaced."""
+
+
+class PartialTextWarning(AlignWarning):
+    """A document was read, but part of it has no text (PDF pages that are scanned images)."""
 
 
 def _almost_utf8(data: bytes) -> tuple[str, int] | None:
@@ -229,7 +247,8 @@ def decode_text(data: bytes, path: str | Path, declared: str | None = None) -> s
     The decoded text (not yet cleaned).
 
     Order: a byte-order mark; strict UTF-8; UTF-8 with a few damaged bytes (replaced by U+FFFD,
-    with a :class:`DecodeWarning`); the declared encoding; GB18030 when the bytes read as
+    with a :class:`DecodeWarning`); the declared encoding (except a single-byte Latin charset
+    declared over bytes that read as GBK Chinese, a common CMS default); GB18030 when the bytes read as
     Chinese; charset-normalizer's best guess when the result looks like text. Otherwise the file
     is binary or in an unknown encoding and an :class:`InputError` says so.
     """
@@ -262,6 +281,10 @@ def decode_text(data: bytes, path: str | Path, declared: str | None = None) -> s
             stacklevel=2,
         )
         return text
+    try:
+        gb_text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        gb_text = ""
     if declared:
         codec = _codec_name(declared)
         codec = "gb18030" if codec in _GB_FAMILY else codec
@@ -270,12 +293,11 @@ def decode_text(data: bytes, path: str | Path, declared: str | None = None) -> s
         except (UnicodeError, LookupError, ValueError):  # a bogus or non-text codec name
             pass
         else:
-            if _looks_like_text(text):
+            # a single-byte (Latin) declaration over GBK bytes, a common CMS default, reads as
+            # mojibake without one Chinese character: GB18030 wins when it reads as Chinese
+            single_byte = len(text) == len(data) and not data.isascii()
+            if _looks_like_text(text) and not (single_byte and gb_text and _plausible_gb_text(gb_text)):
                 return text
-    try:
-        gb_text = data.decode("gb18030")
-    except UnicodeDecodeError:
-        gb_text = ""
     if gb_text and _plausible_gb_text(gb_text):
         return gb_text
     best = charset_normalizer.from_bytes(data).best()
@@ -309,6 +331,13 @@ _HTML_START = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 
+_DOCX_MAIN_TYPE = b"wordprocessingml.document.main+xml"
+# a MIME message (what IE and Word save as .mht/.mhtml): header lines, one of them MIME-Version,
+# and a multipart body
+_MIME_START = re.compile(
+    r"(?:[!-9;-~]+:.*\n(?:[ \t].*\n)*)*?MIME-Version:.*\n(?:.*\n)*?.*multipart/", re.IGNORECASE
+)
+
 
 def sniff_format(data: bytes) -> str | None:
     """The format the bytes are in when their content says so.
@@ -319,9 +348,13 @@ def sniff_format(data: bytes) -> str | None:
 
     Returns
     -------
-    ``"pdf"``, ``"docx"``, ``"zip"`` (another ZIP-based format), ``"ole"`` (legacy Office / WPS),
-    ``"rtf"``, ``"image:PNG"`` (or JPEG, GIF, TIFF, BMP), ``"html"`` for a page that starts like
-    one (ASCII-compatible encodings), or ``None`` for anything else (text or unknown binary).
+    ``"pdf"``, ``"docx"`` (a Word package: ``word/document.xml`` or a main part declared in
+    ``[Content_Types].xml``), ``"ofd"`` (GB/T 33190), ``"zip"`` (another ZIP-based format),
+    ``"zip-damaged"`` (a truncated or corrupt ZIP archive), ``"ole"`` (legacy Office / WPS),
+    ``"ole-encrypted"`` (a password-protected Office file), ``"rtf"``, ``"image:PNG"`` (or JPEG,
+    GIF, TIFF, BMP), ``"mht"`` (an MHT/MHTML web archive, a MIME message), ``"html"`` for a page
+    that starts like one (ASCII-compatible encodings), or ``None`` for anything else (text or
+    unknown binary).
     """
     head = data[:1024]
     if b"%PDF-" in head:
@@ -330,16 +363,25 @@ def sniff_format(data: bytes) -> str | None:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = set(archive.namelist())
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-            return "zip"
-        return "docx" if "word/document.xml" in names else "zip"
+                if "word/document.xml" in names:
+                    return "docx"
+                if "OFD.xml" in names:
+                    return "ofd"
+                # the main part may have another name (word/document2.xml): the package says which
+                types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+        except Exception:  # zipfile raises BadZipFile, EOFError, zlib.error … for a damaged archive
+            return "zip-damaged"
+        return "docx" if _DOCX_MAIN_TYPE in types else "zip"
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "ole"
+        # Office encrypts a password-protected .docx into an OLE container with this stream
+        return "ole-encrypted" if "EncryptedPackage".encode("utf-16-le") in data else "ole"
     if data.startswith(b"{\\rtf"):
         return "rtf"
     for magic, name in _IMAGE_MAGIC:
         if data.startswith(magic):
             return f"image:{name}"
+    if _MIME_START.match(data[:4096].decode("latin-1")):
+        return "mht"
     if _HTML_START.match(head.decode("latin-1")):
         return "html"
     return None
@@ -541,6 +583,64 @@ class _DocxNumbering:
         return label + " "
 
 
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+# inside a paragraph: tracked deletions and moved-away text are not what the reader sees, and
+# properties hold no text
+_DOCX_HIDDEN = frozenset({f"{_W}del", f"{_W}moveFrom", f"{_W}pPr", f"{_W}rPr", f"{_W}sdtPr"})
+# block-level wrappers whose paragraphs and tables are part of the document: content controls,
+# custom XML, tracked insertions
+_DOCX_BLOCK_WRAPPERS = frozenset(
+    {f"{_W}sdt", f"{_W}sdtContent", f"{_W}customXml", f"{_W}ins", f"{_W}moveTo", f"{_W}smartTag"}
+)
+
+
+def _docx_branch(alternate: Any) -> Any:
+    """The branch of ``mc:AlternateContent`` to read: its first ``mc:Choice`` (modern Word's
+    markup), else its ``mc:Fallback`` (the VML copy of the same content)."""
+    choice = alternate.find(f"{_MC}Choice")
+    return choice if choice is not None else alternate.find(f"{_MC}Fallback")
+
+
+def _docx_blocks(container: Any) -> Iterator[Any]:
+    """The paragraphs (``w:p``) and tables (``w:tbl``) of a body, table cell, text box or content
+    control in document order, including those inside block-level content controls (``w:sdt``)."""
+    for child in container:
+        tag = child.tag
+        if tag in (f"{_W}p", f"{_W}tbl"):
+            yield child
+        elif tag in _DOCX_BLOCK_WRAPPERS:
+            yield from _docx_blocks(child)
+        elif tag == f"{_MC}AlternateContent":
+            branch = _docx_branch(child)
+            if branch is not None:
+                yield from _docx_blocks(branch)
+
+
+def _docx_runs(element: Any, pieces: list[str], boxes: list[Any]) -> None:
+    """Collect the text of a paragraph's runs in document order into ``pieces``, and its text
+    boxes (``w:txbxContent``) into ``boxes``.
+
+    Runs count inside tracked insertions, content controls, hyperlinks, smart tags, custom XML
+    and fields; deleted text (``w:del``, ``w:moveFrom``) does not. python-docx gives a run's text
+    with tabs and line breaks as ``\\t`` and ``\\n``. Of a drawing in ``mc:AlternateContent``,
+    only one branch is read, so a text box is not read twice (DrawingML and its VML fallback).
+    """
+    for child in element:
+        tag = child.tag
+        if not isinstance(tag, str) or tag in _DOCX_HIDDEN:  # comments, processing instructions
+            continue
+        if tag == f"{_W}r":
+            pieces.append(child.text or "")  # python-docx's CT_R.text: w:t, w:tab, w:br, w:cr …
+        if tag == f"{_W}txbxContent":
+            boxes.append(child)
+        elif tag == f"{_MC}AlternateContent":
+            branch = _docx_branch(child)
+            if branch is not None:
+                _docx_runs(branch, pieces, boxes)
+        else:  # a run holds drawings and pictures (text boxes); wrappers hold runs
+            _docx_runs(child, pieces, boxes)
+
+
 def _read_docx(path: Path) -> str:
     import docx
     from docx.table import Table
@@ -550,6 +650,30 @@ def _read_docx(path: Path) -> str:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx raises many types for a broken package
         raise InputError(f"is not a readable .docx ({exc}); is it truncated or misnamed?", path) from None
+    story = document._body  # the parent python-docx gives the body's paragraphs and tables
+
+    def paragraph_texts(p: Any, numbered: bool) -> list[str]:
+        """The paragraph's text (with its list number), then the text of its text boxes."""
+        pieces: list[str] = []
+        boxes: list[Any] = []
+        _docx_runs(p, pieces, boxes)
+        text = "".join(pieces)
+        if numbered:
+            label = numbering.label(Paragraph(p, story))  # advances the list even for an empty paragraph
+            text = (label + text) if text.strip() else text
+        texts = [text]
+        for box in boxes:
+            texts.extend(block_texts(box, numbered))
+        return texts
+
+    def block_texts(container: Any, numbered: bool) -> list[str]:
+        texts: list[str] = []
+        for block in _docx_blocks(container):
+            if block.tag == f"{_W}p":
+                texts.extend(paragraph_texts(block, numbered))
+            else:
+                texts.extend(table_lines(Table(block, story)))
+        return texts
 
     def table_lines(table: Table) -> Iterator[str]:
         for row in table.rows:
@@ -559,50 +683,51 @@ def _read_docx(path: Path) -> str:
                 if id(cell._tc) in seen:  # a merged cell repeats its element across the span
                     continue
                 seen.add(id(cell._tc))
-                parts: list[str] = []
-                for item in cell.iter_inner_content():
-                    if isinstance(item, Paragraph):
-                        parts.append(item.text)
-                    else:
-                        parts.extend(table_lines(item))
+                parts = block_texts(cell._tc, numbered=False)
                 cells.append(" ".join(p.strip() for p in parts if p.strip()))
             line = "\t".join(cells).strip()
             if line:
                 yield line
 
-    lines: list[str] = []
     try:
         numbering = _DocxNumbering(document)
-        for block in document.iter_inner_content():
-            if isinstance(block, Paragraph):
-                label = numbering.label(block)
-                text = block.text
-                lines.extend(((label + text) if text.strip() else text).split("\n"))
-            else:
-                lines.extend(table_lines(block))
+        text = "\n".join(block_texts(document.element.body, numbered=True))
     except Exception as exc:
         raise InputError(f"is a damaged .docx ({exc})", path) from None
-    return "\n".join(line for line in lines if line.strip())
+    return "\n".join(line for line in text.split("\n") if line.strip())
 
 
 _PDF_PAGE_NUMBER = re.compile(r"^\s*[-—–－]\s*\d{1,4}\s*[-—–－]\s*$")
+_PDF_CID = re.compile(r"\(cid:\d+\)")
 
 
 def _read_pdf(path: Path) -> str:
+    import logging
+
     import pdfplumber
 
     pages: list[str] = []
     n_images = 0
+    n_scanned = 0  # pages of images with (almost) no text: scans inside a text PDF
+    # pdfminer logs font quirks ("Could not get FontBBox from font descriptor …") the user cannot act on
+    pdfminer_log = logging.getLogger("pdfminer")
+    level = pdfminer_log.level
+    pdfminer_log.setLevel(logging.ERROR)
     try:
         with pdfplumber.open(str(path)) as pdf:
             for page in pdf.pages:
-                pages.append(page.extract_text() or "")
-                n_images += len(page.images)
+                page_text = page.extract_text() or ""
+                pages.append(page_text)
+                page_images = len(page.images)
+                n_images += page_images
+                n_scanned += page_images > 0 and _nonspace(page_text) < 20
     except Exception as exc:  # pdfminer raises many types for broken or encrypted files
         reason = str(exc) or type(exc).__name__
         raise InputError(
             f"is not a readable PDF ({reason}); is it truncated, encrypted or misnamed?", path
         ) from None
+    finally:
+        pdfminer_log.setLevel(level)
     lines = [line for line in "\n".join(pages).split("\n") if not _PDF_PAGE_NUMBER.match(line)]
     text = "\n".join(lines)
     n_chars = sum(not ch.isspace() for ch in text)
@@ -614,6 +739,22 @@ def _read_pdf(path: Path) -> str:
         )
     if n_chars == 0:
         raise InputError("is a PDF without any text (no text layer and no images)", path)
+    # fonts without a ToUnicode map: pdfminer can only name the glyphs, as (cid:27743)
+    glyph_codes = _PDF_CID.findall(text)
+    if len(glyph_codes) > n_chars - sum(map(len, glyph_codes)):
+        raise InputError(
+            f"has fonts without a Unicode mapping: {len(glyph_codes)} of its characters come out as "
+            "glyph codes (cid:N), so its text cannot be extracted; OCR it (e.g. ocrmypdf --force-ocr) "
+            "or export the PDF again from the source document",
+            path,
+        )
+    if n_scanned:
+        warnings.warn(
+            f"{path}: {n_scanned} of {len(pages)} pages have no text layer (likely scanned images), so "
+            "their text is missing; OCR the PDF (e.g. ocrmypdf) to read them",
+            PartialTextWarning,
+            stacklevel=2,
+        )
     return text
 
 
@@ -848,13 +989,67 @@ def _format_error(kind: str, path: Path) -> InputError:
         )
     if kind == "rtf":
         return InputError("is an RTF document; save it as .docx or plain text and try again", path)
+    if kind == "ole-encrypted":
+        return InputError(
+            "is a password-protected (encrypted) Office document; open it, save it without a password "
+            "and try again",
+            path,
+        )
     if kind == "zip":
         return InputError("is a ZIP archive but not a .docx document (no word/document.xml)", path)
+    if kind == "zip-damaged":
+        return InputError(
+            "is a damaged or truncated ZIP archive (a .docx cut short by an interrupted download?); "
+            "download or save it again",
+            path,
+        )
+    if kind == "ofd":
+        return InputError(
+            "is an OFD document (GB/T 33190); OFD documents are not supported; export it as PDF (or .docx)",
+            path,
+        )
     if kind.startswith("image:"):
         return InputError(
             f"is a {kind.split(':', 1)[1]} image, not a text document; it needs OCR first", path
         )
     return InputError(f"has an unsupported format ({kind})", path)
+
+
+def _declared_charset(data: bytes) -> str | None:
+    """The charset a web page declares in a ``<meta>`` tag of its first 4 KB, if any."""
+    match = re.search(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", data[:4096], re.I)
+    return match.group(1).decode("ascii") if match else None
+
+
+def _read_mht(data: bytes, path: Path) -> str:
+    """The web page of an MHT/MHTML archive (a MIME message, as IE and Word save "single file web
+    pages"): its first ``text/html`` part, decoded from its transfer encoding and charset."""
+    import email
+
+    try:
+        parts = list(email.message_from_bytes(data).walk())
+    except Exception as exc:  # the parser records most damage as defects, but be safe
+        raise InputError(f"is a damaged MHT web archive ({exc})", path) from None
+    for part in parts:
+        if part.get_content_type() == "text/html":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes) and payload.strip():
+                return decode_text(payload, path, part.get_content_charset() or _declared_charset(payload))
+    raise InputError("is an MHT web archive without a web page in it (no text/html part)", path)
+
+
+def _check_frames(page: str, path: Path) -> None:
+    """Raise for a frameset page (or one whose text is in iframes): its text is elsewhere."""
+    soup = BeautifulSoup(page, "lxml")
+    sources = [str(tag.get("src")) for tag in soup.find_all(["frame", "iframe"]) if tag.get("src")]
+    if soup.find("frameset") is not None or sources:
+        shown = ", ".join(sources[:4]) + (", …" if len(sources) > 4 else "")
+        raise InputError(
+            f"is a {'frameset' if soup.find('frameset') is not None else 'framed'} page: its text is in "
+            f"the framed page(s) ({shown or 'no source given'}), not in this file; open the framed page "
+            "and save that instead",
+            path,
+        )
 
 
 def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
@@ -888,10 +1083,11 @@ def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
     if not data:
         raise InputError("is empty (0 bytes)", path)
 
+    page: str | None = None  # the decoded web page, for HTML and MHT
     by_suffix = FORMATS.get(path.suffix.lower())
     sniffed = sniff_format(data)
-    kind = sniffed if sniffed in ("pdf", "docx") else by_suffix
-    if sniffed is not None and sniffed not in ("pdf", "docx", "html"):
+    kind = sniffed if sniffed in ("pdf", "docx", "mht") else by_suffix
+    if sniffed is not None and sniffed not in ("pdf", "docx", "html", "mht"):
         raise _format_error(sniffed, path)
     if kind is None and sniffed == "html":
         kind = "html"
@@ -904,11 +1100,11 @@ def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
                 "is not a valid .docx (not a Word ZIP package); is it truncated or misnamed?", path
             )
         text = _read_docx(path)
+    elif kind == "mht":
+        page = _read_mht(data, path)
+        text = html_to_text(page)
     else:
-        declared = None
-        if kind == "html" or sniffed == "html":
-            match = re.search(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", data[:4096], re.I)
-            declared = match.group(1).decode("ascii") if match else None
+        declared = _declared_charset(data) if kind == "html" or sniffed == "html" else None
         try:
             raw = decode_text(data, path, declared)
         except InputError:
@@ -919,10 +1115,16 @@ def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
                     path,
                 ) from None
             raise
-        text = html_to_text(raw) if kind == "html" or _looks_like_html(raw.lstrip("\ufeff")) else raw
+        if kind == "html" or _looks_like_html(raw.lstrip("\ufeff")):
+            page = raw
+            text = html_to_text(raw)
+        else:
+            text = raw
 
     text = clean_text(text)
     n_chars = len("".join(text.split()))  # str.split() cuts at exactly the str.isspace() characters
+    if n_chars < min_chars and page is not None:
+        _check_frames(page, path)
     if n_chars == 0:
         raise InputError("is empty (no text)", path)
     if n_chars < min_chars:
@@ -1052,8 +1254,10 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
             1,
         )
     delimiter = _delimiter(text.split("\n", 1)[0])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: an unclosed quote is an error, not the rest of the file swallowed into one cell
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[tuple[list[str], int]] = []
+    last = 0
     try:
         header = next(reader)
         last = reader.line_num
@@ -1061,9 +1265,16 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
             rows.append((row, last + 1))
             last = reader.line_num
     except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise InputError(
+                'a quoted value opened in this row is never closed (a stray " in a cell?)', path, last + 1
+            ) from None
         raise InputError(f"is not valid CSV ({exc})", path, reader.line_num or 1) from None
 
-    columns = [name.strip().lower().lstrip("\ufeff") for name in header]
+    # invisible characters (BOM, zero-width space) pasted into a header name do not count
+    columns = [
+        "".join(ch for ch in name if unicodedata.category(ch) != "Cf").strip().lower() for name in header
+    ]
     seen_columns: set[str] = set()
     for name in columns:
         if name and name in seen_columns:
@@ -1072,7 +1283,8 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
     missing = [name for name in REQUIRED_COLUMNS if name not in seen_columns]
     if missing:
         raise InputError(
-            f"missing column(s) {', '.join(missing)}; the header must have "
+            f"missing column(s) {', '.join(missing)} (the header reads {', '.join(map(repr, header))}); "
+            "the header must have "
             f"{', '.join(REQUIRED_COLUMNS)} (and optionally title, issued, doc_number, population), "
             "separated by commas, tabs or semicolons",
             path,
@@ -1082,6 +1294,7 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
     base = plans_dir if plans_dir is not None else path.parent / "plans"
     metas: list[tuple[PlanMeta, int]] = []
     lines_by_id: dict[str, int] = {}
+    files_seen: dict[Path, tuple[str, int]] = {}
     for row, line in rows:
         if not any(cell.strip() for cell in row) or _is_comment(row, columns):
             continue
@@ -1122,10 +1335,24 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
             target = base / file
             if not target.is_file():
                 raise InputError(
-                    f"file '{file}' of plan '{plan_id}' does not exist in {base}"
-                    + (" (it is a folder)" if target.is_dir() else _case_hint(base, file)),
+                    f"file '{file}' of plan '{plan_id}' "
+                    + (
+                        "is a folder, not a document"
+                        if target.is_dir()
+                        else "is not a regular file (a pipe or device?)"
+                        if target.exists()
+                        else f"does not exist in {base}" + _case_hint(base, file)
+                    ),
                     path,
                     line,
+                )
+            other = files_seen.setdefault(target.resolve(), (plan_id, line))
+            if other[0] != plan_id:
+                warnings.warn(
+                    f"{path}:{line}: plan '{plan_id}' has the same document as plan '{other[0]}' "
+                    f"(line {other[1]}): {file}; aligning them compares the text with itself",
+                    AlignWarning,
+                    stacklevel=2,
                 )
         population = _parse_population(record.get("population", ""), path, line)
         meta = PlanMeta(
@@ -1427,6 +1654,10 @@ class Corpus:
                 except OSError:
                     continue
             return plan_from_path(path, min_chars=self.min_chars)
+        if path.is_dir():
+            raise InputError("is a folder, not a document; name one of its files", key)
+        if path.exists():
+            raise InputError("is not a regular file (a pipe or device?); name a document", key)
         where = f" of {self.manifest}" if self.manifest else ""
         raise InputError(f"is neither a plan id{where} nor an existing file", key)
 

@@ -39,3 +39,8 @@ class InputError(AlignError):
 
 class NoMeasuresError(InputError):
     """A document whose outline yields no measure."""
+
+
+class AlignWarning(UserWarning):
+    """A usable input with a flaw the user should know of (damaged bytes replaced, pages without
+    text). The CLI prints these as ``align: warning: …`` even without ``--verbose``."""

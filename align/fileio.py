@@ -139,15 +139,17 @@ def _ledger_text(command: str | None, names: Iterable[str]) -> str:
     return head + "".join(f"{n}\n" for n in names)
 
 
-def check_output_folder(out: str | Path, command: str | None = None) -> None:
+def check_output_folder(out: str | Path, command: str | None = None, names: Iterable[str] = ()) -> None:
     """Fail, before any work, when ``out`` cannot take the outputs of ``command``: it is a file,
-    or it holds the outputs of another command, which publishing would remove.
+    it holds the outputs of another command, which publishing would remove, or a file that align
+    did not write stands where an output goes.
 
     Parameters
     ----------
     out : the output folder (need not exist).
     command : the command about to write there (``"run"``, ``"compare"``); ``None`` for a writer
         that does not name itself, which is refused only by a folder of a named command.
+    names : outputs the command will write (relative names), checked against the user's files.
 
     Raises
     ------
@@ -156,7 +158,8 @@ def check_output_folder(out: str | Path, command: str | None = None) -> None:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError("output folder is an existing file; choose a folder", path=out)
-    previous, _ = read_ledger(out) if out.is_dir() else (None, set())
+    previous, written = read_ledger(out) if out.is_dir() else (None, set())
+    _check_foreign(out, names, written)
     if previous is None or previous == command:
         return
     ours = f"`align {command}`" if command else "other outputs"
@@ -267,6 +270,7 @@ class StagedOutput:
         files = sorted(p for p in self.path.rglob("*") if p.is_file())
         names = [str(p.relative_to(self.path)) for p in files]
         _check_conflicts(self.out, names)
+        _check_foreign(self.out, names, previous)
         stale = [
             n for n in sorted(previous - set(names)) if ".." not in Path(n).parts and (self.out / n).is_file()
         ]
@@ -305,6 +309,18 @@ def _hidden_folder(out: Path, prefix: str) -> Path:
         return Path(tempfile.mkdtemp(prefix=prefix, dir=out))
     except OSError as exc:
         raise InputError(f"cannot write into the output folder: {exc.strerror}", path=out) from None
+
+
+def _check_foreign(out: Path, names: Iterable[str], written: set[str]) -> None:
+    """Raise :class:`InputError` when a file that align did not write (not in the ledger) stands
+    where an output goes: publishing would replace the user's file."""
+    for name in names:
+        if name not in written and ((out / name).is_file() or (out / name).is_symlink()):
+            raise InputError(
+                f"{name} is a file that align did not write (not listed in {LEDGER}); replacing it "
+                "would lose it: move it away or choose another --out",
+                path=out,
+            )
 
 
 def _check_conflicts(out: Path, names: Iterable[str]) -> None:

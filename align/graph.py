@@ -1508,8 +1508,8 @@ def check_parents(plans: Sequence[PlanMeta], texts: Mapping[str, str]) -> list[s
                     f"but the document also cites {names}, closer to it"
                 )
             continue
-        if not citations:
-            continue
+        if not citations or not (parent.title or parent.doc_number):
+            continue  # nothing of the parent to recognise a citation by
         listed = "; ".join(
             (f"《{c.title}》" if c.title else "") + (f"（{c.doc_number}）" if c.doc_number else "")
             for c in citations
@@ -1520,6 +1520,29 @@ def check_parents(plans: Sequence[PlanMeta], texts: Mapping[str, str]) -> list[s
             f"it cites {listed}"
         )
     return warnings
+
+
+def folder_documents(folder: str | Path, suffixes: Sequence[str] | None = None) -> list[Path]:
+    """The documents of a folder that :func:`infer_manifest` reads, in name order.
+
+    Parameters
+    ----------
+    folder : an existing folder.
+    suffixes : the file suffixes read (default: the document formats of ``align.corpus.FORMATS``
+        except ``.csv``).
+
+    Files that align wrote there (listed in the folder's output ledger, such as a compare's
+    ``alignment.html``) are no plans and are left out.
+    """
+    from align.corpus import FORMATS
+    from align.fileio import read_ledger
+
+    folder = Path(folder)
+    wanted = {s.lower() for s in suffixes} if suffixes is not None else set(FORMATS) - {".csv"}
+    _, written = read_ledger(folder)
+    return sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in wanted and p.name not in written
+    )
 
 
 def infer_manifest(
@@ -1549,11 +1572,10 @@ def infer_manifest(
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("not a folder", folder)
-    from align.corpus import FORMATS, read_document
+    from align.corpus import read_document
 
     reader = read or read_document
-    wanted = {s.lower() for s in suffixes} if suffixes is not None else set(FORMATS) - {".csv"}
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in wanted)
+    files = folder_documents(folder, suffixes)
     docs: list[tuple[PlanMeta, list[Citation]]] = []
     for path in files:
         text = reader(path)

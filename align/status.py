@@ -99,8 +99,8 @@ class StatusRules:
         -------
         (status, evidence)
         """
-        # A child item that carries several parent measures holds their targets too: of such a
-        # shared child only the sentences that carry this parent measure count.
+        # A child item that carries several parent measures holds their targets and deadlines too:
+        # of such a shared child only the sentences that carry this parent measure count.
         shared = shared or [False] * len(children)
         carrying = parent_scores.max(axis=0) >= self.sentence_threshold
         relevant: list[str] = []
@@ -114,7 +114,7 @@ class StatusRules:
         merged = replace(
             children[0],
             targets=targets,
-            deadline=tuple(d for c in children for d in c.deadline),
+            deadline=tuple(d for c in children for d in c.deadline if _said_in_any(d, relevant)),
             modality=max(c.modality for c in children),
             modality_words=tuple(w for c in children for w in c.modality_words),
         )
@@ -288,8 +288,12 @@ def omitted_clauses(
 
 
 def _in_any(target: Target, sentences: list[str]) -> bool:
-    raw = target.raw.replace(" ", "")
-    return any(raw and raw in s.replace(" ", "") for s in sentences)
+    return _said_in_any(target.raw, sentences)
+
+
+def _said_in_any(words: str, sentences: list[str]) -> bool:
+    words = words.replace(" ", "")
+    return any(words and words in s.replace(" ", "") for s in sentences)
 
 
 def _short(sentence: str, n: int = 14) -> str:

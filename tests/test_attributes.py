@@ -471,6 +471,18 @@ def test_gold_deadline_passed_before_the_child_was_issued_is_not_compared() -> N
     assert comparer.compare(follow_p, follow_c, same_level=False)[0] == -1
 
 
+def test_a_child_that_keeps_the_parent_deadline_beside_a_later_milestone_has_not_moved_it() -> None:
+    # Jiangxi "1. 启动实施。2021 年,制定…" with Jiangxi's own "4. 后续计划。2025年底,…" after it
+    start = line_with(JIANGXI, "1. 启动实施。")
+    parent = measure(JIANGXI, start)
+    child = measure(JIANGXI, start + line_with(JIANGXI, "4. 后续计划。"))
+    assert {"2021年", "2025年底"} <= {d.replace(" ", "") for d in child.deadline}
+    assert AttributeComparer().compare(parent, child, same_level=True) == (0, [])
+    # a child that only has the later deadline has moved it
+    later = measure(JIANGXI, line_with(JIANGXI, "4. 后续计划。"))
+    assert AttributeComparer().compare(parent, later, same_level=True)[0] == -1
+
+
 @pytest.mark.parametrize(
     ("sentence", "cue"),
     [

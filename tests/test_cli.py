@@ -484,6 +484,104 @@ def test_full_disk_is_one_line_and_keeps_the_outputs(
     assert not [p.name for p in out.iterdir() if p.name.startswith((".staging-", ".backup-"))]
 
 
+def test_an_output_that_is_an_input_is_refused_and_the_input_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "jiangxi.txt"
+    shutil.copy(JIANGXI, plan)
+    code = main(["measures", str(plan), "--csv", str(plan)])
+    one_error_line(code, capsys.readouterr().err, str(plan), "--csv names an input of this command")
+    code = main(["report", str(plan), str(JIUJIANG), "--html", str(plan), *FAST])
+    one_error_line(code, capsys.readouterr().err, str(plan), "--html names an input of this command")
+    assert plan.read_bytes() == JIANGXI.read_bytes()
+    # manifest --out onto a document of the inferred folder; a manifest beside them may be rewritten
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(JIANGXI, docs / JIANGXI.name)
+    code = main(["manifest", "--infer", str(docs), "--out", str(docs / JIANGXI.name)])
+    one_error_line(code, capsys.readouterr().err, str(docs / JIANGXI.name), "--out names an input")
+    assert (docs / JIANGXI.name).read_bytes() == JIANGXI.read_bytes()
+    (docs / "plans.csv").write_text("old draft\n", encoding="utf-8")
+    assert main(["manifest", "--infer", str(docs), "--out", str(docs / "plans.csv")]) == 0
+    assert [f for f in read_csv(docs / "plans.csv")["file"] if f] == [JIANGXI.name]
+
+
+def test_manifest_infer_leaves_out_what_align_wrote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    shutil.copy(JIANGXI, folder / JIANGXI.name)
+    shutil.copy(JIUJIANG, folder / JIUJIANG.name)
+    assert (
+        main(
+            [
+                "compare",
+                str(folder / JIANGXI.name),
+                str(folder / JIUJIANG.name),
+                "--html",
+                "--out",
+                str(folder),
+                *FAST,
+            ]
+        )
+        == 0
+    )
+    assert (folder / "alignment.html").is_file()
+    capsys.readouterr()
+    assert main(["manifest", "--infer", str(folder)]) == 0
+    files = [line.split(",")[1] for line in capsys.readouterr().out.splitlines()[1:]]
+    assert sorted(f for f in files if f) == sorted([JIANGXI.name, JIUJIANG.name])
+
+
+def test_paths_that_are_no_documents_are_named_for_what_they_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["compare", str(tmp_path), str(JIUJIANG), "--out", str(tmp_path / "o"), *FAST])
+    one_error_line(code, capsys.readouterr().err, str(tmp_path), "is a folder, not a document")
+    fifo = tmp_path / "plan.txt"
+    os.mkfifo(fifo)
+    code = main(["compare", str(fifo), str(JIUJIANG), "--out", str(tmp_path / "o"), *FAST])
+    one_error_line(code, capsys.readouterr().err, str(fifo), "is not a regular file")
+    code = main(["trace", "一.(一)", "--graph", str(tmp_path)])
+    one_error_line(
+        code, capsys.readouterr().err, str(tmp_path), "is not a file; --graph names the graph.graphml"
+    )
+
+
+def test_the_same_document_twice_is_a_warning_and_all_inherited(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without a manifest (no issue date), Jiangxi's 2021 start and its own 2025 follow-up were
+    once merged into a "later deadline" and the identical text came out weakened."""
+    plan = tmp_path / "p.txt"
+    shutil.copy(JIANGXI, plan)
+    capsys.readouterr()
+    assert (
+        main(
+            ["compare", str(plan), str(plan), "--out", str(tmp_path / "o"), "--corpus", str(tmp_path), *FAST]
+        )
+        == 0
+    )
+    assert "are the same document" in capsys.readouterr().err
+    rows = read_csv(tmp_path / "o" / "alignment.csv")
+    assert set(rows["status"]) == {"inherited"}
+
+
+def test_damaged_bytes_are_a_warning_without_verbose(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = bytearray(JIANGXI.read_bytes())
+    cut = data.index("工作目标".encode()) + 1  # the middle of a three-byte character
+    damaged = tmp_path / "damaged.txt"
+    damaged.write_bytes(bytes(data[:cut] + data[cut + 2 :]))
+    assert main(["measures", str(damaged)]) == 0
+    err = capsys.readouterr().err
+    assert (
+        err.startswith(f"align: warning: {damaged}: 1 invalid UTF-8 byte sequence") and "Traceback" not in err
+    )
+
+
 def test_os_error_that_is_not_about_an_output_keeps_its_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from align.corpus import (
     Corpus,
     DecodeWarning,
+    PartialTextWarning,
     clean_text,
     decode_text,
     format_list_number,
@@ -667,3 +668,366 @@ def test_the_quick_scan_of_clean_text_finds_exactly_the_characters_it_drops_or_m
         ch = chr(code)
         dropped = ch not in "\n\t" and unicodedata.category(ch) == "Cc"
         assert bool(_DROPPED_OR_RADICAL.match(ch)) == (dropped or "\u2e80" <= ch <= "\u2fdf"), hex(code)
+
+
+# ---------------------------------------------------------------------------------------------
+# real-world .docx markup python-docx's Paragraph.text leaves out
+
+MC_NS = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+WPS_NS = (
+    'xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing" '
+    'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+    'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"'
+)
+V_NS = 'xmlns:v="urn:schemas-microsoft-com:vml"'
+
+
+def run_xml(text: str) -> str:
+    return f'<w:r><w:t xml:space="preserve">{text}</w:t></w:r>'
+
+
+def docx_with_body(path: Path, blocks: list[str]) -> None:
+    """A .docx whose body holds the given WordprocessingML blocks (``w:`` etc. declared here)."""
+    import docx
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    body = document.element.body
+    for xml in blocks:
+        wrapper = parse_xml(f"<w:body {W_NS} {MC_NS} {WPS_NS} {V_NS}>{xml}</w:body>")
+        for element in list(wrapper):
+            body.sectPr.addprevious(element)
+    document.save(str(path))
+
+
+def test_docx_tracked_insertions_are_read_and_deletions_are_not(tmp_path: Path) -> None:
+    lines = seed_lines(JIUJIANG, 5, 6)
+    blocks = []
+    for n, line in enumerate(lines):
+        half = len(line) // 2
+        inserted = run_xml(line[half:])
+        if n == 1:  # an inserted hyperlink and an inserted smart tag
+            inserted = f"<w:hyperlink>{run_xml(line[half:-2])}</w:hyperlink><w:smartTag>{run_xml(line[-2:])}</w:smartTag>"
+        blocks.append(
+            f"<w:p>{run_xml(line[:half])}"
+            f'<w:ins w:id="{n}" w:author="审核人" w:date="2022-01-01T00:00:00Z">{inserted}</w:ins>'
+            f'<w:del w:id="{n + 100}" w:author="审核人"><w:r><w:delText>已删除的旧提法</w:delText></w:r></w:del>'
+            f'<w:moveFrom w:id="{n + 200}" w:author="审核人">{run_xml("移走的旧位置")}</w:moveFrom></w:p>'
+        )
+    # a line break and a tab inside an inserted run are kept as today
+    blocks.append(
+        '<w:p><w:ins w:id="9" w:author="审核人"><w:r><w:t>甲</w:t><w:tab/><w:t>乙</w:t><w:br/><w:t>丙</w:t></w:r></w:ins></w:p>'
+    )
+    path = tmp_path / "tracked.docx"
+    docx_with_body(path, blocks)
+    text = read_document(path, min_chars=50)
+    assert text.split("\n") == [*lines, "甲\t乙", "丙"]
+    assert "已删除" not in text and "移走" not in text
+
+
+def text_box(lines: list[str], fallback: bool = True) -> str:
+    """A floating text box as Word 2010+ saves it: DrawingML in mc:Choice, the same box in VML as
+    mc:Fallback (or VML alone, as older Word saves it)."""
+    inner = "".join(f"<w:p>{run_xml(line)}</w:p>" for line in lines)
+    vml = f"<w:pict><v:shape><v:textbox><w:txbxContent>{inner}</w:txbxContent></v:textbox></v:shape></w:pict>"
+    if not fallback:
+        return vml
+    return (
+        '<mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wp:anchor><a:graphic><a:graphicData '
+        'uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp><wps:txbx>'
+        f"<w:txbxContent>{inner}</w:txbxContent></wps:txbx></wps:wsp></a:graphicData></a:graphic>"
+        f"</wp:anchor></w:drawing></mc:Choice><mc:Fallback>{vml}</mc:Fallback></mc:AlternateContent>"
+    )
+
+
+def test_docx_text_boxes_are_read_once_in_document_order(tmp_path: Path) -> None:
+    lines = seed_lines(JIANGXI, 10, 12)
+    before, anchor, boxed, legacy, after = lines[:3], lines[3], lines[4:8], lines[8:10], lines[10:]
+    blocks = [f"<w:p>{run_xml(line)}</w:p>" for line in before]
+    blocks.append(f"<w:p>{run_xml(anchor)}<w:r>{text_box(boxed)}</w:r></w:p>")
+    blocks.append(f"<w:p><w:r>{text_box(legacy, fallback=False)}</w:r></w:p>")
+    blocks += [f"<w:p>{run_xml(line)}</w:p>" for line in after]
+    path = tmp_path / "textbox.docx"
+    docx_with_body(path, blocks)
+    assert read_document(path).split("\n") == lines  # each box once: the VML fallback is not re-read
+
+
+def test_docx_content_controls_block_and_inline(tmp_path: Path) -> None:
+    lines = seed_lines(GUANGXI, 8, 6)
+    sdt_pr = '<w:sdtPr><w:alias w:val="正文"/><w:id w:val="1"/></w:sdtPr>'
+    blocks = [
+        f"<w:p>{run_xml(lines[0])}</w:p>",
+        # a block content control around two paragraphs (templates, forms)
+        f"<w:sdt>{sdt_pr}<w:sdtContent><w:p>{run_xml(lines[1])}</w:p><w:p>{run_xml(lines[2])}</w:p></w:sdtContent></w:sdt>",
+        # an inline content control inside a paragraph
+        f"<w:p><w:sdt>{sdt_pr}<w:sdtContent>{run_xml(lines[3])}</w:sdtContent></w:sdt></w:p>",
+        f"<w:p>{run_xml(lines[4][:5])}<w:sdt>{sdt_pr}<w:sdtContent>{run_xml(lines[4][5:])}</w:sdtContent></w:sdt></w:p>",
+        f"<w:p>{run_xml(lines[5])}</w:p>",
+    ]
+    path = tmp_path / "sdt.docx"
+    docx_with_body(path, blocks)
+    assert read_document(path).split("\n") == lines
+
+
+def rezip(data: bytes, rename: dict[str, str]) -> bytes:
+    """The ZIP ``data`` with members renamed and every mention of an old name in XML replaced."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            for old, new in rename.items():
+                content = content.replace(old.encode(), new.encode())
+            archive.writestr(rename.get(info.filename, info.filename), content)
+    return buffer.getvalue()
+
+
+def test_docx_whose_main_part_has_another_name(tmp_path: Path) -> None:
+    lines = seed_lines(JIUJIANG, 5, 10)
+    good = tmp_path / "good.docx"
+    make_docx(good, lines, [["任务", "责任单位"]], [])
+    renamed = tmp_path / "document2.docx"
+    renamed.write_bytes(
+        rezip(
+            good.read_bytes(),
+            {
+                "word/document.xml": "word/document2.xml",
+                "word/_rels/document.xml.rels": "word/_rels/document2.xml.rels",
+            },
+        )
+    )
+    assert "word/document.xml" not in zipfile.ZipFile(renamed).namelist()
+    assert sniff_format(renamed.read_bytes()) == "docx"
+    assert read_document(renamed) == read_document(good)
+
+
+def test_encrypted_damaged_and_ofd_packages(tmp_path: Path) -> None:
+    # a password-protected .docx: an OLE container with an EncryptedPackage stream (UTF-16LE names)
+    directory = "".join(
+        f"{name}\0".ljust(64, "\0") for name in ("Root Entry", "EncryptionInfo", "EncryptedPackage")
+    )
+    encrypted = tmp_path / "protected.docx"
+    encrypted.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + directory.encode("utf-16-le"))
+    with pytest.raises(InputError, match="password-protected.*without a password") as err:
+        read_document(encrypted)
+    assert str(encrypted) in str(err.value)
+
+    good = tmp_path / "good.docx"
+    make_docx(good, seed_lines(JIUJIANG, 5, 10), [["a", "b"]], [])
+    data = good.read_bytes()
+    for name, cut in (("half.docx", data[: len(data) // 2]), ("tail.docx", data[:-200])):
+        path = tmp_path / name
+        path.write_bytes(cut)
+        with pytest.raises(InputError, match="damaged or truncated") as err:
+            read_document(path)
+        assert str(path) in str(err.value)
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("OFD.xml", '<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016" DocType="OFD"/>')
+        archive.writestr("Doc_0/Document.xml", "<x/>")
+    ofd = tmp_path / "plan.ofd"
+    ofd.write_bytes(buffer.getvalue())
+    with pytest.raises(InputError, match=r"OFD documents are not supported; export it as PDF") as err:
+        read_document(ofd)
+    assert str(ofd) in str(err.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# web archives, lying charsets, control characters, framesets
+
+
+def mht(html: bytes, charset: str, encoding: str) -> bytes:
+    """An MHT web archive as IE / Word save it: a multipart/related MIME message."""
+    import base64
+    import quopri
+
+    body = quopri.encodestring(html) if encoding == "quoted-printable" else base64.encodebytes(html)
+    boundary = "----=_NextPart_000_0000_01D8"
+    return (
+        b"From: <Saved by Windows Internet Explorer 8>\r\nSubject: plan\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/related;\r\n\ttype="text/html";\r\n\tboundary="'
+        + boundary.encode()
+        + b'"\r\n\r\n'
+        b"This is a multi-part message in MIME format.\r\n\r\n--" + boundary.encode() + b"\r\n"
+        b'Content-Type: text/html;\r\n\tcharset="' + charset.encode() + b'"\r\n'
+        b"Content-Transfer-Encoding: " + encoding.encode() + b"\r\n"
+        b"Content-Location: http://www.nmg.gov.cn/plan.html\r\n\r\n"
+        + body
+        + b"\r\n\r\n--"
+        + boundary.encode()
+        + b"\r\n"
+        b"Content-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n"
+        b"Content-Location: http://www.nmg.gov.cn/logo.png\r\n\r\niVBORw0KGgo=\r\n\r\n--"
+        + boundary.encode()
+        + b"--\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "charset", "encoding"),
+    [
+        ("plan.mht", "utf-8", "quoted-printable"),
+        ("plan.html", "utf-8", "quoted-printable"),  # saved with an .html name
+        ("plan.mhtml", "gb2312", "base64"),
+    ],
+)
+def test_mht_web_archive_is_read(tmp_path: Path, name: str, charset: str, encoding: str) -> None:
+    paragraphs = seed_lines(NEIMENGGU, 14, 5)
+    path = tmp_path / name
+    path.write_bytes(
+        mht(
+            government_page(paragraphs, charset).encode("gb18030" if charset == "gb2312" else charset),
+            charset,
+            encoding,
+        )
+    )
+    assert sniff_format(path.read_bytes()) == "mht"
+    assert read_document(path).split("\n")[1:-1] == paragraphs
+
+
+@pytest.mark.parametrize("declared", ["windows-1252", "iso-8859-1", "latin1"])
+def test_gbk_page_declaring_a_latin_charset_is_read_as_gb18030(tmp_path: Path, declared: str) -> None:
+    paragraphs = seed_lines(NEIMENGGU, 14, 5)
+    path = tmp_path / "page.html"
+    path.write_bytes(government_page(paragraphs, declared).encode("gb18030"))
+    assert read_document(path).split("\n")[1:-1] == paragraphs
+
+
+def test_honest_latin_charset_declaration_is_kept() -> None:
+    page = "<html><head><meta charset='iso-8859-1'></head><body><p>Résumé : la façade du musée sera rénovée, à réaliser en été.</p></body></html>"
+    assert html_to_text(decode_text(page.encode("latin-1"), "page.html", "iso-8859-1")) == (
+        "Résumé : la façade du musée sera rénovée, à réaliser en été."
+    )
+
+
+def test_vertical_tabs_and_terminal_colour_codes_in_utf8_text(tmp_path: Path) -> None:
+    text = JIANGXI.read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.strip()]
+    manual_breaks = tmp_path / "word-export.txt"  # Word writes a manual line break (Shift+Enter) as \v
+    manual_breaks.write_bytes("\x0b".join(lines).encode("utf-8"))
+    assert read_document(manual_breaks).split("\n") == lines
+    coloured = tmp_path / "terminal.txt"
+    coloured.write_bytes(
+        text.replace("。", "。\x1b[0m").replace("\n一、", "\n\x1b[1;31m一、").encode("utf-8")
+    )
+    assert read_document(coloured) == text
+
+
+def test_frameset_page_says_where_the_text_is(tmp_path: Path) -> None:
+    path = tmp_path / "index.html"
+    path.write_text(
+        "<html><head><title>江西省人民政府</title></head><frameset rows='20%,80%'>"
+        "<frame src='top.html'><frame src='content.html'></frameset></html>",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        InputError, match=r"frameset page.*top\.html, content\.html.*save that instead"
+    ) as err:
+        read_document(path)
+    assert str(path) in str(err.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# PDFs without Unicode text, partly scanned PDFs
+
+
+def glyph_pdf(pages: list[list[str]], to_unicode: bool) -> bytes:
+    """A PDF in a non-embedded Identity-H CID font (as Chinese office suites export), with or
+    without the ToUnicode map that turns its glyph codes back into text; the font descriptor has
+    no FontBBox (pdfminer logs a warning for it)."""
+    cmap = (
+        b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CIDSystemInfo << /Registry (Adobe) "
+        b"/Ordering (UCS) /Supplement 0 >> def /CMapName /Adobe-Identity-UCS def /CMapType 2 def "
+        b"1 begincodespacerange <0000> <FFFF> endcodespacerange 1 beginbfrange <0000> <FFFF> <0000> "
+        b"endbfrange endcmap CMapName currentdict /CMap defineresource pop end end"
+    )
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"",  # the page tree, below
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(cmap), cmap),
+        b"<< /Type /FontDescriptor /FontName /SimSun /Flags 4 /ItalicAngle 0 /Ascent 860 /Descent -140 >>",
+        b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /SimSun /CIDSystemInfo << /Registry (Adobe) "
+        b"/Ordering (Identity) /Supplement 0 >> /FontDescriptor 4 0 R /DW 1000 >>",
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /SimSun /Encoding /Identity-H /DescendantFonts [5 0 R]"
+        + (b" /ToUnicode 3 0 R" if to_unicode else b"")
+        + b" >>",
+    ]
+    kids = []
+    for lines in pages:
+        content = (
+            b"BT /F1 10 Tf 12 TL 30 800 Td\n"
+            + b"".join(
+                b"<" + "".join(f"{ord(ch):04X}" for ch in line).encode() + b"> Tj T*\n" for line in lines
+            )
+            + b"ET"
+        )
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content))
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 6 0 R >> >> "
+            b"/Contents %d 0 R >>" % len(objects)
+        )
+        kids.append(len(objects))
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
+        b" ".join(b"%d 0 R" % k for k in kids),
+        len(kids),
+    )
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, obj in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, obj)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_pdf_without_unicode_mapping_says_so_and_pdfminer_stays_quiet(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    pages = [wrap(seed_lines(JIANGXI, 5, 6), 40), wrap(seed_lines(JIANGXI, 11, 6), 40)]
+    readable = tmp_path / "readable.pdf"
+    readable.write_bytes(glyph_pdf(pages, to_unicode=True))
+    codes = tmp_path / "codes.pdf"
+    codes.write_bytes(glyph_pdf(pages, to_unicode=False))
+    level = logging.getLogger("pdfminer").level
+    with caplog.at_level(logging.DEBUG):
+        assert read_document(readable).split("\n") == pages[0] + pages[1]
+        with pytest.raises(
+            InputError, match=r"fonts without a Unicode mapping.*cid:N.*cannot be extracted"
+        ) as err:
+            read_document(codes)
+    assert str(codes) in str(err.value)
+    assert not [record for record in caplog.records if record.name.startswith("pdfminer")]
+    assert logging.getLogger("pdfminer").level == level  # put back after reading
+
+
+def test_partly_scanned_pdf_warns_how_many_pages_have_no_text(tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.font_manager import FontProperties
+
+    font = FontProperties(fname=noto_sans_sc(), size=9)
+    lines = wrap(seed_lines(JIUJIANG, 5, 8))
+    path = tmp_path / "mixed.pdf"
+    with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(str(path)) as pdf:
+        for page in range(5):
+            fig = plt.figure(figsize=(8.27, 11.69))
+            if page < 2:  # two pages of text, three scanned pages
+                for i, line in enumerate(lines):
+                    fig.text(0.04, 0.95 - i * 0.03, line, fontproperties=font)
+            else:
+                fig.figimage(np.random.default_rng(page).random((200, 150)), xo=50, yo=50)
+            pdf.savefig(fig)
+            plt.close(fig)
+    with pytest.warns(PartialTextWarning, match=r"mixed\.pdf: 3 of 5 pages have no text layer.*scanned"):
+        text = read_document(path)
+    assert [line for line in text.split("\n") if line] == lines + lines  # scanned pages: empty

@@ -514,6 +514,13 @@ def test_check_parents_accepts_the_bundled_manifest_and_flags_wrong_parents(plan
     assert any(w.startswith("plan jiangxi") and "国发〔2021〕9号" in w for w in warnings)
 
 
+def test_check_parents_says_nothing_of_a_parent_without_title_or_number(plans: list[PlanMeta]) -> None:
+    """Without a title or number of the parent, a citation cannot be recognised as it: no note."""
+    texts = {p.plan_id: text_of(p.plan_id) for p in plans if p.file}
+    bare = [replace(p, title="", doc_number="") for p in plans]
+    assert check_parents(bare, texts) == []
+
+
 def test_infer_manifest_on_the_seed_folder(tmp_path: Path) -> None:
     manifest = infer_manifest(PLANS)
     rows = manifest.set_index("file")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import pytest
@@ -267,6 +269,18 @@ BAD_MANIFESTS: list[tuple[str, str, int, str]] = [
         1,
         "column 'level' appears twice",
     ),
+    (
+        "unclosed-quote",  # once swallowed every row after it into one title: 0 pairs, exit 0
+        f'{HEADER}\n{J}\njiujiang,{JIUJIANG_FILE},九江市,municipal,jiangxi,"open title,,\npeer,,x,municipal,,,,',
+        3,
+        "a quoted value opened in this row is never closed",
+    ),
+    (
+        "file-is-fifo",
+        f"{HEADER}\n{J}\njiujiang,pipe.txt,九江市,municipal,jiangxi,,,",
+        3,
+        "not a regular file",
+    ),
 ]
 
 
@@ -278,6 +292,7 @@ def test_bad_manifest(tmp_path: Path, name: str, content: str, line: int, messag
     plans.mkdir()
     for file in (JIANGXI_FILE, JIUJIANG_FILE):
         shutil.copy(DATA / "plans" / file, plans / file)
+    os.mkfifo(plans / "pipe.txt")
     manifest = tmp_path / "plans.csv"
     manifest.write_text(content, encoding="utf-8")
     for load in (lambda: load_manifest(manifest), lambda: Corpus.load(tmp_path)):
@@ -430,3 +445,28 @@ def test_file_case_mismatch_hints_the_real_name(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=f"does not exist.*did you mean {JIANGXI_FILE}") as err:
         load_manifest(manifest)
     assert str(err.value).startswith(f"{manifest}:2: ")
+
+
+def test_invisible_characters_in_header_names_do_not_count(tmp_path: Path) -> None:
+    """A zero-width space pasted after plan_id once gave "missing column(s) plan_id"."""
+    header = HEADER.replace("plan_id", "plan_id\u200b").replace("level", "\ufefflevel")
+    corpus = copy_corpus(tmp_path, f"{header}\n{J}\n")
+    assert list(corpus.metas) == ["jiangxi"]
+    # an unknown header is shown as it is, invisible characters included
+    (tmp_path / "b").mkdir()
+    with pytest.raises(InputError, match=r"the header reads 'plan-id'"):
+        copy_corpus(tmp_path / "b", f"{HEADER.replace('plan_id', 'plan-id')}\n{J}\n")
+
+
+def test_two_plans_with_one_document_is_a_warning(tmp_path: Path) -> None:
+    from align.errors import AlignWarning
+
+    manifest = f"{HEADER}\n{J}\ncopy,{JIANGXI_FILE},九江市,municipal,jiangxi,,,\n"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        copy_corpus(tmp_path, manifest)
+    messages = [str(w.message) for w in caught if issubclass(w.category, AlignWarning)]
+    assert (
+        len(messages) == 1
+        and "plans.csv:3: plan 'copy' has the same document as plan 'jiangxi'" in messages[0]
+    )

@@ -78,6 +78,32 @@ def test_a_ledger_without_command_is_compatible(tmp_path: Path) -> None:
     assert published(out) == {"alignment.csv": GOAL}
 
 
+def test_a_file_align_did_not_write_is_never_replaced(tmp_path: Path) -> None:
+    """The user's own alignment.csv in the folder: refused before any work and at publishing."""
+    from align.fileio import check_output_folder
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "alignment.csv").write_text("my notes\n", encoding="utf-8")
+    (out / "notes.txt").write_text("mine too\n", encoding="utf-8")
+    with pytest.raises(InputError, match="alignment.csv is a file that align did not write"):
+        check_output_folder(out, "compare", ["alignment.csv", "measures.csv"])
+    check_output_folder(out, "compare", ["measures.csv"])  # other names are fine
+    with (
+        pytest.raises(InputError, match="alignment.csv is a file that align did not write"),
+        staged_output(out, command="compare") as stage,
+    ):
+        (stage / "alignment.csv").write_text(GOAL, encoding="utf-8")
+    assert published(out) == {"alignment.csv": "my notes\n", "notes.txt": "mine too\n"}
+    assert hidden_folders(out) == []
+    # once the user moves it, align writes there and its ledger vouches for the file from then on
+    (out / "alignment.csv").unlink()
+    for text in (GOAL, seed_text("jiujiang")):
+        with staged_output(out, command="compare") as stage:
+            (stage / "alignment.csv").write_text(text, encoding="utf-8")
+    assert published(out) == {"alignment.csv": seed_text("jiujiang"), "notes.txt": "mine too\n"}
+
+
 # -- 2. one writer at a time ----------------------------------------------------------------------
 
 
