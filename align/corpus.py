@@ -722,6 +722,14 @@ def _read_pdf(path: Path) -> str:
                 n_images += page_images
                 n_scanned += page_images > 0 and _nonspace(page_text) < 20
     except Exception as exc:  # pdfminer raises many types for broken or encrypted files
+        # pdfplumber wraps pdfminer's error as its first argument
+        inner = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
+        if type(inner).__name__ in ("PDFPasswordIncorrect", "PDFEncryptionError", "PDFEncryptionWarning"):
+            raise InputError(
+                "is a password-protected (encrypted) PDF; open it, save or print it without a password "
+                "and try again",
+                path,
+            ) from None
         reason = str(exc) or type(exc).__name__
         raise InputError(
             f"is not a readable PDF ({reason}); is it truncated, encrypted or misnamed?", path

@@ -41,6 +41,9 @@ def read_rows(path: str | Path, need: tuple[str, ...]) -> list[tuple[dict[str, s
     """:func:`read_table` with the file line of each row."""
     from align.corpus import decode_table
 
+    if Path(path).exists() and not Path(path).is_file():  # reading a pipe would wait forever
+        kind = "a folder" if Path(path).is_dir() else "not a regular file (a pipe or device?)"
+        raise InputError(f"is {kind}; give a CSV file", path=path)
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:

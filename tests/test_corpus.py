@@ -285,6 +285,27 @@ def test_truncated_pdf_and_pdf_without_text(tmp_path: Path) -> None:
         read_document(blank)
 
 
+def test_password_protected_pdf_says_so(tmp_path: Path) -> None:
+    """An /Encrypt dictionary whose user password is not empty: pdfminer cannot open the file."""
+    good = tmp_path / "good.pdf"
+    make_text_pdf(good, [wrap(seed_lines(JIANGXI, 5, 3))])
+    data = good.read_bytes()
+    encrypt = (
+        b"/Encrypt << /Filter /Standard /V 1 /R 2 /O <"
+        + b"11" * 32
+        + b"> /U <"
+        + b"22" * 32
+        + b"> /P -44 >> "
+        b"/ID [<0123456789abcdef0123456789abcdef> <0123456789abcdef0123456789abcdef>] /Size"
+    )
+    assert data.count(b"/Size") == 1
+    locked = tmp_path / "locked.pdf"
+    locked.write_bytes(data.replace(b"/Size", encrypt))
+    with pytest.raises(InputError, match="is a password-protected .encrypted. PDF") as err:
+        read_document(locked)
+    assert str(locked) in str(err.value)
+
+
 def test_pdf_named_txt_is_read_as_pdf(tmp_path: Path) -> None:
     path = tmp_path / "misnamed.txt"
     make_text_pdf(path, [wrap(seed_lines(GUANGXI, 14, 4))])

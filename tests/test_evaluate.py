@@ -5,6 +5,7 @@ one warning line each; a GBK gold file reads like a UTF-8 one."""
 from __future__ import annotations
 
 import csv
+import os
 import re
 from pathlib import Path
 
@@ -77,6 +78,20 @@ def test_ragged_gold_row_is_an_error_naming_file_and_line(
     code, out, err = evaluate(alignment, gold, capsys)
     assert code == 2 and out == ""
     assert err.strip() == f"align: error: {gold}:3: row has 3 values but the header has 6 columns"
+
+
+def test_gold_that_is_a_pipe_or_folder_is_an_error_not_a_wait(
+    alignment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipe = tmp_path / "gold.csv"
+    os.mkfifo(pipe)
+    code, _out, err = evaluate(alignment, pipe, capsys)
+    assert (
+        code == 2
+        and err.strip() == f"align: error: {pipe}: is not a regular file (a pipe or device?); give a CSV file"
+    )
+    code, _out, err = evaluate(alignment, tmp_path, capsys)
+    assert code == 2 and err.strip() == f"align: error: {tmp_path}: is a folder; give a CSV file"
 
 
 def test_unknown_label_is_an_error_listing_the_labels(
