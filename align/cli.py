@@ -211,29 +211,18 @@ def build_parser() -> argparse.ArgumentParser:
 # -- commands ------------------------------------------------------------------------------------
 
 
-# outputs each folder command always writes: checked before any work against the user's files
-_OUTPUT_NAMES = {
-    "run": (
-        "measures.csv",
-        "alignment.csv",
-        "coverage.csv",
-        "consensus.csv",
-        "escalations.csv",
-        "graph.graphml",
-        "graph.json",
-        "report.xlsx",
-        "run_summary.json",
-    ),
-    "compare": ("alignment.csv", "measures.csv"),
-}
+# the files of `align compare` (alignment.html with --html)
+COMPARE_FILES = ("alignment.csv", "measures.csv")
 
 
 def _check_out(out: Path, command: str) -> None:
     """Fail before any work when the output folder cannot be one, holds another command's
     outputs (which writing there would remove) or files of the user's where outputs go."""
     from align.fileio import check_output_folder
+    from align.output import RUN_FILES
 
-    check_output_folder(out, command, _OUTPUT_NAMES.get(command, ()))  # also: a file is no folder
+    names = RUN_FILES if command == "run" else COMPARE_FILES
+    check_output_folder(out, command, names)  # also: an existing file is no folder
     _check_writable_folder(out if out.exists() else out.parent, out)
 
 
@@ -347,9 +336,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     parent, child = _resolve_pair(args, args.reference, args.target)  # bad input is reported first
     _check_out(args.out, "compare")
     pair = _aligner(args).align(parent, child)
+    alignment_csv, measures_csv = COMPARE_FILES
     with staged_output(args.out, command="compare") as stage:
-        write_csv(pair.alignment, stage / "alignment.csv")
-        write_csv(measures_frame(pair.parent_measures + pair.child_measures), stage / "measures.csv")
+        write_csv(pair.alignment, stage / alignment_csv)
+        write_csv(measures_frame(pair.parent_measures + pair.child_measures), stage / measures_csv)
         if args.html:
             from align.report import write_pair_html
 
@@ -376,7 +366,6 @@ def cmd_measures(args: argparse.Namespace) -> int:
 
     if args.csv:
         _check_out_file(args.csv)
-    if args.csv:
         _check_not_an_input(args.csv, [args.file], "--csv")
     plan = plan_from_path(args.file)
     measures = parse_plan(plan)

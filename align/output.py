@@ -16,6 +16,20 @@ from align.pipeline import Aligner, CorpusResult, PairResult
 
 log = logging.getLogger(__name__)
 
+# the files every `align run` writes (html/ and figures/ follow the corpus): the CLI checks them
+# against the user's own files in --out before any work
+RUN_FILES = (
+    "measures.csv",
+    "alignment.csv",
+    "coverage.csv",
+    "consensus.csv",
+    "escalations.csv",
+    "graph.graphml",
+    "graph.json",
+    "report.xlsx",
+    "run_summary.json",
+)
+
 
 def plans_frame(corpus: Corpus, result: CorpusResult | None = None) -> pd.DataFrame:
     """The manifest as a DataFrame (plan_id, file, jurisdiction, level, parent_id, …), with the

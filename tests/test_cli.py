@@ -98,7 +98,9 @@ def compare_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_run_writes_every_output(run_out: Path) -> None:
-    for name in (*CSVS, "graph.graphml", "graph.json", "report.xlsx", "run_summary.json"):
+    from align.output import RUN_FILES  # what the CLI checks against the user's files
+
+    for name in (*CSVS, "graph.graphml", "graph.json", "report.xlsx", "run_summary.json", *RUN_FILES):
         assert (run_out / name).is_file() and (run_out / name).stat().st_size > 0, name
     assert (run_out / "html" / "jiangxi__jiujiang.html").is_file()
     pngs = sorted(p.name for p in (run_out / "figures").glob("*.png"))
