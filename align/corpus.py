@@ -1277,6 +1277,13 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
             raise InputError(
                 'a quoted value opened in this row is never closed (a stray " in a cell?)', path, last + 1
             ) from None
+        if "expected after" in str(exc):
+            raise InputError(
+                f'is not valid CSV ({exc}): a value that starts with " must be quoted as a whole, its '
+                'own quotes doubled ("""十四五""规划"), as spreadsheets save it',
+                path,
+                reader.line_num or 1,
+            ) from None
         raise InputError(f"is not valid CSV ({exc})", path, reader.line_num or 1) from None
 
     # invisible characters (BOM, zero-width space) pasted into a header name do not count

@@ -276,6 +276,12 @@ BAD_MANIFESTS: list[tuple[str, str, int, str]] = [
         "a quoted value opened in this row is never closed",
     ),
     (
+        "quote-inside-a-value",
+        f'{HEADER}\n{J}\njiujiang,{JIUJIANG_FILE},九江市,municipal,jiangxi,"十四五"方案,,',
+        3,
+        'a value that starts with " must be quoted as a whole',
+    ),
+    (
         "file-is-fifo",
         f"{HEADER}\n{J}\njiujiang,pipe.txt,九江市,municipal,jiangxi,,,",
         3,
