@@ -205,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     manifest = sub.add_parser("manifest", help="draft a manifest", description=cmd_manifest.__doc__)
     manifest.add_argument("--infer", type=Path, required=True, help="folder of documents")
     manifest.add_argument("--out", type=Path, default=None, help="write the draft here (default: print it)")
+    manifest.add_argument(
+        "--force", action="store_true", help="replace an existing manifest at --out (its edits are lost)"
+    )
     return parser
 
 
@@ -258,6 +261,42 @@ def _check_not_an_input(target: Path, inputs: Iterable[str | Path], option: str)
                 "choose another file",
                 path=target,
             )
+
+
+def _check_replaceable(target: Path, option: str, own: Callable[[str], bool], what: str) -> None:
+    """Fail when ``target`` is an existing, non-empty file that is not ``what`` (judged by
+    ``own`` on its first characters): align replaces its own kind of file only, never a document
+    or a table of another kind that happens to sit there."""
+    try:
+        if not target.is_file() or target.stat().st_size == 0:
+            return
+        with target.open("rb") as handle:
+            head = handle.read(4096).decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    except OSError:
+        return  # unreadable: the write will report it
+    if not own(head):
+        raise AlignError(
+            f"{option} names an existing file that is not {what}; align replaces only its own kind "
+            "of file: choose another name, or move the file away",
+            path=target,
+        )
+
+
+def _is_measures_csv(head: str) -> bool:
+    from align.models import MEASURE_COLUMNS
+
+    return head.startswith(",".join(MEASURE_COLUMNS[:2]) + ",")
+
+
+def _is_align_page(head: str) -> bool:
+    from align.report import GENERATOR
+
+    return f'<meta name="generator" content="{GENERATOR}">' in head
+
+
+def _is_manifest(head: str) -> bool:
+    first = head.split("\n", 1)[0].lower()
+    return first.startswith("plan_id") and "file" in first
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -367,6 +406,7 @@ def cmd_measures(args: argparse.Namespace) -> int:
     if args.csv:
         _check_out_file(args.csv)
         _check_not_an_input(args.csv, [args.file], "--csv")
+        _check_replaceable(args.csv, "--csv", _is_measures_csv, "a measures table written by align")
     plan = plan_from_path(args.file)
     measures = parse_plan(plan)
     print(format_measures(measures, args.width))
@@ -426,7 +466,11 @@ def _doc_ids(corpus: Path) -> dict[str, str]:
         metas = load_manifest(manifest, check_files=False)
     except AlignError:
         return {}
-    return {Path(meta.file).name: meta.plan_id for meta in metas if meta.file}
+    ids: dict[str, str] = {}
+    for meta in metas:
+        if meta.file:  # two plans of one document: the first, as `align run` lists them
+            ids.setdefault(Path(meta.file).name, meta.plan_id)
+    return ids
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
@@ -461,6 +505,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     parent, child = _resolve_pair(args, args.parent, args.child)
     inputs = [args.parent, args.child, parent.source, child.source, args.corpus / "plans.csv"]
     _check_not_an_input(args.html, inputs, "--html")
+    _check_replaceable(args.html, "--html", _is_align_page, "a page written by `align report`")
     pair = _aligner(args).align(parent, child)
     frame = measures_frame(pair.parent_measures + pair.child_measures)
     write_pair_html(args.html, pair.alignment, frame)
@@ -479,6 +524,13 @@ def cmd_manifest(args: argparse.Namespace) -> int:
             from align.graph import folder_documents
 
             _check_not_an_input(args.out, folder_documents(args.infer), "--out")
+        _check_replaceable(args.out, "--out", _is_manifest, "a manifest (plan_id,file,… header)")
+        if args.out.is_file() and args.out.stat().st_size and not args.force:
+            raise AlignError(
+                "holds a manifest already; your edits to it would be lost: pass --force to replace it, "
+                "or write the draft elsewhere and merge",
+                path=args.out,
+            )
     frame = _infer_manifest(args.infer)
     if args.out:
         write_csv(frame, args.out)

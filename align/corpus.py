@@ -8,14 +8,16 @@ Reading
   charset-normalizer recognises. UTF-8 wins whenever the bytes are valid UTF-8; Chinese text in
   a GB encoding is always decoded as GB18030 (a superset of GB2312 and GBK), never as a Latin codec.
 * ``.docx`` (python-docx): paragraphs and tables in document order, one table row a line with the
-  cells separated by tabs; tracked insertions, content controls and text boxes included, tracked
-  deletions left out.
+  cells separated by tabs; tracked insertions, content controls, text boxes, equations and embedded
+  HTML parts (``w:altChunk``) included, tracked deletions, hidden text, ruby guides and a table of
+  contents left out.
 * ``.pdf`` with a text layer (pdfplumber); a PDF without text gets an error saying it looks scanned,
   one whose fonts have no Unicode mapping an error saying so, and one with some scanned pages a
   :class:`PartialTextWarning`.
 * ``.html``/``.htm``/``.shtml``: the page text without its site furniture (navigation, header,
   footer, scripts, breadcrumbs, link lists, ``发布日期``/``访问次数``/``字体 大中小``/``打印``/``关闭`` lines).
-* MHT/MHTML web archives (a MIME message): the page in it, read as HTML.
+* MHT/MHTML web archives (a MIME message): the page in it and the pages it frames, read as HTML;
+  other pages in the archive and a truncated archive get a :class:`PartialTextWarning`.
 * anything else is sniffed: PDF, DOCX, MHT and HTML are recognised by their content whatever the
   file is called; a legacy or password-protected ``.doc``/``.docx``, a damaged ZIP, OFD, RTF,
   images and other binaries get a clear error.
@@ -80,6 +82,8 @@ FORMATS: dict[str, str] = {
     ".htm": "html",
     ".shtml": "html",
     ".xhtml": "html",
+    ".mht": "mht",
+    ".mhtml": "mht",
 }
 """File suffix → reader. Other suffixes are sniffed from the content."""
 
@@ -219,7 +223,9 @@ class DecodeWarning(AlignWarning):
 
 
 class PartialTextWarning(AlignWarning):
-    """A document was read, but part of it has no text (PDF pages that are scanned images)."""
+    """A document was read, but part of its text is missing (PDF pages that are scanned images or
+    in fonts without a Unicode mapping, a Word document's embedded part it cannot read, a truncated
+    web archive)."""
 
 
 def _almost_utf8(data: bytes) -> tuple[str, int] | None:
@@ -333,10 +339,13 @@ _HTML_START = re.compile(
 
 _DOCX_MAIN_TYPE = b"wordprocessingml.document.main+xml"
 # a MIME message (what IE and Word save as .mht/.mhtml): header lines, one of them MIME-Version,
-# and a multipart body
+# and a multipart or web page body, maybe after a BOM or blank lines
 _MIME_START = re.compile(
-    r"(?:[!-9;-~]+:.*\n(?:[ \t].*\n)*)*?MIME-Version:.*\n(?:.*\n)*?.*multipart/", re.IGNORECASE
+    r"(?:\xef\xbb\xbf)?\s*(?:[!-9;-~]+:.*\n(?:[ \t].*\n)*)*?MIME-Version:.*\n(?:.*\n)*?"
+    r".*(?:multipart/|text/html)",
+    re.IGNORECASE,
 )
+_MIME_HEADER = re.compile(rb"^(?:MIME-Version|Content-Type):", re.IGNORECASE | re.MULTILINE)
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -584,9 +593,15 @@ class _DocxNumbering:
 
 
 _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
-# inside a paragraph: tracked deletions and moved-away text are not what the reader sees, and
-# properties hold no text
-_DOCX_HIDDEN = frozenset({f"{_W}del", f"{_W}moveFrom", f"{_W}pPr", f"{_W}rPr", f"{_W}sdtPr"})
+_M = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
+_R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+# inside a paragraph: tracked deletions and moved-away text are not what the reader sees,
+# properties hold no text, and ruby guide text (pinyin over its base) is not part of the sentence
+_DOCX_HIDDEN = frozenset(
+    {f"{_W}del", f"{_W}moveFrom", f"{_W}pPr", f"{_W}rPr", f"{_W}sdtPr", f"{_W}rt", f"{_M}rPr", f"{_M}ctrlPr"}
+)
+# the styles Word gives the entries of a table of contents: TOC1 … TOC9 ("toc 1", "目录 1")
+_DOCX_TOC_STYLE = re.compile(r"^\s*(?:toc|目录)\s*[1-9]\s*$", re.IGNORECASE)
 # block-level wrappers whose paragraphs and tables are part of the document: content controls,
 # custom XML, tracked insertions
 _DOCX_BLOCK_WRAPPERS = frozenset(
@@ -601,49 +616,134 @@ def _docx_branch(alternate: Any) -> Any:
     return choice if choice is not None else alternate.find(f"{_MC}Fallback")
 
 
-def _docx_blocks(container: Any) -> Iterator[Any]:
-    """The paragraphs (``w:p``) and tables (``w:tbl``) of a body, table cell, text box or content
-    control in document order, including those inside block-level content controls (``w:sdt``)."""
+def _docx_is_toc_control(sdt: Any) -> bool:
+    """Whether a content control is Word's table of contents (a "Table of Contents" building block)."""
+    gallery = sdt.find(f"{_W}sdtPr/{_W}docPartObj/{_W}docPartGallery")
+    return gallery is not None and (gallery.get(f"{_W}val") or "").strip().lower() == "table of contents"
+
+
+_DOCX_BLOCK_TAGS = (f"{_W}p", f"{_W}tbl", f"{_W}altChunk")
+
+
+def _docx_blocks(container: Any, tags: tuple[str, ...] = _DOCX_BLOCK_TAGS) -> Iterator[Any]:
+    """The paragraphs (``w:p``), tables (``w:tbl``) and embedded documents (``w:altChunk``) of a
+    body, table cell, text box or content control in document order, including those inside
+    block-level content controls (``w:sdt``) and custom XML, but not a table of contents control.
+    With ``tags``, the rows of a table (``w:tr``) or the cells of a row (``w:tc``) likewise."""
     for child in container:
         tag = child.tag
-        if tag in (f"{_W}p", f"{_W}tbl"):
+        if tag in tags:
             yield child
         elif tag in _DOCX_BLOCK_WRAPPERS:
-            yield from _docx_blocks(child)
+            if tag == f"{_W}sdt" and _docx_is_toc_control(child):
+                continue
+            yield from _docx_blocks(child, tags)
         elif tag == f"{_MC}AlternateContent":
             branch = _docx_branch(child)
             if branch is not None:
-                yield from _docx_blocks(branch)
+                yield from _docx_blocks(branch, tags)
 
 
-def _docx_runs(element: Any, pieces: list[str], boxes: list[Any]) -> None:
+def _docx_hidden_run(run: Any) -> bool:
+    """Whether a run is hidden text (``w:vanish`` in its properties), which Word does not show."""
+    vanish = run.find(f"{_W}rPr/{_W}vanish")
+    return vanish is not None and (vanish.get(f"{_W}val") or "true").lower() not in ("0", "false", "off")
+
+
+def _docx_in_toc(fields: list[str]) -> bool:
+    return any(instruction.lstrip().upper().startswith("TOC") for instruction in fields)
+
+
+def _docx_runs(element: Any, pieces: list[str], boxes: list[Any], fields: list[str] | None = None) -> None:
     """Collect the text of a paragraph's runs in document order into ``pieces``, and its text
     boxes (``w:txbxContent``) into ``boxes``.
 
     Runs count inside tracked insertions, content controls, hyperlinks, smart tags, custom XML
-    and fields; deleted text (``w:del``, ``w:moveFrom``) does not. python-docx gives a run's text
-    with tabs and line breaks as ``\\t`` and ``\\n``. Of a drawing in ``mc:AlternateContent``,
-    only one branch is read, so a text box is not read twice (DrawingML and its VML fallback).
+    and fields; deleted text (``w:del``, ``w:moveFrom``), hidden text (``w:vanish``) and ruby
+    guide text (``w:rt``) do not; equations (``m:oMath``) give their ``m:t`` text. python-docx
+    gives a run's text with tabs and line breaks as ``\\t`` and ``\\n``. Of a drawing in
+    ``mc:AlternateContent``, only one branch is read, so a text box is not read twice (DrawingML
+    and its VML fallback). ``fields`` is the stack of the complex fields open at this point (their
+    instructions), carried from paragraph to paragraph: the result of a ``TOC`` field (a table of
+    contents) is left out.
     """
+    if fields is None:
+        fields = []
     for child in element:
         tag = child.tag
         if not isinstance(tag, str) or tag in _DOCX_HIDDEN:  # comments, processing instructions
             continue
         if tag == f"{_W}r":
-            pieces.append(child.text or "")  # python-docx's CT_R.text: w:t, w:tab, w:br, w:cr …
-        if tag == f"{_W}txbxContent":
+            for mark in child.iterchildren(f"{_W}fldChar", f"{_W}instrText"):
+                kind = mark.get(f"{_W}fldCharType")
+                if kind == "begin":
+                    fields.append("")
+                elif kind == "end":
+                    if fields:
+                        fields.pop()
+                elif mark.tag == f"{_W}instrText" and fields:
+                    fields[-1] += mark.text or ""
+            if _docx_hidden_run(child):
+                continue
+            if not _docx_in_toc(fields):
+                pieces.append(child.text or "")  # python-docx's CT_R.text: w:t, w:tab, w:br, w:cr …
+        if tag == f"{_M}t":
+            if not _docx_in_toc(fields):
+                pieces.append(child.text or "")
+        elif tag == f"{_W}fldSimple" and (child.get(f"{_W}instr") or "").lstrip().upper().startswith("TOC"):
+            continue
+        elif tag == f"{_W}txbxContent":
             boxes.append(child)
         elif tag == f"{_MC}AlternateContent":
             branch = _docx_branch(child)
             if branch is not None:
-                _docx_runs(branch, pieces, boxes)
+                _docx_runs(branch, pieces, boxes, fields)
         else:  # a run holds drawings and pictures (text boxes); wrappers hold runs
-            _docx_runs(child, pieces, boxes)
+            _docx_runs(child, pieces, boxes, fields)
+
+
+def _docx_alt_chunk(document: Any, chunk: Any, path: Path) -> list[str]:
+    """The lines of an embedded document (``w:altChunk``) when it is a web page, MHT or plain text;
+    a :class:`PartialTextWarning` (and no lines) for anything else."""
+    rid = chunk.get(_R_ID)
+    part = document.part.related_parts.get(rid) if rid else None
+    if part is None:
+        warnings.warn(
+            f"{path}: has an embedded document (altChunk) whose part is missing, so its text is missing",
+            PartialTextWarning,
+            stacklevel=3,
+        )
+        return []
+    kind = (part.content_type or "").lower()
+    name = str(part.partname).lower()
+    blob = part.blob
+    try:
+        if "html" in kind or name.endswith((".htm", ".html", ".xhtml")):
+            return html_to_text(decode_text(blob, path, _declared_charset(blob))).split("\n")
+        if kind in ("message/rfc822", "multipart/related") or name.endswith((".mht", ".mhtml")):
+            return _read_mht(blob, path)[0].split("\n")
+        if kind == "text/plain" or name.endswith(".txt"):
+            return decode_text(blob, path).split("\n")
+    except InputError as exc:
+        reason = exc.args[0] if exc.args else str(exc)
+        warnings.warn(
+            f"{path}: its embedded document {part.partname} could not be read ({reason}), so its text "
+            "is missing",
+            PartialTextWarning,
+            stacklevel=3,
+        )
+        return []
+    warnings.warn(
+        f"{path}: has an embedded document {part.partname} ({kind or 'unknown type'}) that cannot be "
+        "read, so its text is missing; open the file in Word and save it again to merge it",
+        PartialTextWarning,
+        stacklevel=3,
+    )
+    return []
 
 
 def _read_docx(path: Path) -> str:
     import docx
-    from docx.table import Table
     from docx.text.paragraph import Paragraph
 
     try:
@@ -651,12 +751,20 @@ def _read_docx(path: Path) -> str:
     except Exception as exc:  # python-docx raises many types for a broken package
         raise InputError(f"is not a readable .docx ({exc}); is it truncated or misnamed?", path) from None
     story = document._body  # the parent python-docx gives the body's paragraphs and tables
+    fields: list[str] = []  # the complex fields open at this point of the document (instructions)
+
+    def is_toc_entry(p: Any) -> bool:
+        style = p.find(f"{_W}pPr/{_W}pStyle")
+        style_id = style.get(f"{_W}val") if style is not None else None
+        return bool(style_id) and style_id in toc_styles
 
     def paragraph_texts(p: Any, numbered: bool) -> list[str]:
         """The paragraph's text (with its list number), then the text of its text boxes."""
         pieces: list[str] = []
         boxes: list[Any] = []
-        _docx_runs(p, pieces, boxes)
+        _docx_runs(p, pieces, boxes, fields)
+        if is_toc_entry(p):  # read for its fields, but an entry of a table of contents is not text
+            return []
         text = "".join(pieces)
         if numbered:
             label = numbering.label(Paragraph(p, story))  # advances the list even for an empty paragraph
@@ -671,19 +779,19 @@ def _read_docx(path: Path) -> str:
         for block in _docx_blocks(container):
             if block.tag == f"{_W}p":
                 texts.extend(paragraph_texts(block, numbered))
-            else:
-                texts.extend(table_lines(Table(block, story)))
+            elif block.tag == f"{_W}tbl":
+                texts.extend(table_lines(block))
+            elif not _docx_in_toc(fields):
+                texts.extend(_docx_alt_chunk(document, block, path))
         return texts
 
-    def table_lines(table: Table) -> Iterator[str]:
-        for row in table.rows:
+    def table_lines(table: Any) -> Iterator[str]:
+        # rows and cells inside content controls and custom XML count; a horizontally merged cell is
+        # one w:tc, a vertically merged one keeps its text in its first row
+        for row in _docx_blocks(table, (f"{_W}tr",)):
             cells: list[str] = []
-            seen: set[int] = set()
-            for cell in row.cells:
-                if id(cell._tc) in seen:  # a merged cell repeats its element across the span
-                    continue
-                seen.add(id(cell._tc))
-                parts = block_texts(cell._tc, numbered=False)
+            for cell in _docx_blocks(row, (f"{_W}tc",)):
+                parts = block_texts(cell, numbered=True)
                 cells.append(" ".join(p.strip() for p in parts if p.strip()))
             line = "\t".join(cells).strip()
             if line:
@@ -691,7 +799,15 @@ def _read_docx(path: Path) -> str:
 
     try:
         numbering = _DocxNumbering(document)
+        toc_styles = {
+            style.styleId
+            for style in document.styles.element.style_lst
+            if _DOCX_TOC_STYLE.match(style.styleId or "") or _DOCX_TOC_STYLE.match(style.name_val or "")
+        }
+        toc_styles.update(f"TOC{n}" for n in range(1, 10))
         text = "\n".join(block_texts(document.element.body, numbered=True))
+    except InputError:
+        raise
     except Exception as exc:
         raise InputError(f"is a damaged .docx ({exc})", path) from None
     return "\n".join(line for line in text.split("\n") if line.strip())
@@ -755,6 +871,18 @@ def _read_pdf(path: Path) -> str:
             "glyph codes (cid:N), so its text cannot be extracted; OCR it (e.g. ocrmypdf --force-ocr) "
             "or export the PDF again from the source document",
             path,
+        )
+    if glyph_codes:  # some fonts (a page, the headings) without one: leave their glyph codes out
+        n_pages = sum(1 for page_text in pages if _PDF_CID.search(page_text))
+        share = len(glyph_codes) / (len(glyph_codes) + n_chars - sum(map(len, glyph_codes)))
+        stripped = ((_PDF_CID.sub("", line), line) for line in text.split("\n"))
+        text = "\n".join(line for line, raw in stripped if line.strip() or not _PDF_CID.search(raw))
+        warnings.warn(
+            f"{path}: {n_pages} of {len(pages)} pages use fonts without a Unicode mapping: "
+            f"{len(glyph_codes)} characters ({share:.0%} of the text) are glyph codes (cid:N) and were left "
+            "out; OCR the PDF (e.g. ocrmypdf --force-ocr) or export it again to read them",
+            PartialTextWarning,
+            stacklevel=2,
         )
     if n_scanned:
         warnings.warn(
@@ -1029,21 +1157,132 @@ def _declared_charset(data: bytes) -> str | None:
     return match.group(1).decode("ascii") if match else None
 
 
-def _read_mht(data: bytes, path: Path) -> str:
-    """The web page of an MHT/MHTML archive (a MIME message, as IE and Word save "single file web
-    pages"): its first ``text/html`` part, decoded from its transfer encoding and charset."""
-    import email
+_MHT_TRUNCATED = "is a truncated MHT web archive (its web page is cut off); download or save it again"
 
+
+def _mht_payload(part: Any) -> tuple[bytes, bool]:
+    """A MIME part's decoded body, and whether it is damaged (base64 cut short, which is decoded as
+    far as it goes)."""
+    import base64
+    from email import errors
+
+    payload = part.get_payload(decode=True)
+    if any(isinstance(defect, errors.InvalidBase64LengthDefect) for defect in part.defects):
+        raw = re.sub(rb"[^A-Za-z0-9+/]", b"", str(part.get_payload()).encode("ascii", "ignore"))
+        return base64.b64decode(raw[: len(raw) // 4 * 4]), True
+    return (payload if isinstance(payload, bytes) else b""), False
+
+
+def _read_mht(data: bytes, path: Path) -> tuple[str, str | None]:
+    """The text of the web page of an MHT/MHTML archive (a MIME message, as IE, Word and browsers
+    save "single file web pages", multipart or a single part) and the page itself.
+
+    The page is the root part (the one the multipart's ``start`` parameter names, else the first;
+    a part without a ``Content-Type`` is the multipart's ``type``), decoded from its transfer
+    encoding and charset, followed by the pages of the archive it shows as frames or iframes. Other
+    web pages in the archive give a :class:`PartialTextWarning`, and so does a truncated archive
+    with text (one without text is an error). The page is returned (for :func:`_check_frames`)
+    only when no framed page was read from the archive.
+    """
+    import email
+    from email import errors
+    from urllib.parse import urljoin
+
+    data = data.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n\t ")
     try:
-        parts = list(email.message_from_bytes(data).walk())
+        message = email.message_from_bytes(data)
+        parts = [part for part in message.walk() if not part.is_multipart()]
     except Exception as exc:  # the parser records most damage as defects, but be safe
         raise InputError(f"is a damaged MHT web archive ({exc})", path) from None
-    for part in parts:
-        if part.get_content_type() == "text/html":
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes) and payload.strip():
-                return decode_text(payload, path, part.get_content_charset() or _declared_charset(payload))
-    raise InputError("is an MHT web archive without a web page in it (no text/html part)", path)
+    truncated = any(
+        isinstance(defect, errors.CloseBoundaryNotFoundDefect)
+        for part in message.walk()
+        for defect in part.defects
+    )
+    root_type = str(message.get_param("type") or "").lower() if message.is_multipart() else ""
+
+    def is_page(part: Any) -> bool:
+        if part.get("Content-Type") is None and root_type:
+            return root_type in ("text/html", "application/xhtml+xml")
+        return part.get_content_type() in ("text/html", "application/xhtml+xml")
+
+    pages = [part for part in parts if is_page(part)]
+    if not pages:
+        if truncated:
+            raise InputError(
+                "is a truncated MHT web archive (it ends before its web page); download it again", path
+            )
+        raise InputError("is an MHT web archive without a web page in it (no text/html part)", path)
+    bodies: dict[int, bytes] = {}
+    for part in pages:
+        bodies[id(part)], damaged = _mht_payload(part)
+        truncated = truncated or damaged
+    start = str(message.get_param("start") or "").strip("<> ") if message.is_multipart() else ""
+    named = [part for part in pages if start and str(part.get("Content-ID") or "").strip("<> ") == start]
+    first = named[0] if named else parts[0] if parts[0] in pages else pages[0]
+    filled = [part for part in pages if bodies[id(part)].strip()]
+    if not filled:
+        if truncated:
+            raise InputError(_MHT_TRUNCATED, path)
+        raise InputError("is an MHT web archive whose web page is empty", path)
+    root = first if bodies[id(first)].strip() else filled[0]
+
+    def location(part: Any) -> str:
+        return str(part.get("Content-Location") or "").strip()
+
+    by_location = {location(part): part for part in filled if location(part)}
+    by_cid = {str(part.get("Content-ID")).strip("<> "): part for part in filled if part.get("Content-ID")}
+    base = location(root) or str(message.get("Snapshot-Content-Location") or "").strip()
+    read: list[Any] = []
+    texts: list[str] = []
+
+    def visit(part: Any, base: str) -> str:
+        body = bodies[id(part)]
+        charset = part.get_content_charset() or _declared_charset(body)
+        try:
+            page = decode_text(body, path, charset)
+        except InputError:
+            if not truncated:
+                raise
+            # cut off in the middle of a character: drop its first bytes
+            page = decode_text(body.rstrip(bytes(range(0x80, 0x100))), path, charset)
+        read.append(part)
+        soup = BeautifulSoup(page, "lxml")
+        if soup.find("frameset") is None:  # a frameset's own text is only its title
+            texts.append(html_to_text(page))
+        for frame in soup.find_all(["frame", "iframe"]):
+            source = str(frame.get("src") or "").strip()
+            if not source:
+                continue
+            if source.lower().startswith("cid:"):
+                target = by_cid.get(source[4:].strip("<> "))
+            else:
+                target = by_location.get(urljoin(base, source) if base else source) or by_location.get(source)
+            if target is not None and all(target is not seen for seen in read):
+                visit(target, location(target) or base)
+        return page
+
+    page = visit(root, base)
+    text = "\n".join(t for t in texts if t)
+    unread = [location(part) or "unnamed" for part in filled if all(part is not seen for seen in read)]
+    if unread:
+        shown = ", ".join(unread[:3]) + (", …" if len(unread) > 3 else "")
+        warnings.warn(
+            f"{path}: the archive holds {len(unread)} other web page(s) ({shown}) that its main page does "
+            "not show as frames; they were not read",
+            PartialTextWarning,
+            stacklevel=3,
+        )
+    if truncated:
+        if not "".join(text.split()):
+            raise InputError(_MHT_TRUNCATED, path)
+        warnings.warn(
+            f"{path}: is truncated (the MHT web archive is cut off before its end), so the end of its text "
+            "is missing; download or save it again",
+            PartialTextWarning,
+            stacklevel=3,
+        )
+    return text, (page if len(read) == 1 else None)
 
 
 def _check_frames(page: str, path: Path) -> None:
@@ -1097,6 +1336,8 @@ def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
     kind = sniffed if sniffed in ("pdf", "docx", "mht") else by_suffix
     if sniffed is not None and sniffed not in ("pdf", "docx", "html", "mht"):
         raise _format_error(sniffed, path)
+    if kind == "mht" and sniffed != "mht" and not _MIME_HEADER.search(data[:8192]):
+        kind = "html" if sniffed == "html" else None  # named .mht but not a MIME message
     if kind is None and sniffed == "html":
         kind = "html"
 
@@ -1109,8 +1350,7 @@ def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
             )
         text = _read_docx(path)
     elif kind == "mht":
-        page = _read_mht(data, path)
-        text = html_to_text(page)
+        text, page = _read_mht(data, path)
     else:
         declared = _declared_charset(data) if kind == "html" or sniffed == "html" else None
         try:
@@ -1188,7 +1428,8 @@ def _parse_population(value: str, path: Path, line: int) -> float | None:
 
 def _delimiter(header: str) -> str:
     """The header's separator: a comma unless the header has none and has tabs or semicolons
-    (what spreadsheet programs in many locales save as "CSV")."""
+    (what spreadsheet programs in many locales save as "CSV"). Quoted names do not count."""
+    header = re.sub(r'"[^"]*"', "", header)
     if "," in header:
         return ","
     return max(("\t", ";"), key=header.count) if ("\t" in header or ";" in header) else ","
@@ -1245,6 +1486,11 @@ def _case_hint(base: Path, file: str) -> str:
     return f" (did you mean {matches[0]}?)" if matches else ""
 
 
+def _visible(cell: str) -> str:
+    """A manifest cell without invisible format characters (BOM, zero-width space) and outer space."""
+    return "".join(ch for ch in cell if unicodedata.category(ch) != "Cf").strip()
+
+
 def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> list[tuple[PlanMeta, int]]:
     if not path.exists():
         raise InputError("manifest does not exist", path)
@@ -1263,7 +1509,9 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
         )
     delimiter = _delimiter(text.split("\n", 1)[0])
     # strict: an unclosed quote is an error, not the rest of the file swallowed into one cell
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=delimiter, strict=True, skipinitialspace=True
+    )
     rows: list[tuple[list[str], int]] = []
     last = 0
     try:
@@ -1287,9 +1535,7 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
         raise InputError(f"is not valid CSV ({exc})", path, reader.line_num or 1) from None
 
     # invisible characters (BOM, zero-width space) pasted into a header name do not count
-    columns = [
-        "".join(ch for ch in name if unicodedata.category(ch) != "Cf").strip().lower() for name in header
-    ]
+    columns = [_visible(name).lower() for name in header]
     seen_columns: set[str] = set()
     for name in columns:
         if name and name in seen_columns:
@@ -1324,7 +1570,10 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
             raise InputError(
                 f"row has {len(row)} values but the header has {len(columns)} columns", path, line
             )
-        record = {name: cell.strip() for name, cell in zip(columns, row, strict=False) if name}
+        # invisible characters (zero-width space, BOM) pasted into a value make ids that look equal
+        # differ; a line break inside a quoted title is a space
+        record = {name: _visible(cell) for name, cell in zip(columns, row, strict=False) if name}
+        record["title"] = " ".join(record.get("title", "").split())
         plan_id = record["plan_id"]
         if not plan_id:
             raise InputError("plan_id is empty", path, line)

@@ -123,10 +123,22 @@ def read_ledger(out: str | Path) -> tuple[str | None, set[str]]:
     (ledgers of older versions, or writers that do not name themselves) or there is no ledger.
     """
     ledger = Path(out) / LEDGER
-    if not ledger.is_file():
+    if not (ledger.exists() or ledger.is_symlink()):
         return None, set()
+    if not ledger.is_file():
+        raise InputError(
+            "is not a file; align keeps the list of its outputs there: move it away or choose another --out",
+            path=ledger,
+        )
+    try:
+        text = ledger.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"cannot be read as align's list of outputs ({exc}); move it away or choose another --out",
+            path=ledger,
+        ) from None
     command, names = None, set()
-    for line in ledger.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         if line.startswith(_COMMAND_LINE):
             command = line[len(_COMMAND_LINE) :].strip() or None
         elif line:
@@ -272,7 +284,7 @@ class StagedOutput:
         _check_conflicts(self.out, names)
         _check_foreign(self.out, names, previous)
         stale = [
-            n for n in sorted(previous - set(names)) if ".." not in Path(n).parts and (self.out / n).is_file()
+            n for n in sorted(previous - set(names)) if _inside(self.out, n) and (self.out / n).is_file()
         ]
         backup = _hidden_folder(self.out, ".backup-")
         moves: list[tuple[Path, Path]] = []
@@ -309,6 +321,20 @@ def _hidden_folder(out: Path, prefix: str) -> Path:
         return Path(tempfile.mkdtemp(prefix=prefix, dir=out))
     except OSError as exc:
         raise InputError(f"cannot write into the output folder: {exc.strerror}", path=out) from None
+
+
+def _inside(out: Path, name: str) -> bool:
+    """Whether the ledger entry ``name`` is a plain file path inside ``out``: no ``..``, not
+    absolute, and no symbolic link on the way (a stale entry is removed; never outside ``out``)."""
+    parts = Path(name).parts
+    if not parts or Path(name).is_absolute() or ".." in parts:
+        return False
+    where = out
+    for part in parts:
+        where = where / part
+        if where.is_symlink():
+            return False
+    return True
 
 
 def _check_foreign(out: Path, names: Iterable[str], written: set[str]) -> None:

@@ -36,6 +36,9 @@ from align.cache import SqliteStore, checksum, digest
 from align.fileio import atomic_write_bytes, atomic_write_text
 from align.models import ALIGNMENT_COLUMNS, CARRIED, STATUSES
 
+# marks the pages align writes: `align report --html` replaces only a page of its own
+GENERATOR = "align"
+
 # --------------------------------------------------------------------------------------------
 # palette and labels shared with align.plot
 # --------------------------------------------------------------------------------------------
@@ -779,6 +782,7 @@ def render_pair_html(
     return (
         "<!DOCTYPE html>\n"
         '<html lang="zh-CN"><head><meta charset="utf-8">'
+        f'<meta name="generator" content="{GENERATOR}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(page_title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{html.escape(page_title)}</h1>"

@@ -503,9 +503,43 @@ def test_an_output_that_is_an_input_is_refused_and_the_input_kept(
     code = main(["manifest", "--infer", str(docs), "--out", str(docs / JIANGXI.name)])
     one_error_line(code, capsys.readouterr().err, str(docs / JIANGXI.name), "--out names an input")
     assert (docs / JIANGXI.name).read_bytes() == JIANGXI.read_bytes()
-    (docs / "plans.csv").write_text("old draft\n", encoding="utf-8")
-    assert main(["manifest", "--infer", str(docs), "--out", str(docs / "plans.csv")]) == 0
+    # a manifest there holds the user's edits: replaced only with --force; anything else never
+    edited = "plan_id,file,jurisdiction,level,parent_id\njx,x.txt,江西省,provincial,\n"
+    (docs / "plans.csv").write_text(edited, encoding="utf-8")
+    code = main(["manifest", "--infer", str(docs), "--out", str(docs / "plans.csv")])
+    one_error_line(
+        code, capsys.readouterr().err, str(docs / "plans.csv"), "holds a manifest already.*--force"
+    )
+    assert (docs / "plans.csv").read_text(encoding="utf-8") == edited
+    assert main(["manifest", "--infer", str(docs), "--out", str(docs / "plans.csv"), "--force"]) == 0
     assert [f for f in read_csv(docs / "plans.csv")["file"] if f] == [JIANGXI.name]
+    (docs / "notes.md").write_text("# my notes\n", encoding="utf-8")
+    code = main(["manifest", "--infer", str(docs), "--out", str(docs / "notes.md"), "--force"])
+    one_error_line(code, capsys.readouterr().err, str(docs / "notes.md"), "is not a manifest")
+    assert (docs / "notes.md").read_text(encoding="utf-8") == "# my notes\n"
+
+
+def test_single_file_outputs_replace_only_their_own_kind(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`report --html` onto another plan of the corpus (not an input of this pair) once replaced it."""
+    other = corpus / "plans" / "004_34aac81e3d6f48e4.txt"
+    before = other.read_bytes()
+    argv = ["report", "jiangxi", "jiujiang", "--corpus", str(corpus), *FAST]
+    code = main([*argv, "--html", str(other)])
+    one_error_line(code, capsys.readouterr().err, str(other), "is not a page written by `align report`")
+    assert other.read_bytes() == before
+    page = tmp_path / "page.html"
+    assert main([*argv, "--html", str(page)]) == 0
+    assert main([*argv, "--html", str(page)]) == 0  # its own page is replaced
+    table = tmp_path / "m.csv"
+    table.write_text("name,score\na,1\n", encoding="utf-8")
+    code = main(["measures", str(JIUJIANG), "--csv", str(table)])
+    one_error_line(code, capsys.readouterr().err, str(table), "is not a measures table written by align")
+    assert table.read_text(encoding="utf-8") == "name,score\na,1\n"
+    table.unlink()
+    assert main(["measures", str(JIUJIANG), "--csv", str(table)]) == 0
+    assert main(["measures", str(JIUJIANG), "--csv", str(table)]) == 0
 
 
 def test_manifest_infer_leaves_out_what_align_wrote(

@@ -953,10 +953,11 @@ def test_frameset_page_says_where_the_text_is(tmp_path: Path) -> None:
 # PDFs without Unicode text, partly scanned PDFs
 
 
-def glyph_pdf(pages: list[list[str]], to_unicode: bool) -> bytes:
+def glyph_pdf(pages: list[list[str]], to_unicode: bool, unmapped: frozenset[int] = frozenset()) -> bytes:
     """A PDF in a non-embedded Identity-H CID font (as Chinese office suites export), with or
     without the ToUnicode map that turns its glyph codes back into text; the font descriptor has
-    no FontBBox (pdfminer logs a warning for it)."""
+    no FontBBox (pdfminer logs a warning for it). The pages numbered in ``unmapped`` use a second
+    copy of the font that never has the map."""
     cmap = (
         b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CIDSystemInfo << /Registry (Adobe) "
         b"/Ordering (UCS) /Supplement 0 >> def /CMapName /Adobe-Identity-UCS def /CMapType 2 def "
@@ -973,11 +974,12 @@ def glyph_pdf(pages: list[list[str]], to_unicode: bool) -> bytes:
         b"<< /Type /Font /Subtype /Type0 /BaseFont /SimSun /Encoding /Identity-H /DescendantFonts [5 0 R]"
         + (b" /ToUnicode 3 0 R" if to_unicode else b"")
         + b" >>",
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /SimSun /Encoding /Identity-H /DescendantFonts [5 0 R] >>",
     ]
     kids = []
-    for lines in pages:
+    for number, lines in enumerate(pages):
         content = (
-            b"BT /F1 10 Tf 12 TL 30 800 Td\n"
+            (b"BT /F2 10 Tf 12 TL 30 800 Td\n" if number in unmapped else b"BT /F1 10 Tf 12 TL 30 800 Td\n")
             + b"".join(
                 b"<" + "".join(f"{ord(ch):04X}" for ch in line).encode() + b"> Tj T*\n" for line in lines
             )
@@ -985,7 +987,7 @@ def glyph_pdf(pages: list[list[str]], to_unicode: bool) -> bytes:
         )
         objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content))
         objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 6 0 R >> >> "
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 6 0 R /F2 7 0 R >> >> "
             b"/Contents %d 0 R >>" % len(objects)
         )
         kids.append(len(objects))
@@ -1052,3 +1054,294 @@ def test_partly_scanned_pdf_warns_how_many_pages_have_no_text(tmp_path: Path) ->
     with pytest.warns(PartialTextWarning, match=r"mixed\.pdf: 3 of 5 pages have no text layer.*scanned"):
         text = read_document(path)
     assert [line for line in text.split("\n") if line] == lines + lines  # scanned pages: empty
+
+
+def test_pdf_with_some_unmapped_glyphs_leaves_them_out_and_warns(tmp_path: Path) -> None:
+    pages = [wrap(seed_lines(JIANGXI, 5 + 6 * n, 6), 40) for n in range(4)]
+    path = tmp_path / "one-page-unmapped.pdf"
+    path.write_bytes(glyph_pdf(pages, to_unicode=True, unmapped=frozenset({2})))
+    with pytest.warns(
+        PartialTextWarning, match=r"one-page-unmapped\.pdf: 1 of 4 pages use fonts without a Unicode mapping"
+    ) as record:
+        text = read_document(path)
+    assert "cid:" not in text
+    assert text.split("\n") == pages[0] + pages[1] + pages[3]
+    share = sum(map(len, pages[2])) / sum(len(line) for page in pages for line in page)
+    assert f"({share:.0%} of the text)" in str(record[0].message)
+    # every page without a mapping: still an error
+    (tmp_path / "all.pdf").write_bytes(glyph_pdf(pages, to_unicode=True, unmapped=frozenset(range(4))))
+    with pytest.raises(InputError, match=r"fonts without a Unicode mapping.*cannot be extracted"):
+        read_document(tmp_path / "all.pdf")
+
+
+# ---------------------------------------------------------------------------------------------
+# .docx: tables of contents, wrapped rows and cells, embedded parts, equations, hidden text
+
+
+M_NS = 'xmlns:m="http://schemas.openxmlformats.org/officeDocument/2006/math"'
+R_NS = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+
+
+def docx_document(blocks: list[str]) -> object:
+    """A python-docx Document whose body holds the given WordprocessingML blocks."""
+    import docx
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    body = document.element.body
+    for xml in blocks:
+        wrapper = parse_xml(f"<w:body {W_NS} {MC_NS} {WPS_NS} {V_NS} {M_NS} {R_NS}>{xml}</w:body>")
+        for element in list(wrapper):
+            body.sectPr.addprevious(element)
+    return document
+
+
+def toc_entry(text: str, page: int, style: str, field_start: str = "") -> str:
+    return (
+        f'<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr>{field_start}'
+        f'<w:hyperlink w:anchor="_Toc{page}">{run_xml(text)}<w:r><w:tab/></w:r>'
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        f"<w:r><w:instrText> PAGEREF _Toc{page} \\h </w:instrText></w:r>"
+        f'<w:r><w:fldChar w:fldCharType="separate"/></w:r>{run_xml(str(page))}'
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:hyperlink></w:p>'
+    )
+
+
+def test_docx_table_of_contents_is_skipped(tmp_path: Path) -> None:
+    from docx.enum.style import WD_STYLE_TYPE
+
+    lines = seed_lines(JIUJIANG, 5, 12)
+    headings = [line for line in lines if line.startswith(("一、", "二、", "三、"))] or lines[:3]
+    begin = (
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        '<w:r><w:instrText xml:space="preserve"> TOC \\o "1-3" \\h \\z \\u </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+    )
+    # a TOC field over TOC1 paragraphs, ended at the start of the first paragraph of text
+    field = [toc_entry(h, 3 * n + 1, "TOC1", begin if n == 0 else "") for n, h in enumerate(headings)]
+    field.append(f'<w:p><w:r><w:fldChar w:fldCharType="end"/></w:r>{run_xml(lines[0])}</w:p>')
+    # a content control holding a table of contents (Word's "Automatic Table" building block)
+    gallery = (
+        '<w:sdt><w:sdtPr><w:docPartObj><w:docPartGallery w:val="Table of Contents"/><w:docPartUnique/>'
+        f"</w:docPartObj></w:sdtPr><w:sdtContent><w:p>{run_xml('目录')}</w:p>"
+        + "".join(f"<w:p>{run_xml(h)}<w:r><w:tab/></w:r>{run_xml('7')}</w:p>" for h in headings)
+        + "</w:sdtContent></w:sdt>"
+    )
+    # a simple TOC field, and entries styled "toc 2" / "目录 3" under other style ids, without a field
+    entry = run_xml(headings[0] + "\t2")
+    simple = f'<w:p><w:fldSimple w:instr=" TOC \\o &quot;1-3&quot; ">{entry}</w:fldSimple></w:p>'
+    styled = [toc_entry(headings[0], 9, "a7"), toc_entry(headings[-1], 11, "a8")]
+    blocks = [*field, gallery, simple, *styled, *(f"<w:p>{run_xml(line)}</w:p>" for line in lines[1:])]
+    document = docx_document(blocks)
+    for style_id, name in (("a7", "toc 2"), ("a8", "目录 3")):
+        style = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)  # type: ignore[attr-defined]
+        style.element.styleId = style_id
+    path = tmp_path / "toc.docx"
+    document.save(str(path))  # type: ignore[attr-defined]
+    assert read_document(path).split("\n") == lines
+
+
+def test_docx_rows_and_cells_in_content_controls_and_custom_xml(tmp_path: Path) -> None:
+    import docx
+
+    lines = seed_lines(GUANGXI, 8, 8)
+
+    def cell(text: str, extra: str = "") -> str:
+        return f"<w:tc><w:tcPr>{extra}</w:tcPr><w:p>{run_xml(text)}</w:p></w:tc>"
+
+    def row(*cells: str) -> str:
+        return f"<w:tr>{''.join(cells)}</w:tr>"
+
+    sdt_pr = '<w:sdtPr><w:id w:val="7"/></w:sdtPr>'
+    table = (
+        "<w:tbl><w:tblPr/><w:tblGrid><w:gridCol/><w:gridCol/></w:tblGrid>"
+        + row(cell("任务"), cell("责任单位"))
+        + f"<w:sdt>{sdt_pr}<w:sdtContent>{row(cell(lines[0]), cell('市科协'))}</w:sdtContent></w:sdt>"
+        + f'<w:customXml w:element="row">{row(cell(lines[1]), cell("市教育局"))}</w:customXml>'
+        + row(cell(lines[2]), f"<w:sdt>{sdt_pr}<w:sdtContent>{cell('市农业农村局')}</w:sdtContent></w:sdt>")
+        # a vertically merged cell: its text once, in its first row
+        + row(cell(lines[3], '<w:vMerge w:val="restart"/>'), cell("市人社局"))
+        + row("<w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc>", cell("市总工会"))
+        + "</w:tbl>"
+    )
+    path = tmp_path / "rows.docx"
+    docx_with_body(path, [f"<w:p>{run_xml(line)}</w:p>" for line in lines[4:]] + [table])
+    assert read_document(path).split("\n") == [
+        *lines[4:],
+        "任务\t责任单位",
+        f"{lines[0]}\t市科协",
+        f"{lines[1]}\t市教育局",
+        f"{lines[2]}\t市农业农村局",
+        f"{lines[3]}\t市人社局",
+        "市总工会",
+    ]
+    # numbered paragraphs in a table cell show their list labels, as Word does
+    document = docx.Document()
+    num_id = add_chinese_outline_numbering(document)
+    for line in lines[4:]:
+        document.add_paragraph(line)
+    grid = document.add_table(rows=2, cols=1)
+    for r, (level, text) in enumerate([(0, "指导思想和目标"), (1, "指导思想。")]):
+        paragraph = grid.cell(r, 0).paragraphs[0]
+        paragraph.text = text
+        number_paragraph(paragraph, num_id, level)
+    numbered = tmp_path / "numbered-cells.docx"
+    document.save(str(numbered))
+    assert read_document(numbered, min_chars=50).split("\n")[-2:] == [
+        "一、指导思想和目标",
+        "（一）指导思想。",
+    ]
+
+
+def test_docx_alt_chunk_html_is_read_and_other_kinds_warn(tmp_path: Path) -> None:
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    lines = seed_lines(JIANGXI, 10, 10)
+    for kind, blob in (
+        ("text/html", government_page(lines[4:], "gbk").encode("gbk")),
+        ("application/rtf", b"{\\rtf1 plan}"),
+    ):
+        document = docx_document([f"<w:p>{run_xml(line)}</w:p>" for line in lines[:4]])
+        package = document.part.package  # type: ignore[attr-defined]
+        part = Part(PackURI("/word/afchunk.dat"), kind, blob, package)
+        rid = document.part.relate_to(part, RELATIONSHIP_TYPE.A_F_CHUNK)  # type: ignore[attr-defined]
+        body = document.element.body  # type: ignore[attr-defined]
+        from docx.oxml import parse_xml
+
+        body.sectPr.addprevious(parse_xml(f'<w:altChunk {W_NS} {R_NS} r:id="{rid}"/>'))
+        path = tmp_path / f"chunk-{kind.replace('/', '-')}.docx"
+        document.save(str(path))  # type: ignore[attr-defined]
+        if kind == "text/html":
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                text = read_document(path)
+            assert text.split("\n") == lines[:4] + html_to_text(blob.decode("gbk")).split("\n")
+            assert lines[4] in text and lines[-1] in text
+        else:
+            with pytest.warns(PartialTextWarning, match=r"embedded document /word/afchunk\.dat.*rtf"):
+                assert read_document(path, min_chars=50).split("\n") == lines[:4]
+
+
+def test_docx_equations_hidden_text_and_ruby(tmp_path: Path) -> None:
+    lines = seed_lines(DAZHANG, 6, 6)
+    ruby = (
+        '<w:r><w:ruby><w:rubyPr><w:rubyAlign w:val="center"/></w:rubyPr>'
+        f"<w:rt>{run_xml('pīn yīn')}</w:rt><w:rubyBase>{run_xml('科普')}</w:rubyBase></w:ruby></w:r>"
+    )
+    blocks = [
+        f"<w:p>{run_xml(lines[0])}<m:oMath><m:r><m:t>x=1</m:t></m:r></m:oMath>{run_xml('。')}</w:p>",
+        "<w:p><m:oMathPara><m:oMath><m:r><w:rPr/><m:t>E=mc</m:t></m:r></m:oMath></m:oMathPara></w:p>",
+        f"<w:p>{run_xml(lines[1])}<w:r><w:rPr><w:vanish/></w:rPr><w:t>隐藏的批注文字</w:t></w:r></w:p>",
+        f'<w:p><w:r><w:rPr><w:vanish w:val="0"/></w:rPr><w:t>{lines[2]}</w:t></w:r></w:p>',
+        f"<w:p>{run_xml(lines[3])}{ruby}</w:p>",
+        *(f"<w:p>{run_xml(line)}</w:p>" for line in lines[4:]),
+    ]
+    path = tmp_path / "math.docx"
+    document = docx_document(blocks)
+    document.save(str(path))  # type: ignore[attr-defined]
+    assert read_document(path).split("\n") == [
+        f"{lines[0]}x=1。",
+        "E=mc",
+        lines[1],
+        lines[2],
+        f"{lines[3]}科普",
+        *lines[4:],
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# MHT: frames, other pages, truncation, single part, roots
+
+
+def mime_archive(parts: list[tuple[str, bytes]], params: str = 'type="text/html"') -> bytes:
+    """A multipart/related MHT whose parts are (headers, body) pairs."""
+    boundary = "----=_NextPart_000_0000_01D9"
+    out = (
+        "From: <Saved by Blink>\r\nSubject: plan\r\nMIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/related;\r\n\t{params};\r\n\tboundary="{boundary}"\r\n\r\n'
+    ).encode()
+    for headers, body in parts:
+        out += f"--{boundary}\r\n{headers}\r\n\r\n".encode() + body + b"\r\n"
+    return out + f"--{boundary}--\r\n".encode()
+
+
+def html_part(location: str, html: str, extra: str = "") -> tuple[str, bytes]:
+    import base64
+
+    headers = 'Content-Type: text/html; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n'
+    return headers + f"Content-Location: {location}{extra}", base64.encodebytes(html.encode("utf-8"))
+
+
+def test_mht_frames_are_read_from_the_archive_and_other_pages_warn(tmp_path: Path) -> None:
+    lines = seed_lines(JIANGXI, 5, 12)
+    frameset = (
+        "<html><head><title>江西省人民政府</title></head><frameset rows='20%,80%'>"
+        "<frame src='top.html'><frame src='cid:content@mht'></frameset></html>"
+    )
+    parts = [
+        html_part("http://x/index.html", frameset),
+        html_part("http://x/top.html", government_page(lines[:2])),
+        html_part("http://x/content.html", government_page(lines[2:]), "\r\nContent-ID: <content@mht>"),
+    ]
+    path = tmp_path / "frames.mht"
+    path.write_bytes(mime_archive(parts))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        text = read_document(path)
+    assert [line for line in text.split("\n") if line in lines] == lines
+    # a second page that the first does not show is reported, not silently dropped
+    path.write_bytes(mime_archive([parts[1], parts[2]]))
+    with pytest.warns(PartialTextWarning, match=r"1 other web page\(s\) \(http://x/content\.html\)"):
+        assert read_document(path, min_chars=20).split("\n")[1:-1] == lines[:2]
+
+
+def test_truncated_mht_warns_or_fails(tmp_path: Path) -> None:
+    lines = seed_lines(NEIMENGGU, 14, 12)
+    data = mime_archive([html_part("http://x/plan.html", government_page(lines))])
+    path = tmp_path / "cut.mht"
+    for cut in (len(data) // 2, len(data) // 2 + 37):  # in the base64 body, mid-line or not
+        path.write_bytes(data[:cut])
+        with pytest.warns(PartialTextWarning, match=r"cut\.mht: is truncated"):
+            text = read_document(path, min_chars=20)
+        assert text.split("\n")[1] == lines[0] and "PGh0bWw" not in text
+    path.write_bytes(data[: data.index(b"\r\n\r\n", data.index(b"Content-Location")) + 10])  # no text yet
+    with pytest.raises(InputError, match=r"is a truncated MHT web archive"):
+        read_document(path)
+
+
+def test_single_part_mht_bom_blank_lines_empty_page_and_start_root(tmp_path: Path) -> None:
+    import base64
+
+    lines = seed_lines(JIUJIANG, 5, 10)
+    page = government_page(lines).encode("utf-8")
+    single = (
+        b"From: <Saved by Windows Internet Explorer 8>\r\nSubject: plan\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: text/html; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+        + base64.encodebytes(page)
+    )
+    for name, data in (
+        ("single.mht", single),
+        ("single.mhtml", single),
+        ("bom.mht", b"\xef\xbb\xbf" + mime_archive([html_part("http://x/a.html", page.decode())])),
+        ("blank.dat", b"\r\n\r\n" + mime_archive([html_part("http://x/a.html", page.decode())])),
+    ):
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert sniff_format(data) == "mht"
+        assert read_document(path).split("\n")[1:-1] == lines
+    # the root named by start=, its type given only by the multipart's type=
+    other = html_part("http://x/ad.html", "<html><body><p>广告</p></body></html>")
+    root = (
+        "Content-Transfer-Encoding: base64\r\nContent-Location: http://x/plan.html\r\nContent-ID: <root@x>",
+        base64.encodebytes(page),
+    )
+    path = tmp_path / "start.mht"
+    path.write_bytes(mime_archive([other, root], 'type="text/html"; start="<root@x>"'))
+    with pytest.warns(PartialTextWarning, match=r"http://x/ad\.html"):
+        assert read_document(path).split("\n")[1:-1] == lines
+    empty = tmp_path / "empty.mht"
+    empty.write_bytes(mime_archive([("Content-Type: text/html\r\nContent-Location: http://x/a.html", b"")]))
+    with pytest.raises(InputError, match=r"whose web page is empty"):
+        read_document(empty)

@@ -476,3 +476,20 @@ def test_two_plans_with_one_document_is_a_warning(tmp_path: Path) -> None:
         len(messages) == 1
         and "plans.csv:3: plan 'copy' has the same document as plan 'jiangxi'" in messages[0]
     )
+
+
+def test_invisible_characters_and_spaces_in_values(tmp_path: Path) -> None:
+    """Ids that look equal are equal; a quoted value after ", " loses its quotes; a tab-separated
+    header with a quoted comma is still tab-separated; a line break in a title is a space."""
+    rows = [
+        "\t".join(["plan_id", "file", "jurisdiction", "level", "parent_id", '"title, full"']),
+        "\t".join(["jiangxi\u200b", JIANGXI_FILE, "江西省", "provincial", "", '"江西省\n实施方案"']),
+        "\t".join(["jiujiang", "\ufeff" + JIUJIANG_FILE, "九江市", "municipal", "\u200bjiangxi", ""]),
+    ]
+    corpus = copy_corpus(tmp_path, "\n".join(rows) + "\n")
+    assert list(corpus.metas) == ["jiangxi", "jiujiang"]
+    assert corpus.metas["jiujiang"].parent_id == "jiangxi" and corpus.metas["jiujiang"].file == JIUJIANG_FILE
+    spaced = f'{HEADER}\njiangxi, "{JIANGXI_FILE}", 江西省, provincial, , "江西省\n实施方案", 2022-01-07,\n'
+    (tmp_path / "b").mkdir()
+    corpus = copy_corpus(tmp_path / "b", spaced)
+    assert corpus.metas["jiangxi"].file == JIANGXI_FILE and corpus.metas["jiangxi"].title == "江西省 实施方案"

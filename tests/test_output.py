@@ -104,6 +104,37 @@ def test_a_file_align_did_not_write_is_never_replaced(tmp_path: Path) -> None:
     assert published(out) == {"alignment.csv": seed_text("jiujiang"), "notes.txt": "mine too\n"}
 
 
+@pytest.mark.parametrize("ledger", ["binary", "folder"])
+def test_a_broken_ledger_is_an_error_naming_it_before_any_work(tmp_path: Path, ledger: str) -> None:
+    from align.fileio import check_output_folder
+
+    out = tmp_path / "out"
+    out.mkdir()
+    if ledger == "binary":
+        (out / ".align-outputs").write_bytes(b"\xff\xfe\x00garbage")
+    else:
+        (out / ".align-outputs").mkdir()
+    with pytest.raises(InputError, match=r"\.align-outputs: .*move it away or choose another --out"):
+        check_output_folder(out, "compare", ["alignment.csv"])
+
+
+def test_a_stale_ledger_entry_never_removes_a_file_outside_the_folder(tmp_path: Path) -> None:
+    """A ledger entry under a symbolic link, or with .., names no file align may remove."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep\n", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "lnk").symlink_to(mine)
+    (out / ".align-outputs").write_text(
+        "#command compare\nlnk/notes.txt\n../mine/notes.txt\n", encoding="utf-8"
+    )
+    with staged_output(out, command="compare") as stage:
+        (stage / "alignment.csv").write_text(GOAL, encoding="utf-8")
+    assert (mine / "notes.txt").read_text(encoding="utf-8") == "keep\n"
+    assert (out / "alignment.csv").read_text(encoding="utf-8") == GOAL
+
+
 # -- 2. one writer at a time ----------------------------------------------------------------------
 
 
