@@ -708,17 +708,8 @@ def run_xml(text: str) -> str:
 
 
 def docx_with_body(path: Path, blocks: list[str]) -> None:
-    """A .docx whose body holds the given WordprocessingML blocks (``w:`` etc. declared here)."""
-    import docx
-    from docx.oxml import parse_xml
-
-    document = docx.Document()
-    body = document.element.body
-    for xml in blocks:
-        wrapper = parse_xml(f"<w:body {W_NS} {MC_NS} {WPS_NS} {V_NS}>{xml}</w:body>")
-        for element in list(wrapper):
-            body.sectPr.addprevious(element)
-    document.save(str(path))
+    """A .docx whose body holds the given WordprocessingML blocks (see :func:`docx_document`)."""
+    docx_document(blocks).save(str(path))  # type: ignore[attr-defined]
 
 
 def test_docx_tracked_insertions_are_read_and_deletions_are_not(tmp_path: Path) -> None:
