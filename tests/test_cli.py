@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -58,6 +59,13 @@ def snapshot(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file() and not p.relative_to(folder).parts[0].startswith(".staging-")
     }
+
+
+def spawn_run(corpus: Path, out: Path, **popen: Any) -> subprocess.Popen[Any]:
+    """`align run` of ``corpus`` into ``out`` (lexical, offline) in a child process."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    argv = [str(ALIGN), "run", "--corpus", str(corpus), "--out", str(out), *FAST]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, env=env, **popen)
 
 
 def staging_dirs(folder: Path) -> list[Path]:
@@ -365,13 +373,7 @@ def test_killed_run_leaves_previous_outputs_and_next_run_cleans_up(
     assert "15.5%" in text
     (corpus / "plans" / JIUJIANG.name).write_text(text.replace("15.5%", "16%"), encoding="utf-8")
 
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    proc = subprocess.Popen(
-        [str(ALIGN), "run", "--corpus", str(corpus), "--out", str(out), *FAST],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
+    proc = spawn_run(corpus, out, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 240
         while proc.poll() is None and not staging_dirs(out) and time.monotonic() < deadline:
@@ -712,14 +714,7 @@ def test_sigterm_before_writing_is_a_clean_interrupt(tmp_path: Path, corpus: Pat
     out = tmp_path / "out"
     shutil.copytree(run_out, out)
     before = snapshot(out)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    proc = subprocess.Popen(
-        [str(ALIGN), "run", "--corpus", str(corpus), "--out", str(out), *FAST],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = spawn_run(corpus, out, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
         while proc.poll() is None and not _catches_sigterm(proc.pid) and time.monotonic() < deadline:
