@@ -7,6 +7,7 @@ from the first write to the last so that two commands never write into the same 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import os
@@ -108,6 +109,7 @@ def sigterm_as_interrupt() -> Callable[[], None]:
 LEDGER = ".align-outputs"
 LOCK = ".align.lock"
 _COMMAND_LINE = "#command "
+_CHECKSUM = "\tsha256:"
 
 
 def read_ledger(out: str | Path) -> tuple[str | None, set[str]]:
@@ -122,9 +124,16 @@ def read_ledger(out: str | Path) -> tuple[str | None, set[str]]:
     ``(command, relative file names)``; the command is ``None`` when the ledger names none
     (ledgers of older versions, or writers that do not name themselves) or there is no ledger.
     """
+    command, checksums = read_ledger_checksums(out)
+    return command, set(checksums)
+
+
+def read_ledger_checksums(out: str | Path) -> tuple[str | None, dict[str, str | None]]:
+    """Like :func:`read_ledger`, with the SHA-256 of each file as published (``None`` for the
+    entries of ledgers written before align recorded them)."""
     ledger = Path(out) / LEDGER
     if not (ledger.exists() or ledger.is_symlink()):
-        return None, set()
+        return None, {}
     if not ledger.is_file():
         raise InputError(
             "is not a file; align keeps the list of its outputs there: move it away or choose another --out",
@@ -137,24 +146,37 @@ def read_ledger(out: str | Path) -> tuple[str | None, set[str]]:
             f"cannot be read as align's list of outputs ({exc}); move it away or choose another --out",
             path=ledger,
         ) from None
-    command, names = None, set()
+    command: str | None = None
+    checksums: dict[str, str | None] = {}
     for line in text.splitlines():
         if line.startswith(_COMMAND_LINE):
             command = line[len(_COMMAND_LINE) :].strip() or None
+        elif _CHECKSUM in line:
+            name, digest = line.rsplit(_CHECKSUM, 1)
+            checksums[name] = digest.strip().lower()
         elif line:
-            names.add(line)
-    return command, names
+            checksums[line] = None
+    return command, checksums
 
 
-def _ledger_text(command: str | None, names: Iterable[str]) -> str:
+def _ledger_text(command: str | None, checksums: dict[str, str]) -> str:
     head = f"{_COMMAND_LINE}{command}\n" if command else ""
-    return head + "".join(f"{n}\n" for n in names)
+    return head + "".join(f"{name}{_CHECKSUM}{digest}\n" for name, digest in checksums.items())
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def check_output_folder(out: str | Path, command: str | None = None, names: Iterable[str] = ()) -> None:
     """Fail, before any work, when ``out`` cannot take the outputs of ``command``: it is a file,
-    it holds the outputs of another command, which publishing would remove, or a file that align
-    did not write stands where an output goes.
+    it holds the outputs of another command, which publishing would remove, a file that align
+    did not write stands where an output goes, or an output of the last run was changed since
+    (edited in Excel, say), which publishing would replace or remove.
 
     Parameters
     ----------
@@ -170,9 +192,10 @@ def check_output_folder(out: str | Path, command: str | None = None, names: Iter
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError("output folder is an existing file; choose a folder", path=out)
-    previous, written = read_ledger(out) if out.is_dir() else (None, set())
-    _check_foreign(out, names, written)
+    previous, recorded = read_ledger_checksums(out) if out.is_dir() else (None, {})
+    _check_foreign(out, names, set(recorded))
     if previous is None or previous == command:
+        _check_edited(out, recorded)
         return
     ours = f"`align {command}`" if command else "other outputs"
     raise AlignError(
@@ -278,11 +301,14 @@ class StagedOutput:
             self._release()
 
     def _publish(self) -> None:
-        _, previous = read_ledger(self.out)
+        _, recorded = read_ledger_checksums(self.out)
+        previous = set(recorded)
         files = sorted(p for p in self.path.rglob("*") if p.is_file())
         names = [str(p.relative_to(self.path)) for p in files]
         _check_conflicts(self.out, names)
         _check_foreign(self.out, names, previous)
+        _check_edited(self.out, recorded)
+        checksums = {name: _sha256(src) for src, name in zip(files, names, strict=True)}
         stale = [
             n for n in sorted(previous - set(names)) if _inside(self.out, n) and (self.out / n).is_file()
         ]
@@ -298,7 +324,7 @@ class StagedOutput:
                 _move(src, dest, moves)
             for name in stale:
                 _move(self.out / name, backup / name, moves)
-            atomic_write_text(self.out / LEDGER, _ledger_text(self.command, names))
+            atomic_write_text(self.out / LEDGER, _ledger_text(self.command, checksums))
         except BaseException as exc:
             restored = _undo(moves, created)
             if restored:
@@ -345,6 +371,22 @@ def _check_foreign(out: Path, names: Iterable[str], written: set[str]) -> None:
             raise InputError(
                 f"{name} is a file that align did not write (not listed in {LEDGER}); replacing it "
                 "would lose it: move it away or choose another --out",
+                path=out,
+            )
+
+
+def _check_edited(out: Path, recorded: dict[str, str | None]) -> None:
+    """Raise :class:`InputError` when an output of the last publish no longer has the checksum
+    recorded for it: the user changed it, and publishing (which replaces or removes every output
+    of the last run) would lose the changes."""
+    for name, digest in sorted(recorded.items()):
+        where = out / name
+        if digest is None or not _inside(out, name) or not where.is_file():
+            continue
+        if _sha256(where) != digest:
+            raise InputError(
+                f"{name} was changed after align wrote it; replacing it would lose the changes: "
+                "move it away (or delete it) and run again, or choose another --out",
                 path=out,
             )
 

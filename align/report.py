@@ -14,6 +14,7 @@ The palette and the section helpers live here (no matplotlib import) and are sha
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import hashlib
 import html
@@ -422,6 +423,9 @@ def write_xlsx(
         "strings_to_numbers": False,
     }
     wb = xlsxwriter.Workbook(buffer, options)
+    # a fixed creation date (xlsxwriter's zip entries are dated 1980 already): the same inputs
+    # give the same bytes, so re-runs change no checksum in the output ledger
+    wb.set_properties({"created": datetime.datetime(1980, 1, 1, tzinfo=datetime.UTC)})
     formats = _Formats(wb)
     _fill_sheet(
         wb.add_worksheet("summary"),

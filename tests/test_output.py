@@ -104,6 +104,46 @@ def test_a_file_align_did_not_write_is_never_replaced(tmp_path: Path) -> None:
     assert published(out) == {"alignment.csv": seed_text("jiujiang"), "notes.txt": "mine too\n"}
 
 
+def test_an_output_edited_since_the_run_is_never_replaced(run_folder: Path) -> None:
+    """alignment.csv annotated in Excel, or a stale page edited: refused before any work and at
+    publishing (the ledger records each file's SHA-256); once moved away, the run goes on."""
+    from align.fileio import check_output_folder
+
+    annotated = seed_text("jiangxi") + "我的批注\n"
+    (run_folder / "alignment.csv").write_text(annotated, encoding="utf-8")
+    message = r"alignment.csv was changed after align wrote it; .*move it away"
+    with pytest.raises(InputError, match=message):
+        check_output_folder(run_folder, "run", ["alignment.csv"])
+    with pytest.raises(InputError, match=message), staged_output(run_folder, command="run") as stage:
+        (stage / "alignment.csv").write_text(GOAL, encoding="utf-8")
+    assert published(run_folder)["alignment.csv"] == annotated
+    assert hidden_folders(run_folder) == []
+
+    # an edited output the new run would remove as stale is kept as well
+    (run_folder / "alignment.csv").write_text(seed_text("jiangxi"), encoding="utf-8")  # as published
+    (run_folder / "html" / "jiangxi__jiujiang.html").write_text(GOAL + "。", encoding="utf-8")
+    with pytest.raises(InputError, match=r"html/jiangxi__jiujiang.html was changed"):
+        check_output_folder(run_folder, "run", ["alignment.csv"])
+
+    # moved away (or deleted): nothing of the user's is at stake any more
+    (run_folder / "html" / "jiangxi__jiujiang.html").unlink()
+    with staged_output(run_folder, command="run") as stage:
+        (stage / "alignment.csv").write_text(GOAL, encoding="utf-8")
+    assert published(run_folder) == {"alignment.csv": GOAL}
+    ledger = (run_folder / ".align-outputs").read_text(encoding="utf-8")
+    assert ledger.splitlines()[1].startswith("alignment.csv\tsha256:")
+
+
+def test_a_ledger_of_an_older_version_vouches_without_checksums(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "alignment.csv").write_text("edited or not: unknown\n", encoding="utf-8")
+    (out / ".align-outputs").write_text("#command compare\nalignment.csv\n", encoding="utf-8")
+    with staged_output(out, command="compare") as stage:
+        (stage / "alignment.csv").write_text(GOAL, encoding="utf-8")
+    assert published(out) == {"alignment.csv": GOAL}
+
+
 @pytest.mark.parametrize("ledger", ["binary", "folder"])
 def test_a_broken_ledger_is_an_error_naming_it_before_any_work(tmp_path: Path, ledger: str) -> None:
     from align.fileio import check_output_folder
