@@ -543,7 +543,7 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 def _infer_manifest(folder: Path) -> pd.DataFrame:
     """infer_manifest, skipping (with a warning) documents that cannot be read, and failing on a
     folder without any readable document."""
-    from align.corpus import read_document
+    from align.documents import read_document
     from align.errors import InputError
     from align.graph import infer_manifest
 

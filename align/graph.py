@@ -1475,17 +1475,30 @@ def check_parents(plans: Sequence[PlanMeta], texts: Mapping[str, str]) -> list[s
     manifest's parent.
     """
     by_id = {p.plan_id: p for p in plans}
+    # plans indexed by what a citation can designate them by, so that each citation is compared
+    # with the few plans of its number or title core, not with the whole manifest
+    order = {p.plan_id: k for k, p in enumerate(plans)}
+    by_number: dict[str, list[PlanMeta]] = {}
+    by_core: dict[str, list[PlanMeta]] = {}
+    for p in plans:
+        if p.doc_number:
+            by_number.setdefault(normalize_doc_number(p.doc_number), []).append(p)
+        if p.title:
+            by_core.setdefault(_title_core(normalize_title(p.title))[1], []).append(p)
     warnings = []
     for meta in plans:
         text = texts.get(meta.plan_id)
         if not text:
             continue
         citations = cited_parents(text)
-        cited_plans = [
-            other
-            for other in plans
-            if other.plan_id != meta.plan_id and any(cites(c, other) for c in citations)
-        ]
+        candidates = {
+            p.plan_id: p
+            for c in citations
+            for p in by_number.get(c.doc_number, [])
+            + by_core.get(_title_core(normalize_title(c.title))[1], [])
+            if p.plan_id != meta.plan_id and cites(c, p)
+        }
+        cited_plans = sorted(candidates.values(), key=lambda p: order[p.plan_id])
         parent = by_id.get(meta.parent_id) if meta.parent_id else None
         if meta.parent_id and parent is None:
             continue
@@ -1528,13 +1541,13 @@ def folder_documents(folder: str | Path, suffixes: Sequence[str] | None = None) 
     Parameters
     ----------
     folder : an existing folder.
-    suffixes : the file suffixes read (default: the document formats of ``align.corpus.FORMATS``
+    suffixes : the file suffixes read (default: the document formats of ``align.documents.FORMATS``
         except ``.csv``).
 
     Files that align wrote there (listed in the folder's output ledger, such as a compare's
     ``alignment.html``) are no plans and are left out.
     """
-    from align.corpus import FORMATS
+    from align.documents import FORMATS
     from align.fileio import read_ledger
 
     folder = Path(folder)
@@ -1560,8 +1573,8 @@ def infer_manifest(
     Parameters
     ----------
     folder : the documents.
-    read : how to read one document (default: :func:`align.corpus.read_document`).
-    suffixes : the file suffixes read (default: the document formats of ``align.corpus.FORMATS``
+    read : how to read one document (default: :func:`align.documents.read_document`).
+    suffixes : the file suffixes read (default: the document formats of ``align.documents.FORMATS``
         except ``.csv``).
 
     Returns
@@ -1572,7 +1585,7 @@ def infer_manifest(
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("not a folder", folder)
-    from align.corpus import read_document
+    from align.documents import read_document
 
     reader = read or read_document
     files = folder_documents(folder, suffixes)
