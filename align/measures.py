@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from align.attributes import extract_agencies, measure_attributes
+from align.attributes import binding_cue, extract_agencies, measure_attributes
 from align.errors import NoMeasuresError
 from align.models import Measure
 from align.outline import Node, Outline, Paragraph, parse_outline, split_sentences, split_title, strip_marker
@@ -217,15 +217,16 @@ class MeasureExtractor:
 
     @staticmethod
     def with_attributes(measure: Measure) -> Measure:
-        """Fill the attribute fields; agencies named once for an action (its duty block or
-        牵头部门 note) are inherited by measures that name none of their own."""
+        """Fill the attribute fields and the binding cue of each sentence; agencies named once
+        for an action (its duty block or 牵头部门 note) are inherited by measures that name none
+        of their own."""
         attrs = measure_attributes(measure.text)
         lead, responsible = attrs["lead_agencies"], attrs["responsible_agencies"]
         duty = measure.extra.get("duty", "")
         if duty and not (lead or responsible):
             lead, responsible = extract_agencies(duty)
         attrs["lead_agencies"], attrs["responsible_agencies"] = lead, responsible
-        return replace(measure, **attrs)
+        return replace(measure, **attrs, binding_cues=tuple(binding_cue(s) for s in measure.sentences))
 
     def extract(self, text: str, plan_id: str = "", source: str = "") -> list[Measure]:
         """The measures of ``text`` (see :meth:`parse`)."""

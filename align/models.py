@@ -155,6 +155,9 @@ class Measure:
     groups: tuple[str, ...] = ()
     modality: int = 0  # strength of the commitment verb, higher is stricter
     modality_words: tuple[str, ...] = ()
+    # per sentence of ``sentences``: what makes it a binding commitment, "" when nothing does
+    # (align.attributes.binding_cue); read at parse time so that a cached plan needs no segmenter
+    binding_cues: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property

@@ -203,18 +203,28 @@ class StatusRules:
         found: list[tuple[str, str]] = []
         offset = 0
         for child, is_shared in zip(children, shared, strict=True):
-            sentences = measure_sentences(child)
+            sentences = _sentences_with_cues(child)
             scores = best[offset : offset + len(sentences)]
             offset += len(sentences)
             if is_shared:
                 continue
-            for k, (sentence, score) in enumerate(zip(sentences, scores, strict=True)):
+            for k, ((sentence, cue), score) in enumerate(zip(sentences, scores, strict=True)):
                 if k == 0 or score >= self.novel_threshold or is_duty_sentence(sentence):
                     continue
-                cue = binding_cue(sentence)
+                cue = cue if cue is not None else binding_cue(sentence)
                 if cue:
                     found.append((cue, sentence))
         return found
+
+
+def _sentences_with_cues(measure: Measure) -> list[tuple[str, str | None]]:
+    """:func:`measure_sentences` of ``measure``, each with its binding cue as read at parse time
+    (``None`` where the measure carries none, e.g. one built by hand)."""
+    sentences = measure_sentences(measure)
+    if len(measure.binding_cues) == len(measure.sentences):
+        cues = dict(zip(measure.sentences, measure.binding_cues, strict=True))
+        return [(s, cues.get(s)) for s in sentences]
+    return [(s, None) for s in sentences]
 
 
 # clause ends inside a sentence; an agency note in brackets is no duty of the measure
