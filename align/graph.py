@@ -1460,6 +1460,33 @@ def cites(citation: Citation, meta: PlanMeta) -> bool:
     return level_of(issuer)[1] in ("", meta.level)
 
 
+class _CitedIndex:
+    """Plans indexed by what a citation can designate them by (document number, title core), so
+    that each citation is compared with the few plans it may name rather than with all of them:
+    checking or inferring parents stays linear in the number of plans."""
+
+    def __init__(self, plans: Iterable[PlanMeta]) -> None:
+        self._plans = list(plans)
+        self._keys: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for k, plan in enumerate(self._plans):
+            if plan.doc_number:
+                self._keys["number", normalize_doc_number(plan.doc_number)].append(k)
+            if plan.title:
+                self._keys["title", _title_core(normalize_title(plan.title))[1]].append(k)
+
+    def cited(self, citations: Iterable[Citation]) -> list[PlanMeta]:
+        """The plans that any of ``citations`` designates (:func:`cites`), in their order."""
+        found: set[int] = set()
+        for citation in citations:
+            keys = [("number", citation.doc_number)] if citation.doc_number else []
+            if citation.title:
+                keys.append(("title", _title_core(normalize_title(citation.title))[1]))
+            found.update(
+                k for key in keys for k in self._keys.get(key, ()) if cites(citation, self._plans[k])
+            )
+        return [self._plans[k] for k in sorted(found)]
+
+
 def check_parents(plans: Sequence[PlanMeta], texts: Mapping[str, str]) -> list[str]:
     """Warnings where the manifest's parent disagrees with what the document cites.
 
@@ -1475,30 +1502,14 @@ def check_parents(plans: Sequence[PlanMeta], texts: Mapping[str, str]) -> list[s
     manifest's parent.
     """
     by_id = {p.plan_id: p for p in plans}
-    # plans indexed by what a citation can designate them by, so that each citation is compared
-    # with the few plans of its number or title core, not with the whole manifest
-    order = {p.plan_id: k for k, p in enumerate(plans)}
-    by_number: dict[str, list[PlanMeta]] = {}
-    by_core: dict[str, list[PlanMeta]] = {}
-    for p in plans:
-        if p.doc_number:
-            by_number.setdefault(normalize_doc_number(p.doc_number), []).append(p)
-        if p.title:
-            by_core.setdefault(_title_core(normalize_title(p.title))[1], []).append(p)
+    index = _CitedIndex(plans)
     warnings = []
     for meta in plans:
         text = texts.get(meta.plan_id)
         if not text:
             continue
         citations = cited_parents(text)
-        candidates = {
-            p.plan_id: p
-            for c in citations
-            for p in by_number.get(c.doc_number, [])
-            + by_core.get(_title_core(normalize_title(c.title))[1], [])
-            if p.plan_id != meta.plan_id and cites(c, p)
-        }
-        cited_plans = sorted(candidates.values(), key=lambda p: order[p.plan_id])
+        cited_plans = [p for p in index.cited(citations) if p.plan_id != meta.plan_id]
         parent = by_id.get(meta.parent_id) if meta.parent_id else None
         if meta.parent_id and parent is None:
             continue
@@ -1604,13 +1615,13 @@ def infer_manifest(
         )
         docs.append((meta, cited_parents(text)))
 
-    known = [meta for meta, _ in docs]
+    index = _CitedIndex(meta for meta, _ in docs)
     absent: list[PlanMeta] = []
     rows = []
     for meta, citations in docs:
         candidates: list[tuple[int, int, PlanMeta, str]] = []
         for citation in citations:
-            match = next((other for other in known if other is not meta and cites(citation, other)), None)
+            match = next((other for other in index.cited([citation]) if other is not meta), None)
             if match is not None:
                 level, found = match.level, match
                 how = f"cites {found.file}"

@@ -521,6 +521,35 @@ def test_check_parents_says_nothing_of_a_parent_without_title_or_number(plans: l
     assert check_parents(bare, texts) == []
 
 
+def test_checking_parents_compares_each_citation_with_the_plans_it_may_name(
+    plans: list[PlanMeta], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No all-pairs step: 300 county plans citing the Jiujiang plan cost a few comparisons each,
+    not one per plan of the manifest (which would be 300 × 305 at least)."""
+    import align.graph as graph
+
+    calls = 0
+    real_cites = graph.cites
+
+    def counting(citation: graph.Citation, meta: PlanMeta) -> bool:
+        nonlocal calls
+        calls += 1
+        return real_cites(citation, meta)
+
+    monkeypatch.setattr(graph, "cites", counting)
+    city = next(p for p in plans if p.plan_id == "jiujiang")
+    counties = [
+        PlanMeta(
+            f"county{k}", f"c{k}.txt", f"第{k}县", "county", "jiujiang", title=f"第{k}县科学素质实施方案"
+        )
+        for k in range(300)
+    ]
+    text = f"根据《{city.title}》，结合我县实际，制定本方案。\n一、总体要求\n" + text_of("jiujiang")[-400:]
+    texts = {c.plan_id: text for c in counties}
+    assert check_parents([*plans, *counties], texts) == []
+    assert calls <= 2 * len(counties)
+
+
 def test_infer_manifest_on_the_seed_folder(tmp_path: Path) -> None:
     manifest = infer_manifest(PLANS)
     rows = manifest.set_index("file")
