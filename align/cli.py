@@ -266,7 +266,11 @@ def _check_not_an_input(target: Path, inputs: Iterable[str | Path], option: str)
 def _check_replaceable(target: Path, option: str, own: Callable[[str], bool], what: str) -> None:
     """Fail when ``target`` is an existing, non-empty file that is not ``what`` (judged by
     ``own`` on its first characters): align replaces its own kind of file only, never a document
-    or a table of another kind that happens to sit there."""
+    or a table of another kind that happens to sit there, nor an output of `run` or `compare`
+    that the user changed since (the ledger of its folder has its checksum)."""
+    from align.fileio import check_recorded_output
+
+    check_recorded_output(target)
     try:
         if not target.is_file() or target.stat().st_size == 0:
             return

@@ -191,6 +191,32 @@ def _almost_utf8(data: bytes) -> tuple[str, int] | None:
     return None
 
 
+def _almost_gb(data: bytes) -> tuple[str, int] | None:
+    """GB18030 Chinese text with a few damaged bytes (≤ 1% of its non-ASCII characters, as for
+    :func:`_almost_utf8`): the text with U+FFFD in their place and the number of bad sequences;
+    None for anything else."""
+    text = data.decode("gb18030", errors="replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode("gb18030"))
+    wide = sum(1 for ch in text if ord(ch) > 0x7F) - bad
+    if bad > 0 and wide >= 20 and bad <= 0.01 * wide and _plausible_gb_text(text.replace("\ufffd", "")):
+        return text, bad
+    return None
+
+
+def _gb_truncated(data: bytes) -> bool:
+    """Whether the bytes are GB18030 Chinese text cut off in the middle of its last character."""
+    try:
+        data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        if exc.reason != "incomplete multibyte sequence" or exc.start < len(data) - 3:
+            return False
+        try:
+            return _plausible_gb_text(data[: exc.start].decode("gb18030"))
+        except UnicodeDecodeError:
+            return False
+    return False
+
+
 def decode_text(data: bytes, path: str | Path, declared: str | None = None) -> str:
     """Decode the bytes of a text document.
 
@@ -207,8 +233,10 @@ def decode_text(data: bytes, path: str | Path, declared: str | None = None) -> s
     Order: a byte-order mark; strict UTF-8; UTF-8 with a few damaged bytes (replaced by U+FFFD,
     with a :class:`DecodeWarning`); the declared encoding (except a single-byte Latin charset
     declared over bytes that read as GBK Chinese, a common CMS default); GB18030 when the bytes read as
-    Chinese; charset-normalizer's best guess when the result looks like text. Otherwise the file
-    is binary or in an unknown encoding and an :class:`InputError` says so.
+    Chinese, also with a few damaged bytes (replaced, with a :class:`DecodeWarning`);
+    charset-normalizer's best guess when the result looks like text. Otherwise the file
+    is binary or in an unknown encoding and an :class:`InputError` says so. Text cut off in the
+    middle of its last UTF-8 or GB18030 character is an :class:`InputError` saying it is truncated.
     """
     for bom, encoding, name in BOMS:
         if data.startswith(bom):
@@ -242,7 +270,14 @@ def decode_text(data: bytes, path: str | Path, declared: str | None = None) -> s
     try:
         gb_text = data.decode("gb18030")
     except UnicodeDecodeError:
-        gb_text = ""
+        if _gb_truncated(data):
+            raise InputError(
+                "is truncated: it ends in the middle of a GBK/GB18030 character (an interrupted download?)",
+                path,
+            ) from None
+        gb_text, gb_damage = _almost_gb(data) or ("", 0)
+    else:
+        gb_damage = 0
     if declared:
         codec = _codec_name(declared)
         codec = "gb18030" if codec in _GB_FAMILY else codec
@@ -256,7 +291,14 @@ def decode_text(data: bytes, path: str | Path, declared: str | None = None) -> s
             single_byte = len(text) == len(data) and not data.isascii()
             if _looks_like_text(text) and not (single_byte and gb_text and _plausible_gb_text(gb_text)):
                 return text
-    if gb_text and _plausible_gb_text(gb_text):
+    if gb_text and (gb_damage or _plausible_gb_text(gb_text)):
+        if gb_damage:
+            warnings.warn(
+                f"{path}: {gb_damage} invalid GBK/GB18030 byte sequence(s) replaced by \ufffd (the file is "
+                "damaged there)",
+                DecodeWarning,
+                stacklevel=2,
+            )
         return gb_text
     best = charset_normalizer.from_bytes(data).best()
     if best is not None:
@@ -677,7 +719,7 @@ def _docx_alt_chunk(document: Any, chunk: Any, path: Path) -> list[str]:
         if kind == "text/plain" or name.endswith(".txt"):
             return decode_text(blob, path).split("\n")
     except InputError as exc:
-        reason = exc.args[0] if exc.args else str(exc)
+        reason = exc.message  # without the path, which the warning names already
         warnings.warn(
             f"{path}: its embedded document {part.partname} could not be read ({reason}), so its text "
             "is missing",
@@ -1115,9 +1157,12 @@ def _decode_page(data: bytes, path: Path, charset: str | None = None, *, truncat
     tag, else as :func:`decode_text` detects it.
 
     With ``truncated`` (the page comes from a truncated archive), a page that cannot be decoded
-    because it is cut off in the middle of a character is decoded without its last bytes.
+    because it is cut off in the middle of a character (or of a quoted-printable escape) is
+    decoded without its last bytes.
     """
     charset = charset or _declared_charset(data)
+    if truncated:  # cut off inside a quoted-printable escape: its remnant (=, =A) is no text
+        data = re.sub(rb"=[0-9A-Fa-f]?\Z", b"", data)
     try:
         return decode_text(data, path, charset)
     except InputError:

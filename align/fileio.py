@@ -11,6 +11,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
@@ -110,6 +111,7 @@ LEDGER = ".align-outputs"
 LOCK = ".align.lock"
 _COMMAND_LINE = "#command "
 _CHECKSUM = "\tsha256:"
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 def read_ledger(out: str | Path) -> tuple[str | None, set[str]]:
@@ -140,7 +142,7 @@ def read_ledger_checksums(out: str | Path) -> tuple[str | None, dict[str, str | 
             path=ledger,
         )
     try:
-        text = ledger.read_bytes().decode("utf-8")
+        text = ledger.read_bytes().decode("utf-8-sig")  # a BOM: the ledger was saved by an editor
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(
             f"cannot be read as align's list of outputs ({exc}); move it away or choose another --out",
@@ -148,12 +150,19 @@ def read_ledger_checksums(out: str | Path) -> tuple[str | None, dict[str, str | 
         ) from None
     command: str | None = None
     checksums: dict[str, str | None] = {}
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), 1):
         if line.startswith(_COMMAND_LINE):
             command = line[len(_COMMAND_LINE) :].strip() or None
         elif _CHECKSUM in line:
             name, digest = line.rsplit(_CHECKSUM, 1)
-            checksums[name] = digest.strip().lower()
+            digest = digest.strip().lower()
+            if not _SHA256_HEX.fullmatch(digest):
+                raise InputError(
+                    f"line {number}: the checksum of {name} is not a SHA-256 (64 hexadecimal digits); "
+                    "align keeps the list of its outputs there: move it away or choose another --out",
+                    path=ledger,
+                )
+            checksums[name] = digest
         elif line:
             checksums[line] = None
     return command, checksums
@@ -175,8 +184,8 @@ def _sha256(path: Path) -> str:
 def check_output_folder(out: str | Path, command: str | None = None, names: Iterable[str] = ()) -> None:
     """Fail, before any work, when ``out`` cannot take the outputs of ``command``: it is a file,
     it holds the outputs of another command, which publishing would remove, a file that align
-    did not write stands where an output goes, or an output of the last run was changed since
-    (edited in Excel, say), which publishing would replace or remove.
+    did not write (or a folder) stands where an output goes, or an output of the last run was
+    changed since (edited in Excel, say), which publishing would replace or remove.
 
     Parameters
     ----------
@@ -193,7 +202,9 @@ def check_output_folder(out: str | Path, command: str | None = None, names: Iter
     if out.exists() and not out.is_dir():
         raise InputError("output folder is an existing file; choose a folder", path=out)
     previous, recorded = read_ledger_checksums(out) if out.is_dir() else (None, {})
+    names = list(names)
     _check_foreign(out, names, set(recorded))
+    _check_conflicts(out, names)  # a folder where an output goes: found now, not after the work
     if previous is None or previous == command:
         _check_edited(out, recorded)
         return
@@ -389,6 +400,41 @@ def _check_edited(out: Path, recorded: dict[str, str | None]) -> None:
                 "move it away (or delete it) and run again, or choose another --out",
                 path=out,
             )
+
+
+def check_recorded_output(target: str | Path) -> None:
+    """Fail when the single file ``target`` (``measures --csv``, ``report --html``) is an output
+    that a command recorded in the ledger of a folder above it and that was changed since: the
+    user's edits, which replacing the file would lose.
+
+    Raises
+    ------
+    InputError : naming the file.
+    """
+    given, target = Path(target), Path(os.path.abspath(target))
+    if not target.is_file():
+        return
+    for folder in target.parents:
+        if not (folder / LEDGER).is_file():
+            continue
+        try:
+            command, recorded = read_ledger_checksums(folder)
+        except InputError:  # not a ledger align can read: it vouches for nothing
+            continue
+        digest = recorded.get(str(target.relative_to(folder)))
+        try:
+            changed = digest is not None and _sha256(target) != digest
+        except OSError:  # unreadable: the write will report it
+            return
+        if changed:
+            writer = f"`align {command}`" if command else "align"
+            raise InputError(
+                f"was changed after {writer} wrote it into {folder} (it no longer has the checksum "
+                f"{LEDGER} records); replacing it would lose the changes: choose another file, or move "
+                "it away",
+                path=given,
+            )
+        return
 
 
 def _check_conflicts(out: Path, names: Iterable[str]) -> None:

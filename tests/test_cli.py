@@ -375,6 +375,28 @@ def test_a_run_keeps_an_output_the_user_edited(tmp_path: Path, capsys: pytest.Ca
     assert (out / "alignment.csv").read_text(encoding="utf-8-sig") == edited
 
 
+def test_a_single_file_output_keeps_an_output_of_compare_the_user_edited(
+    compare_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`measures --csv` onto the measures.csv of a compare folder that the user annotated once
+    replaced it: the folder's ledger has the checksum align wrote, and the file no longer matches."""
+    out = tmp_path / "x"
+    shutil.copytree(compare_out, out)
+    table = out / "measures.csv"
+    annotated = table.read_text(encoding="utf-8-sig") + "我的批注\n"
+    table.write_text(annotated, encoding="utf-8-sig")
+    capsys.readouterr()
+    code = main(["measures", str(JIUJIANG), "--csv", str(table)])
+    err = capsys.readouterr().err
+    one_error_line(
+        code, err, str(table), r"was changed after `align compare` wrote it into .*choose another file"
+    )
+    assert table.read_text(encoding="utf-8-sig") == annotated
+    # as compare wrote it, it is align's own measures table and is replaced
+    shutil.copy(compare_out / "measures.csv", table)
+    assert main(["measures", str(JIUJIANG), "--csv", str(table)]) == 0
+
+
 def test_killed_run_leaves_previous_outputs_and_next_run_cleans_up(
     run_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import tempfile
 import warnings
 import zipfile
@@ -632,6 +633,33 @@ def test_damaged_utf8_is_decoded_with_a_warning(tmp_path: Path) -> None:
     assert "公民具备科学素质的比例力争达到15.5%" in text
 
 
+def test_damaged_or_truncated_gbk_is_a_warning_or_says_truncated(tmp_path: Path) -> None:
+    """A GBK/GB18030 text with a damaged character reads like damaged UTF-8 (marked, with a warning),
+    and one cut off in the middle of its last character says it is truncated, where both were called
+    binary or in an unknown encoding."""
+    original = JIUJIANG.read_text(encoding="utf-8")
+    data = original.encode("gb18030")
+    damaged = tmp_path / "damaged-gbk.txt"
+    damaged.write_bytes(data.replace("呵".encode("gb18030"), b"\x80\x80"))
+    with pytest.warns(DecodeWarning, match=r"damaged-gbk.txt: 2 invalid GBK/GB18030 byte sequence"):
+        text = read_document(damaged)
+    assert text == original.replace("呵", "\ufffd\ufffd")
+
+    cut = tmp_path / "cut-gbk.txt"
+    cut.write_bytes((original[:1000].rstrip() + "纲").encode("gb18030")[:-1])
+    with pytest.raises(InputError, match="cut-gbk.txt: is truncated: .*GBK/GB18030 character"):
+        read_document(cut)
+    # a web page in GBK, too
+    page = tmp_path / "damaged.html"
+    body = "".join(f"<p>{line}</p>" for line in seed_lines(JIUJIANG, 0, 30))
+    page.write_bytes(f'<html><head><meta charset="gbk"></head><body>{body}</body></html>'.encode("gbk"))
+    page.write_bytes(page.read_bytes().replace("科".encode("gbk"), b"\x80\x80", 1))
+    with pytest.warns(DecodeWarning, match="damaged.html: 2 invalid GBK"):
+        assert squash(read_document(page)) == squash("\n".join(seed_lines(JIUJIANG, 0, 30))).replace(
+            "科", "\ufffd\ufffd", 1
+        )
+
+
 def test_short_gbk_snippets_where_charset_detection_alone_guesses_wrong() -> None:
     # charset-normalizer alone reads many of these as cp949, Big5-HKSCS or UTF-16
     snippets = [line[:25] for line in seed_lines(JIUJIANG, 0, 60)]
@@ -1186,6 +1214,29 @@ def test_docx_alt_chunk_html_is_read_and_other_kinds_warn(tmp_path: Path) -> Non
                 assert read_document(path, min_chars=50).split("\n") == lines[:4]
 
 
+def test_docx_alt_chunk_that_cannot_be_read_is_named_once(tmp_path: Path) -> None:
+    """The warning for an embedded page that cannot be decoded named the document twice."""
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+    from docx.oxml import parse_xml
+
+    lines = seed_lines(JIANGXI, 10, 6)
+    document = docx_document([f"<w:p>{run_xml(line)}</w:p>" for line in lines])
+    part = Part(PackURI("/word/afchunk.htm"), "text/html", bytes(range(256)) * 8, document.part.package)  # type: ignore[attr-defined]
+    rid = document.part.relate_to(part, RELATIONSHIP_TYPE.A_F_CHUNK)  # type: ignore[attr-defined]
+    document.element.body.sectPr.addprevious(parse_xml(f'<w:altChunk {W_NS} {R_NS} r:id="{rid}"/>'))  # type: ignore[attr-defined]
+    path = tmp_path / "chunk.docx"
+    document.save(str(path))  # type: ignore[attr-defined]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert read_document(path, min_chars=50).split("\n") == lines
+    assert [str(w.message).count(str(path)) for w in caught] == [1]
+    assert str(caught[0].message).startswith(
+        f"{path}: its embedded document /word/afchunk.htm could not be read (is binary or in an unknown"
+    )
+
+
 def test_docx_equations_hidden_text_and_ruby(tmp_path: Path) -> None:
     lines = seed_lines(DAZHANG, 6, 6)
     ruby = (
@@ -1271,6 +1322,29 @@ def test_truncated_mht_warns_or_fails(tmp_path: Path) -> None:
     path.write_bytes(data[: data.index(b"\r\n\r\n", data.index(b"Content-Location")) + 10])  # no text yet
     with pytest.raises(InputError, match=r"is a truncated MHT web archive"):
         read_document(path)
+
+
+@pytest.mark.parametrize("charset", ["gbk", "utf-8"])
+def test_quoted_printable_mht_cut_inside_an_escape_says_truncated(tmp_path: Path, charset: str) -> None:
+    """IE and Word save MHT pages quoted-printable: a download cut inside an escape (=C, =) left
+    its remnant in the page, which read as "binary or in an unknown encoding" (GBK) or as damaged
+    bytes besides the truncation (UTF-8)."""
+    lines = seed_lines(NEIMENGGU, 14, 12)
+    data = mht(government_page(lines, charset).encode(charset), charset, "quoted-printable")
+    path = tmp_path / "cut.mht"
+    # the escapes of a character's first and second byte (=C4=DA): cut inside the second one
+    pair = re.compile(rb"=[89A-F][0-9A-F]=[0-9A-F]{2}").search(data, len(data) // 2)
+    assert pair is not None
+    for cut in (pair.start() + 1, pair.start() + 2, pair.start() + 4, pair.start() + 5):
+        path.write_bytes(data[:cut])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            text = read_document(path, min_chars=20)
+        assert [str(w.message) for w in caught] == [
+            f"{path}: is truncated (the MHT web archive is cut off before its end), so the end of its text "
+            "is missing; download or save it again"
+        ]
+        assert lines[0] in text and "\ufffd" not in text and not text.endswith("=")
 
 
 def test_single_part_mht_bom_blank_lines_empty_page_and_start_root(tmp_path: Path) -> None:

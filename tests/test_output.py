@@ -158,6 +158,69 @@ def test_a_broken_ledger_is_an_error_naming_it_before_any_work(tmp_path: Path, l
         check_output_folder(out, "compare", ["alignment.csv"])
 
 
+def test_a_ledger_saved_with_a_bom_still_names_its_command(run_folder: Path) -> None:
+    """A ledger opened and saved in an editor that adds a BOM (Notepad): its command line was no
+    longer recognised, so `compare` took the folder of `run` and removed the run's outputs."""
+    ledger = run_folder / ".align-outputs"
+    ledger.write_bytes(b"\xef\xbb\xbf" + ledger.read_bytes().replace(b"\n", b"\r\n"))
+    before = published(run_folder)
+    with (
+        pytest.raises(AlignError, match="holds the outputs of `align run`"),
+        staged_output(run_folder, command="compare") as stage,
+    ):
+        (stage / "alignment.csv").write_text(GOAL, encoding="utf-8")
+    assert published(run_folder) == before
+    assert read_ledger(run_folder) == ("run", {"alignment.csv", "html/jiangxi__jiujiang.html"})
+
+
+def test_a_malformed_checksum_names_the_ledger_and_line(run_folder: Path) -> None:
+    """A checksum edited by hand (not 64 hex digits) was reported as the output being changed."""
+    from align.fileio import check_output_folder
+
+    ledger = run_folder / ".align-outputs"
+    lines = ledger.read_text(encoding="utf-8").splitlines()
+    assert lines[1].startswith("alignment.csv\tsha256:")
+    ledger.write_text("\n".join([lines[0], lines[1][:-3] + "xyz", *lines[2:]]) + "\n", encoding="utf-8")
+    before = published(run_folder)
+    message = r"\.align-outputs: line 2: the checksum of alignment.csv is not a SHA-256"
+    with pytest.raises(InputError, match=message):
+        check_output_folder(run_folder, "run", ["alignment.csv"])
+    # upper-case hex digits are a checksum all the same
+    name, digest = lines[1].split("\tsha256:")
+    upper = "\n".join([lines[0], f"{name}\tsha256:{digest.upper()}", *lines[2:]]) + "\n"
+    ledger.write_text(upper, encoding="utf-8")
+    check_output_folder(run_folder, "run", ["alignment.csv"])
+    assert published(run_folder) == before
+
+
+def test_a_folder_where_an_output_goes_is_refused_before_any_work(run_folder: Path) -> None:
+    from align.fileio import check_output_folder
+
+    (run_folder / "alignment.csv").unlink()
+    (run_folder / "alignment.csv").mkdir()
+    (run_folder / "alignment.csv" / "notes.txt").write_text(GOAL, encoding="utf-8")
+    with pytest.raises(InputError, match="alignment.csv: a folder stands where the outputs need a file"):
+        check_output_folder(run_folder, "run", ["alignment.csv"])
+    assert (run_folder / "alignment.csv" / "notes.txt").read_text(encoding="utf-8") == GOAL
+
+
+def test_a_single_file_writer_is_refused_an_output_the_user_edited(run_folder: Path) -> None:
+    """`report --html` or `measures --csv` onto an output a run recorded: refused once the user
+    changed it (its checksum in the ledger of the folder above no longer matches), else allowed."""
+    from align.fileio import check_recorded_output
+
+    page = run_folder / "html" / "jiangxi__jiujiang.html"
+    check_recorded_output(page)  # as the run wrote it
+    check_recorded_output(run_folder / "html" / "other.html")  # not there: nothing to lose
+    page.write_text(GOAL + "（我的批注）", encoding="utf-8")
+    with pytest.raises(InputError, match=r"jiangxi__jiujiang.html: was changed after `align run` wrote it"):
+        check_recorded_output(page)
+    with pytest.raises(InputError, match="was changed after"):
+        check_recorded_output(run_folder / "html" / ".." / "html" / "jiangxi__jiujiang.html")
+    (run_folder / "notes.csv").write_text(GOAL, encoding="utf-8")
+    check_recorded_output(run_folder / "notes.csv")  # not an output: the CLI judges its kind
+
+
 def test_a_stale_ledger_entry_never_removes_a_file_outside_the_folder(tmp_path: Path) -> None:
     """A ledger entry under a symbolic link, or with .., names no file align may remove."""
     mine = tmp_path / "mine"
