@@ -720,7 +720,21 @@ def write_node_link_json(graph: nx.MultiDiGraph, path: str | Path, safe: bool = 
     """Write ``graph`` as node-link JSON (``nodes`` and ``edges`` lists, d3 / networkx style);
     ``safe`` as for :func:`write_graphml`."""
     data = nx.node_link_data(graph if safe else graphml_safe(graph), edges="edges")
-    return atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=1))
+    return atomic_write_text(path, _json_one_item_a_line(data))
+
+
+def _json_one_item_a_line(data: dict[str, Any]) -> str:
+    """``data`` as JSON with each element of its top-level lists on a line of its own: as easy to
+    grep and diff as an indented file, but written by the C encoder (``indent`` falls back to the
+    pure-Python one, about four times slower on a province's graph)."""
+    fields = []
+    for key, value in data.items():
+        if isinstance(value, list):
+            items = ",\n".join(json.dumps(item, ensure_ascii=False) for item in value)
+            fields.append(f"{json.dumps(key)}: [\n{items}\n]" if items else f"{json.dumps(key)}: []")
+        else:
+            fields.append(f"{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(fields) + "\n}\n"
 
 
 # ---------------------------------------------------------------------------------------------

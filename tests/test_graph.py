@@ -28,6 +28,7 @@ from align.graph import (
     escalations,
     extract_citations,
     format_lineage_tree,
+    graphml_safe,
     infer_manifest,
     lineage,
     measure_node,
@@ -201,9 +202,15 @@ def test_graphml_round_trip_keeps_attributes(
         pd.testing.assert_frame_equal(got, want)
 
     link = write_node_link_json(graph, tmp_path / "graph.json")
-    data = json.loads(link.read_text(encoding="utf-8"))
+    text = link.read_text(encoding="utf-8")
+    data = json.loads(text)
+    assert data == json.loads(json.dumps(nx.node_link_data(graphml_safe(graph), edges="edges")))
     assert len(data["nodes"]) == graph.number_of_nodes()
     assert len(data["edges"]) == graph.number_of_edges()
+    # one node or edge a line, the Chinese as it is: grep finds a measure's node and its edges
+    lines = text.splitlines()
+    assert len(lines) >= graph.number_of_nodes() + graph.number_of_edges()
+    assert any(line.startswith('{"') and "推进基础教育阶段科学教育工作" in line for line in lines)
 
 
 # ---------------------------------------------------------------------------------------------
