@@ -629,6 +629,18 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("align: interrupted; outputs left as they were", file=sys.stderr)
         return 130
+    except MemoryError as err:
+        # matching refuses pairs beyond a memory budget (align.match.pair_memory); on a machine with
+        # less free memory than that, say so in one line rather than with numpy's traceback
+        if args.verbose:
+            raise
+        need = f" ({err})" if str(err) else ""
+        print(
+            f"align: error: out of memory{need}; outputs left as they were. Free some memory, or split "
+            "the largest document (one file per plan of a compilation, or per top-level section)",
+            file=sys.stderr,
+        )
+        return 1
     except (pd.errors.ParserError, UnicodeError, json.JSONDecodeError) as err:
         if args.verbose:
             raise

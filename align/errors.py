@@ -41,6 +41,15 @@ class NoMeasuresError(InputError):
     """A document whose outline yields no measure."""
 
 
+class PairTooLargeError(InputError):
+    """Two plans whose comparison would need more memory than :class:`align.match.Matcher`
+    allows (``max_memory``). ``plan_id`` names the larger plan; ``path`` its document when known."""
+
+    def __init__(self, message: str, path: str | Path | None = None, plan_id: str = "") -> None:
+        self.plan_id = plan_id
+        super().__init__(message, path)
+
+
 class AlignWarning(UserWarning):
     """A usable input with a flaw the user should know of (damaged bytes replaced, pages without
     text). The CLI prints these as ``align: warning: …`` even without ``--verbose``."""

@@ -12,6 +12,7 @@ import csv
 import io
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,14 +134,38 @@ def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def score_alignment(alignment: pd.DataFrame, gold: list[dict[str, str]]) -> Score:
+def _gold_records(gold: pd.DataFrame | Iterable[Mapping[str, object]]) -> list[dict[str, str]]:
+    """Gold rows as dicts of strings: a frame of ``pd.read_csv`` (NaN in empty cells) or its
+    records work as well as the rows of :func:`read_table`."""
+    records = gold.to_dict("records") if isinstance(gold, pd.DataFrame) else list(gold)
+    out = []
+    for k, row in enumerate(records):
+        if not isinstance(row, Mapping):
+            raise TypeError(
+                f"gold must be rows with the columns {', '.join(GOLD_COLUMNS)} (read_table's list of dicts "
+                f"or a DataFrame), not a {type(gold).__name__} of {type(row).__name__}"
+            )
+        missing = [c for c in ("parent_anchor", "child_anchor", "label") if c not in row]
+        if missing:
+            raise KeyError(f"gold row {k} lacks columns {missing}")
+        out.append({str(key): "" if _missing(value) else str(value) for key, value in row.items()})
+    return out
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def score_alignment(alignment: pd.DataFrame, gold: pd.DataFrame | Iterable[Mapping[str, object]]) -> Score:
     """Score an alignment table against gold rows (same rules as the reference scorer).
 
     Parameters
     ----------
     alignment : a table with ``parent_text``, ``child_text`` and ``status``.
-    gold : rows with the columns of :data:`GOLD_COLUMNS`.
+    gold : rows with the columns of :data:`GOLD_COLUMNS` (from :func:`read_table`, or a
+        DataFrame such as ``pd.read_csv`` gives, empty cells NaN).
     """
+    records = _gold_records(gold)
     rows = [
         (norm(str(p)), norm(str(c)), str(s).strip().lower())
         for p, c, s in zip(
@@ -152,7 +177,7 @@ def score_alignment(alignment: pd.DataFrame, gold: list[dict[str, str]]) -> Scor
     ]
     by_parent: dict[str, list[dict[str, str]]] = defaultdict(list)
     added_gold = []
-    for g in gold:
+    for g in records:
         if g["parent_anchor"].strip():
             by_parent[norm(g["parent_anchor"])].append(g)
         elif g["label"].strip() == "added":

@@ -67,7 +67,16 @@ import pandas as pd
 
 from align.errors import InputError
 from align.fileio import atomic_write_bytes, atomic_write_text, write_csv
-from align.models import ALIGNMENT_COLUMNS, CARRIED, LEVELS, MANIFEST_COLUMNS, Measure, PlanMeta, Target
+from align.models import (
+    ALIGNMENT_COLUMNS,
+    CARRIED,
+    LEVELS,
+    MANIFEST_COLUMNS,
+    Measure,
+    PlanMeta,
+    Target,
+    cell_id,
+)
 
 SEP = "；"
 CONSENSUS_PREFIX = "consensus:"
@@ -377,8 +386,8 @@ def measures_from_frame(frame: pd.DataFrame) -> list[Measure]:
         line = row.get("line")
         measures.append(
             Measure(
-                plan_id=_text(row["plan_id"]),
-                measure_id=_text(row["measure_id"]),
+                plan_id=cell_id(row["plan_id"]),
+                measure_id=cell_id(row["measure_id"]),
                 path=tuple(p.strip() for p in _text(row.get("path")).split(" > ") if p.strip()),
                 text=_text(row["text"]),
                 sentences=_split_sentences(_text(row["text"])),
@@ -600,8 +609,8 @@ def _ensure_row_measure(
     return _ensure_measure(
         graph,
         plans,
-        _text(row[f"{side}_plan"]),
-        _text(row[f"{side}_measure"]),
+        cell_id(row[f"{side}_plan"]),
+        cell_id(row[f"{side}_measure"]),
         _text(row[f"{side}_path"]),
         _text(row[f"{side}_text"]),
     )
@@ -614,7 +623,7 @@ def _add_alignment(graph: nx.MultiDiGraph, plans: Sequence[PlanMeta], alignment:
     counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in alignment.to_dict("records"):
         status = _text(row["status"])
-        parent_plan, child_plan = _text(row["parent_plan"]), _text(row["child_plan"])
+        parent_plan, child_plan = cell_id(row["parent_plan"]), cell_id(row["child_plan"])
         counts[(child_plan, parent_plan)][status] += 1
         similarity = _safe(row["similarity"])
         evidence = _text(row["evidence"])
@@ -624,7 +633,7 @@ def _add_alignment(graph: nx.MultiDiGraph, plans: Sequence[PlanMeta], alignment:
                 _append(graph, child, "added_relative_to", parent_plan)
             continue
         parent = _ensure_row_measure(graph, plans, row, "parent")
-        if status == "dropped" or not _text(row["child_measure"]):
+        if status == "dropped" or not cell_id(row["child_measure"]):
             target_plan = _ensure_plan(graph, child_plan, plans)
             graph.add_edge(
                 parent,

@@ -36,6 +36,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
+from align.errors import PairTooLargeError
 from align.models import Measure
 
 MODEL_PATH = Path(__file__).with_name("data") / "link_model.json"
@@ -110,6 +111,28 @@ def _rank_features(score: np.ndarray) -> list[np.ndarray]:
         score - score.max(axis=1, keepdims=True),
         score - score.max(axis=0, keepdims=True),
     ]
+
+
+MAX_PAIR_MEMORY = 4 * 2**30
+"""Default limit of :class:`Matcher` on the estimated working memory of one pair (bytes)."""
+
+
+def pair_memory(
+    parent_measures: int, child_measures: int, parent_sentences: int, child_sentences: int, semantic: bool
+) -> int:
+    """Estimated peak working memory, in bytes, of matching two plans of these sizes.
+
+    Matching holds dense parent × child matrices: several of sentences × sentences (similarities,
+    their margins, the fused scores kept for the status rules) and 17–19 features of measures ×
+    measures in float64, with their standardised copies. Measured on compilations of the seed
+    plans (2,903 × 2,903 measures, 9,731 × 9,731 sentences: 4.2 GB lexical, 5.5 GB with m3e;
+    2,000 × 2,000 one-sentence measures: 1.5 / 2.0 GB), rounded up.
+    """
+    per_sentence_pair, per_measure_pair = (30, 300) if semantic else (20, 260)
+    return (
+        per_sentence_pair * parent_sentences * child_sentences
+        + per_measure_pair * parent_measures * child_measures
+    )
 
 
 def measure_sentences(measure: Measure) -> list[str]:
@@ -441,6 +464,9 @@ class Matcher:
     model : link model; by default the shipped one for the chosen feature set.
     threshold : override the model's probability threshold.
     margin_k : neighbours of the margin normalisation.
+    max_memory : refuse a pair whose estimated working memory (:func:`pair_memory`) exceeds
+        this many bytes with a :class:`align.errors.PairTooLargeError` naming the larger plan,
+        rather than fail part-way (or be killed) for want of memory; ``None``: no limit.
 
     Examples
     --------
@@ -452,12 +478,37 @@ class Matcher:
     model: LinkModel | None = None
     threshold: float | None = None
     margin_k: int = 3
+    max_memory: float | None = MAX_PAIR_MEMORY
+
+    def check_size(self, parent: list[Measure], child: list[Measure]) -> None:
+        """Raise :class:`align.errors.PairTooLargeError` when the pair needs more than ``max_memory``."""
+        if self.max_memory is None:
+            return
+        sentences = [sum(len(measure_sentences(m)) for m in side) for side in (parent, child)]
+        need = pair_memory(len(parent), len(child), sentences[0], sentences[1], self.encoder is not None)
+        if need <= self.max_memory:
+            return
+        big, other = (0, 1) if sentences[0] >= sentences[1] else (1, 0)
+        sides = (parent, child)
+        plan_id = sides[big][0].plan_id
+        raise PairTooLargeError(
+            f"too large to align with {sides[other][0].plan_id}: {len(sides[big]):,} measures "
+            f"({sentences[big]:,} sentences) against {len(sides[other]):,} ({sentences[other]:,}) would "
+            f"need about {need / 2**30:.1f} GB of memory, more than the {self.max_memory / 2**30:.1f} GB "
+            "allowed; split the document (one file per plan of a compilation, or per top-level section)",
+            path=plan_id,
+            plan_id=plan_id,
+        )
 
     def features(self, parent: list[Measure], child: list[Measure]) -> PairFeatures:
         return FeatureBuilder(self.encoder, margin_k=self.margin_k).build(parent, child)
 
     def match(self, parent: list[Measure], child: list[Measure]) -> PairAlignment:
         """Link probabilities and links for two lists of measures (both non-empty)."""
+        for side, measures in (("parent", parent), ("child", child)):
+            if not len(measures):
+                raise ValueError(f"no {side} measures: both plans need at least one measure to be aligned")
+        self.check_size(parent, child)
         features = self.features(parent, child)
         model = self.model or load_link_model(self.encoder.name if self.encoder is not None else None)
         proba = model.predict_proba(features)

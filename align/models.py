@@ -183,6 +183,17 @@ class Measure:
         }
 
 
+def cell_id(value: object) -> str:
+    """A plan or measure id read from a table cell: ``""`` for an empty cell (None, NaN), and an
+    integral float as the integer it was written as (``pd.read_csv`` reads a column of ids ``1``,
+    ``2`` with empty cells as ``1.0``, ``2.0``: the ids of a plan numbered ``1.`` ``2.`` at its top)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def measures_frame(measures: list[Measure]) -> pd.DataFrame:
     """Measures as a DataFrame with the columns of ``measures.csv``."""
     return pd.DataFrame([m.to_row() for m in measures], columns=list(MEASURE_COLUMNS))

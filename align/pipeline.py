@@ -24,9 +24,9 @@ import pandas as pd
 from align.attributes import issued_year
 from align.cache import MeasureCache
 from align.corpus import Corpus
-from align.errors import AlignError
+from align.errors import AlignError, PairTooLargeError
 from align.graph import CONSENSUS_PREFIX, build_consensus, check_parents, consensus_plan_meta
-from align.match import Encoder, Matcher, PairAlignment
+from align.match import MAX_PAIR_MEMORY, Encoder, Matcher, PairAlignment
 from align.measures import MeasureExtractor
 from align.models import (
     ALIGNMENT_COLUMNS,
@@ -252,6 +252,9 @@ class Aligner:
     threshold : override the link model's probability threshold.
     parse_cache : disk cache of parsed plans (the CLI passes one in its cache folder), or
         ``None`` to parse every plan.
+    max_memory : the most working memory (bytes, estimated) one pair may need; a larger pair
+        is refused with a :class:`align.errors.PairTooLargeError` naming the larger document
+        (see :class:`align.match.Matcher`); ``None``: no limit.
     """
 
     encoder: Encoder | None = None
@@ -259,8 +262,19 @@ class Aligner:
     rules: StatusRules = field(default_factory=StatusRules)
     threshold: float | None = None
     parse_cache: MeasureCache | None = None
+    max_memory: float | None = MAX_PAIR_MEMORY
+
+    def __post_init__(self) -> None:
+        threshold = self.threshold
+        if threshold is not None and (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, int | float | np.number)
+            or not 0.0 <= float(threshold) <= 1.0
+        ):
+            raise ValueError(f"threshold must be a probability between 0 and 1, not {threshold!r}")
 
     def measures(self, plan: Plan) -> list[Measure]:
+        _check_plan(plan, "plan")
         return parse_plan(plan, self.extractor, self.parse_cache)
 
     def align(
@@ -270,12 +284,42 @@ class Aligner:
         parent_measures: list[Measure] | None = None,
         child_measures: list[Measure] | None = None,
     ) -> PairResult:
-        """Align ``child`` against ``parent`` (the reference)."""
+        """Align ``child`` against ``parent`` (the reference).
+
+        ``parent_measures`` / ``child_measures`` are the plans' measures when already parsed
+        (e.g. ``CorpusResult.measures_by_plan``); they are not modified.
+        """
+        _check_plan(parent, "parent")
+        _check_plan(child, "child")
         pm = parent_measures if parent_measures is not None else self.measures(parent)
         cm = child_measures if child_measures is not None else self.measures(child)
-        match = Matcher(self.encoder, threshold=self.threshold).match(pm, cm)
+        try:
+            match = Matcher(self.encoder, threshold=self.threshold, max_memory=self.max_memory).match(pm, cm)
+        except PairTooLargeError as err:
+            big = parent if err.plan_id == parent.plan_id else child
+            raise PairTooLargeError(
+                err.message, path=big.source or big.plan_id, plan_id=big.plan_id
+            ) from None
         frame = alignment_frame(parent, child, match, self.rules)
         return PairResult(parent, child, pm, cm, frame, match)
+
+
+def _check_plan(plan: object, role: str) -> None:
+    """A :class:`Plan` or a TypeError that says how to get one (notebooks pass plan ids and paths)."""
+    if isinstance(plan, Plan):
+        return
+    hint = ""
+    if isinstance(plan, str | Path):
+        try:
+            is_file = Path(plan).is_file()
+        except (OSError, ValueError):  # a name too long for a path, a NUL
+            is_file = False
+        hint = (
+            f" (for a document: align.corpus.plan_from_path({str(plan)!r}))"
+            if is_file
+            else f" (for a plan id: corpus.plan({str(plan)!r}))"
+        )
+    raise TypeError(f"{role} must be a Plan, not {type(plan).__name__}{hint}")
 
 
 def align_plans(parent: Plan, child: Plan, encoder: Encoder | None = None) -> PairResult:
@@ -289,7 +333,7 @@ def load_corpus(corpus_dir: str | Path) -> Corpus:
 
 
 def align_corpus(
-    corpus: Corpus,
+    corpus: Corpus | str | Path,
     aligner: Aligner | None = None,
     keep_going: bool = False,
     progress: Callable[[list[Any], str], Iterable[Any]] | None = None,
@@ -299,15 +343,20 @@ def align_corpus(
 
     Parameters
     ----------
-    corpus : the corpus.
+    corpus : the corpus, or its folder (loaded with :func:`load_corpus`).
     aligner : matching settings.
-    keep_going : a document that cannot be used is skipped and listed in ``notes`` instead of
-        stopping the run.
+    keep_going : a document that cannot be used, or a pair too large to align (see
+        :class:`Aligner`'s ``max_memory``), is skipped and listed in ``notes`` instead of stopping
+        the run.
     progress : wraps an iterable for a progress bar (``tqdm``-like), or ``None``.
     consensus : where a plan has no ancestor with a text but siblings under the same absent
         parent, rebuild that parent's shared backbone from the siblings
         (:func:`align.graph.build_consensus`) and align each sibling to it.
     """
+    if isinstance(corpus, str | Path):
+        corpus = load_corpus(corpus)
+    elif not isinstance(corpus, Corpus):
+        raise TypeError(f"corpus must be a Corpus or a corpus folder, not {type(corpus).__name__}")
     aligner = aligner or Aligner()
     wrap = progress or (lambda it, _desc: it)
     notes: list[str] = []
@@ -354,7 +403,12 @@ def align_corpus(
     by_consensus = {m.plan_id: [c for c in backbone if c.plan_id == m.plan_id] for m in backbone}
     for ref_plan, child in wrap(todo, "aligning"):
         ref_measures = measures_by_plan.get(ref_plan.plan_id) or by_consensus[ref_plan.plan_id]
-        pairs.append(aligner.align(ref_plan, corpus.plan(child), ref_measures, measures_by_plan[child]))
+        try:
+            pairs.append(aligner.align(ref_plan, corpus.plan(child), ref_measures, measures_by_plan[child]))
+        except PairTooLargeError as err:
+            if not keep_going:
+                raise
+            notes.append(f"{child}: not aligned with {ref_plan.plan_id}: {err}")
     measures = pd.concat(
         [measures_frame(m) for m in measures_by_plan.values()] or [measures_frame([])], ignore_index=True
     )

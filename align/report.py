@@ -35,7 +35,7 @@ import pandas as pd
 
 from align.cache import SqliteStore, checksum, digest
 from align.fileio import atomic_write_bytes, atomic_write_text
-from align.models import ALIGNMENT_COLUMNS, CARRIED, STATUSES
+from align.models import ALIGNMENT_COLUMNS, CARRIED, STATUSES, cell_id
 
 # marks the pages align writes: `align report --html` replaces only a page of its own
 GENERATOR = "align"
@@ -219,7 +219,7 @@ def _targets_lookup(measures: pd.DataFrame | None) -> dict[tuple[str, str], list
         measures["plan_id"], measures["measure_id"], measures["targets"], strict=True
     ):
         items = [t.strip() for t in _TARGET_SEP.split(_text(targets)) if t.strip()]
-        lookup[(str(plan_id), str(measure_id))] = items
+        lookup[(cell_id(plan_id), cell_id(measure_id))] = items
     return lookup
 
 
@@ -738,7 +738,7 @@ def render_pair_html(
     for rec in alignment_pair.to_dict("records"):
         status = _text(rec.get("status"))
         p_text, c_text = _text(rec.get("parent_text")), _text(rec.get("child_text"))
-        p_id, c_id = _text(rec.get("parent_measure")), _text(rec.get("child_measure"))
+        p_id, c_id = cell_id(rec.get("parent_measure")), cell_id(rec.get("child_measure"))
         section = section_key(rec.get("parent_path") if p_id else rec.get("child_path"), split=split)
         if section and section not in sections:
             sections.append(section)

@@ -781,3 +781,25 @@ def test_compare_and_run_do_not_share_an_output_folder(
     assert main(["run", "--corpus", str(DATA), "--out", str(compare_copy), *FAST]) == 2
     assert "holds the outputs of `align compare`" in capsys.readouterr().err
     assert snapshot(run_copy) == before_run and snapshot(compare_copy) == before_compare
+
+
+def test_out_of_memory_is_one_line_and_leaves_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a machine with less free memory than the pair needs: numpy's MemoryError, not its traceback
+    from align.pipeline import Aligner
+
+    out = tmp_path / "out"
+    assert main(["compare", str(JIANGXI), str(JIUJIANG), "--out", str(out), *FAST]) == 0
+    before = snapshot(out)
+    capsys.readouterr()
+
+    def no_memory(*args: object, **kwargs: object) -> None:
+        raise MemoryError("Unable to allocate 722. MiB for an array with shape (9731, 9731)")
+
+    monkeypatch.setattr(Aligner, "align", no_memory)
+    assert main(["compare", str(JIANGXI), str(JIUJIANG), "--out", str(out), *FAST]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("align: error: out of memory (Unable to allocate 722. MiB") and err.count("\n") == 1
+    assert "split the largest document" in err and "Traceback" not in err
+    assert snapshot(out) == before and staging_dirs(out) == []

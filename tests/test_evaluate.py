@@ -158,3 +158,20 @@ def test_gbk_gold_reads_like_utf8(
     code, out, err = evaluate(alignment, write_csv(tmp_path / "gold.csv", rows, encoding="gbk"), capsys)
     assert code == 0 and err == ""
     assert "pair_f1=1.000" in out
+
+
+def test_score_alignment_takes_gold_read_with_pandas(alignment: Path, tmp_path: Path) -> None:
+    # a notebook reads the gold with pd.read_csv (an empty anchor is NaN) and passes the frame
+    import pandas as pd
+
+    from align.evaluate import GOLD_COLUMNS, read_table, score_alignment
+
+    added = dict(gold_rows(1)[0], parent_anchor="", label="added")
+    gold = write_csv(tmp_path / "gold.csv", [*gold_rows(), added])
+    table, rows, frame = pd.read_csv(alignment), read_table(gold, GOLD_COLUMNS), pd.read_csv(gold)
+    assert frame["parent_anchor"].isna().any()
+    expected = score_alignment(table, rows)
+    assert score_alignment(table, frame).line() == expected.line()
+    assert score_alignment(table, frame.to_dict("records")).line() == expected.line()
+    with pytest.raises(KeyError, match="gold row 0 lacks columns"):
+        score_alignment(table, frame.drop(columns=["label"]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from align.graph import (
 )
 from align.measures import extract_measures
 from align.models import ALIGNMENT_COLUMNS, Measure, PlanMeta, Target, measures_frame
+from tests.conftest import seed_text
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 PLANS = DATA / "plans"
@@ -581,3 +583,39 @@ def test_infer_manifest_on_the_seed_folder(tmp_path: Path) -> None:
     draft = write_csv(manifest, tmp_path / "plans.csv")
     loaded = {meta.plan_id: meta for meta in load_manifest(draft, PLANS)}
     assert loaded["000"].parent_id == "001" and loaded["001"].level == "provincial"
+
+
+def _numbered_pair_tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """alignment.csv and measures.csv of two plans numbered 1. 2. … at the top (measure ids
+    "1", "24"), read back with a plain ``pd.read_csv``: a child_measure column with an empty
+    cell (a dropped row) comes back as floats (24.0)."""
+    text = seed_text("jiangxi")
+    items = [line for line in text.splitlines() if re.match(r"^\d+\.", line)][:4]
+    parent = extract_measures("\n".join(items), "a")
+    bodies = [re.sub(r"^\d+\.\s*", "", line) for line in items[1:3]]
+    renumbered = [f"{k}. {body}" for k, body in enumerate(bodies, start=1)]
+    child = extract_measures("\n".join(renumbered), "b")
+    measures = pd.DataFrame([m.to_row() for m in parent + child])
+    columns = ["parent_plan", "child_plan", "parent_measure", "child_measure", "parent_path", "child_path"]
+    columns += ["parent_text", "child_text", "similarity", "status", "evidence"]
+    rows = [
+        ["a", "b", p.measure_id, c.measure_id, p.path_text, c.path_text, p.text, c.text, 0.9, "inherited", ""]
+        for p, c in zip(parent[1:3], child, strict=True)
+    ]
+    rows.append(
+        ["a", "b", parent[0].measure_id, "", parent[0].path_text, "", parent[0].text, "", 0.1, "dropped", ""]
+    )
+    write_csv(pd.DataFrame(rows, columns=columns), folder / "alignment.csv")
+    write_csv(measures, folder / "measures.csv")
+    return pd.read_csv(folder / "alignment.csv"), pd.read_csv(folder / "measures.csv")
+
+
+def test_numeric_measure_ids_read_back_as_floats_join_their_measures(tmp_path: Path) -> None:
+    alignment, measures = _numbered_pair_tables(tmp_path)
+    assert alignment["child_measure"].dtype == float  # the notebook's frame: 1.0, 2.0, NaN
+    plans = [PlanMeta("a", "a.txt", "", ""), PlanMeta("b", "b.txt", "", "", parent_id="a")]
+    graph = build_graph(plans, measures, alignment)
+    nodes = sorted(n for n in graph if n.startswith("measure:"))
+    assert nodes == ["measure:a:1", "measure:a:2", "measure:a:3", "measure:a:4", "measure:b:1", "measure:b:2"]
+    trace = lineage(graph, "2", plan="a")
+    assert trace["measure"].tolist() == ["2", "1"] and trace["text"].iloc[1].startswith("1.")

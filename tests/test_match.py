@@ -8,8 +8,20 @@ import numpy as np
 import pytest
 
 from align.corpus import Corpus
+from align.errors import PairTooLargeError
 from align.evaluate import GOLD_COLUMNS, read_table, score_alignment
-from align.match import MODEL_PATH, FeatureBuilder, Matcher, aggregate, load_link_model, margin, robust_z
+from align.match import (
+    MAX_PAIR_MEMORY,
+    MODEL_PATH,
+    FeatureBuilder,
+    Matcher,
+    aggregate,
+    load_link_model,
+    margin,
+    measure_sentences,
+    pair_memory,
+    robust_z,
+)
 from align.measures import extract_measures
 from align.pipeline import Aligner, align_corpus
 from align.status import StatusRules
@@ -142,3 +154,27 @@ def test_corpus_run_reports_plans_without_parent_text(corpus: Corpus) -> None:
     assert row["n_parent_measures"] == 57
     assert row["inherited"] + row["strengthened"] + row["weakened"] + row["dropped"] == 57
     assert set(result.measures["plan_id"]) == {"jiangxi", "jiujiang", "dazhang", "guangxi", "neimenggu"}
+
+
+def test_matcher_refuses_a_pair_beyond_its_memory_budget() -> None:
+    parent = extract_measures(seed_text("jiangxi"), "jiangxi")
+    child = extract_measures(seed_text("dazhang"), "dazhang")
+    need = pair_memory(
+        len(parent),
+        len(child),
+        sum(len(measure_sentences(m)) for m in parent),
+        sum(len(measure_sentences(m)) for m in child),
+        semantic=False,
+    )
+    # quadratic in both sides: what a compilation of fifty plans would need is refused by default
+    assert pair_memory(2903, 2903, 9731, 9731, semantic=False) > 0.9 * MAX_PAIR_MEMORY
+    assert pair_memory(2903, 2903, 9731, 9731, semantic=True) > MAX_PAIR_MEMORY
+    assert need < MAX_PAIR_MEMORY / 100
+    with pytest.raises(
+        PairTooLargeError, match=r"^jiangxi: too large to align with dazhang: 5\d measures"
+    ) as caught:
+        Matcher(max_memory=need - 1).match(parent, child)
+    assert caught.value.plan_id == "jiangxi"
+    assert Matcher(max_memory=need).match(parent, child).links.shape == (len(parent), len(child))
+    with pytest.raises(ValueError, match="no child measures"):
+        Matcher().match(parent, [])

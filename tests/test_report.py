@@ -382,3 +382,52 @@ def test_html_pages_are_the_same_with_and_without_the_diff_cache(tmp_path: Path)
             tmp_path / run, alignment_frame(), measures_frame(), diff_cache=DiffCache(tmp_path / "cache")
         )
         assert [p.read_bytes() for p in cached] == [p.read_bytes() for p in plain]
+
+
+def test_page_from_tables_read_back_with_read_csv_keeps_numeric_measure_ids(tmp_path: Path) -> None:
+    # a plan numbered 1. 2. … at the top has measure ids "1", "2"; pd.read_csv reads a column of
+    # them with an empty cell (a dropped row) as 1.0, 2.0: the page must still say 2 and show its targets
+    columns = list(ALIGNMENT_COLUMNS)
+    rows = [
+        dict(
+            zip(
+                columns,
+                [
+                    "a",
+                    "b",
+                    "1",
+                    "2",
+                    "推进",
+                    "推进",
+                    "1. 推进工作。",
+                    "2. 推进工作，建成40个。",
+                    0.9,
+                    "strengthened",
+                    "adds target 40个",
+                ],
+                strict=True,
+            )
+        ),
+        dict(
+            zip(
+                columns, ["a", "b", "3", "", "加强", "", "3. 加强保障。", "", 0.1, "dropped", ""], strict=True
+            )
+        ),
+    ]
+    measures = pd.DataFrame(
+        [
+            {"plan_id": "a", "measure_id": "1", "text": "1. 推进工作。", "targets": ""},
+            {"plan_id": "a", "measure_id": "3", "text": "3. 加强保障。", "targets": ""},
+            {"plan_id": "b", "measure_id": "2", "text": "2. 推进工作，建成40个。", "targets": "40个"},
+        ],
+        columns=list(MEASURE_COLUMNS),
+    )
+    pd.DataFrame(rows).to_csv(tmp_path / "alignment.csv", index=False)
+    measures.to_csv(tmp_path / "measures.csv", index=False)
+    alignment, back = pd.read_csv(tmp_path / "alignment.csv"), pd.read_csv(tmp_path / "measures.csv")
+    assert alignment["child_measure"].tolist()[0] == 2.0
+    page = render_pair_html(alignment, back)
+    assert page == render_pair_html(pd.DataFrame(rows), measures)
+    assert "b · 2 · 推进" in page and "2.0" not in page
+    targets = [div.text for div in BeautifulSoup(page, "html.parser").select(".targets")]
+    assert targets == ["targets: 40个"]  # the child's target, found under its id

@@ -1,0 +1,81 @@
+"""The notebook API of align.pipeline at its boundary: what a notebook user passes by mistake is
+told in one error at the call, and a pair too large for memory is refused up front."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from align.corpus import Corpus, plan_from_path
+from align.errors import PairTooLargeError
+from align.pipeline import Aligner, align_corpus, align_plans
+from tests.conftest import PLANS, ROOT, SEEDS
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    return Corpus.load(ROOT / "data")
+
+
+def test_a_plan_id_or_path_instead_of_a_plan_says_how_to_get_one(corpus: Corpus) -> None:
+    with pytest.raises(
+        TypeError, match=r"parent must be a Plan, not str \(for a plan id: corpus.plan\('jiangxi'\)\)"
+    ):
+        align_plans("jiangxi", corpus.plan("jiujiang"))  # type: ignore[arg-type]
+    path = PLANS / SEEDS["jiujiang"]
+    with pytest.raises(
+        TypeError, match=r"child must be a Plan, not PosixPath \(for a document: .*plan_from_path"
+    ):
+        Aligner().align(corpus.plan("jiangxi"), path)  # type: ignore[arg-type]
+
+
+def test_empty_measure_lists_and_a_threshold_as_text_are_errors_at_the_call(corpus: Corpus) -> None:
+    aligner = Aligner()
+    jiangxi, jiujiang = corpus.plan("jiangxi"), corpus.plan("jiujiang")
+    with pytest.raises(ValueError, match="no parent measures"):
+        aligner.align(jiangxi, jiujiang, [], aligner.measures(jiujiang))
+    with pytest.raises(ValueError, match="no child measures"):
+        aligner.align(jiangxi, jiujiang, aligner.measures(jiangxi), [])
+    with pytest.raises(ValueError, match="threshold must be a probability between 0 and 1, not '0.5'"):
+        Aligner(threshold="0.5")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="not 1.5"):
+        Aligner(threshold=1.5)
+
+
+def test_align_corpus_takes_the_corpus_folder() -> None:
+    result = align_corpus(str(ROOT / "data"))
+    assert set(result.coverage["child_plan"]) >= {"jiujiang"}
+    with pytest.raises(TypeError, match="corpus must be a Corpus or a corpus folder"):
+        align_corpus(42)  # type: ignore[arg-type]
+
+
+def test_a_pair_beyond_the_memory_budget_is_refused_naming_the_larger_document(tmp_path: Path) -> None:
+    # the mechanism on two seed plans with a lowered budget; the default (4 GB) refuses two
+    # compilations of 50 plans (2,903 × 2,903 measures) instead of failing part-way
+    big = tmp_path / "big.txt"
+    big.write_text((PLANS / SEEDS["jiangxi"]).read_text(encoding="utf-8"), encoding="utf-8")
+    parent, child = plan_from_path(big), plan_from_path(PLANS / SEEDS["dazhang"])
+    with pytest.raises(PairTooLargeError) as caught:
+        Aligner(max_memory=1_000_000).align(parent, child)
+    message = str(caught.value)
+    assert message.startswith(f"{big}: too large to align with {child.plan_id}: ")
+    assert "GB of memory, more than the 0.0 GB allowed; split the document" in message
+    assert caught.value.plan_id == "big" and caught.value.exit_code == 2
+    # the larger side is named whichever side it is on
+    with pytest.raises(
+        PairTooLargeError, match=rf"^{big}: too large to align with {child.plan_id}: 57 measures"
+    ):
+        Aligner(max_memory=1_000_000).align(child, parent)
+    assert len(Aligner(max_memory=None).align(parent, child).alignment)
+
+
+def test_keep_going_skips_a_pair_too_large_and_says_so(corpus: Corpus) -> None:
+    small = Aligner(max_memory=1_000_000)
+    with pytest.raises(PairTooLargeError):
+        align_corpus(corpus, small, consensus=False)
+    result = align_corpus(corpus, small, keep_going=True, consensus=False)
+    assert result.pairs == [] and len(result.alignment) == 0
+    assert any(
+        n.startswith("jiujiang: not aligned with jiangxi: ") and "too large" in n for n in result.notes
+    )
