@@ -659,6 +659,11 @@ class HashingEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         return _normalise(self._vectorizer.transform(texts).toarray())
 
+    def encode_sparse(self, texts: list[str]) -> Any:
+        """The rows of :meth:`encode` as a sparse matrix (scipy CSR, float32): a few hundred non-zero
+        buckets of 65,536 per text, where the dense rows of thousands of texts take gigabytes."""
+        return self._vectorizer.transform(_as_text_list(texts))
+
 
 # --------------------------------------------------------------------------------------------------------
 # Cache

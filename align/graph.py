@@ -1058,12 +1058,14 @@ def absent_parent_groups(plans: Sequence[PlanMeta]) -> dict[str, list[str]]:
     return {parent: sorted(children) for parent, children in groups.items() if len(children) >= 2}
 
 
-def _cosine_matrix(vectors: np.ndarray, center: bool) -> np.ndarray:
-    """Pairwise cosine similarities of the rows, optionally after removing their mean.
+def _cosine_matrix(vectors: Any, center: bool) -> np.ndarray:
+    """Pairwise cosine similarities of the rows (a dense array or a scipy sparse matrix),
+    optionally after removing their mean.
 
-    Works on the Gram matrix, so wide encodings (hashed n-grams) are never copied.
+    Works on the Gram matrix, so wide encodings (hashed n-grams) are never copied or densified.
     """
-    gram = np.asarray(vectors @ vectors.T, dtype=np.float64)
+    gram = vectors @ vectors.T
+    gram = np.asarray(gram.toarray() if hasattr(gram, "toarray") else gram, dtype=np.float64)
     if center:
         row = gram.mean(axis=0, keepdims=True)
         gram = gram - row - row.T + gram.mean()
@@ -1126,7 +1128,11 @@ def build_consensus(
         support_needed = min_support or max(2, math.ceil(len(siblings) / 2))
         if len({m.plan_id for m in members}) < support_needed or len(members) < 2:
             continue
-        similarity = _cosine_matrix(np.asarray(encoder.encode([m.text for m in members])), center)
+        texts = [m.text for m in members]
+        # the default hashed n-grams stay sparse: dense, thousands of sibling measures take gigabytes
+        encode_sparse = getattr(encoder, "encode_sparse", None)
+        vectors = encode_sparse(texts) if encode_sparse is not None else np.asarray(encoder.encode(texts))
+        similarity = _cosine_matrix(vectors, center)
         labels = AgglomerativeClustering(
             n_clusters=None, metric="precomputed", linkage="average", distance_threshold=1.0 - threshold
         ).fit_predict(np.clip(1.0 - similarity, 0.0, 2.0))
@@ -1137,7 +1143,10 @@ def build_consensus(
             carried = {members[i].plan_id for i in index}
             if len(carried) < support_needed:
                 continue
-            medoid = int(index[np.argmax(similarity[np.ix_(index, index)].sum(axis=1))])
+            # the most central member; ties (every two-member cluster is one) go to the earlier
+            # member, not to the last bits of the arithmetic, which differ between machines
+            centrality = np.round(similarity[np.ix_(index, index)].sum(axis=1), 9)
+            medoid = int(index[np.argmax(centrality)])
             clusters.append((index, medoid, carried))
         # Follow the order of the first sibling's document.
         clusters.sort(key=lambda c: (plan_order[members[c[1]].plan_id], c[1]))

@@ -30,6 +30,7 @@ from align.embed import (
     make_encoder,
 )
 from align.errors import AlignError
+from tests.conftest import seed_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -511,3 +512,11 @@ def test_default_encoder_name_reflects_the_onnx_recipe(tmp_path: Path) -> None:
     name = make_encoder("m3e", None, model_dir=tmp_path).name
     assert name == f"m3e-small/onnx-{_ONNX_RECIPE}/len512/batch1"
     assert make_encoder("m3e", None, model_dir=tmp_path, batch_size=8).name.endswith("/batch8")
+
+
+def test_hashing_encoder_sparse_rows_are_its_dense_rows() -> None:
+    encoder = HashingEncoder(dim=2**16, ngram_range=(2, 3))
+    texts = [seed_text("jiangxi")[:300], seed_text("dazhang")[:120], "", "科普"]
+    sparse_rows = encoder.encode_sparse(texts)
+    assert sparse_rows.shape == (4, 2**16) and sparse_rows.nnz < 1000
+    assert np.allclose(sparse_rows.toarray(), encoder.encode(texts), atol=1e-6)

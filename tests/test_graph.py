@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -619,3 +620,28 @@ def test_numeric_measure_ids_read_back_as_floats_join_their_measures(tmp_path: P
     assert nodes == ["measure:a:1", "measure:a:2", "measure:a:3", "measure:a:4", "measure:b:1", "measure:b:2"]
     trace = lineage(graph, "2", plan="a")
     assert trace["measure"].tolist() == ["2", "1"] and trace["text"].iloc[1].startswith("1.")
+
+
+def test_consensus_is_the_same_from_sparse_or_dense_vectors_and_ties_go_to_the_first_sibling(
+    plans: list[PlanMeta], measures: dict[str, list[Measure]], consensus: tuple[list[Measure], pd.DataFrame]
+) -> None:
+    """The default hashed n-grams stay sparse (dense, thousands of sibling measures take gigabytes);
+    the same vectors given dense make the same clusters and representatives: a two-member cluster
+    is a tie, which goes to the first sibling's measure, not to rounding."""
+
+    class Dense:
+        def __init__(self) -> None:
+            self.inner = HashingEncoder(dim=2**16, ngram_range=(2, 3))
+
+        def encode(self, texts: list[str]) -> np.ndarray:
+            return self.inner.encode(texts)
+
+    _, table = consensus
+    _, dense = build_consensus(plans, measures["jiangxi"] + measures["neimenggu"], Dense())
+    pd.testing.assert_frame_equal(dense, table)
+    by_id = {f"{m.plan_id}:{m.measure_id}": m.text for ms in measures.values() for m in ms}
+    pairs = table[table.members.str.count("；") == 1]
+    assert len(pairs) > 20
+    for members, text in zip(pairs.members, pairs.representative_text, strict=True):
+        first = members.split("；")[0]
+        assert first.startswith("jiangxi:") and text == by_id[first]
