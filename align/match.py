@@ -439,6 +439,7 @@ class PairAlignment:
     features : the similarity evidence.
     proba : link probability per measure pair.
     links : boolean matrix of chosen links.
+    floor : the least raw similarity (``features.cosine``) a link needed (see :class:`Matcher`).
     """
 
     parent: list[Measure]
@@ -446,6 +447,7 @@ class PairAlignment:
     features: PairFeatures
     proba: np.ndarray
     links: np.ndarray
+    floor: float = 0.0
 
     def dropped(self) -> list[int]:
         return [i for i in range(len(self.parent)) if not self.links[i].any()]
@@ -467,6 +469,12 @@ class Matcher:
     max_memory : refuse a pair whose estimated working memory (:func:`pair_memory`) exceeds
         this many bytes with a :class:`align.errors.PairTooLargeError` naming the larger plan,
         rather than fail part-way (or be killed) for want of memory; ``None``: no limit.
+    floor_quantile : a link's raw similarity must reach this quantile of the similarities of all
+        the pair's measure pairs (by default the lower quartile); ``None``: no floor. The link model
+        reads standardised features, so a parent measure the child lacks can find a partner that
+        is merely the least unlike it; a pair less alike than three quarters of all pairings is
+        no link. On the gold this changes nothing up to the 0.3 quantile; on the synthetic
+        hierarchy it lifts pair F1 from 0.876 to 0.905 lexical and 0.930 to 0.932 with m3e.
 
     Examples
     --------
@@ -479,6 +487,7 @@ class Matcher:
     threshold: float | None = None
     margin_k: int = 3
     max_memory: float | None = MAX_PAIR_MEMORY
+    floor_quantile: float | None = 0.25
 
     def check_size(self, parent: list[Measure], child: list[Measure]) -> None:
         """Raise :class:`align.errors.PairTooLargeError` when the pair needs more than ``max_memory``."""
@@ -513,5 +522,8 @@ class Matcher:
         model = self.model or load_link_model(self.encoder.name if self.encoder is not None else None)
         proba = model.predict_proba(features)
         threshold = model.threshold if self.threshold is None else self.threshold
-        links = proba >= threshold
-        return PairAlignment(parent, child, features, proba, links)
+        floor = (
+            0.0 if self.floor_quantile is None else float(np.quantile(features.cosine, self.floor_quantile))
+        )
+        links = (proba >= threshold) & (features.cosine >= floor)
+        return PairAlignment(parent, child, features, proba, links, floor)

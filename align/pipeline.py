@@ -155,7 +155,12 @@ def alignment_frame(
         linked = [int(x) for x in np.flatnonzero(match.links[i])]
         if not linked:
             best = int(np.argmax(match.proba[i])) if len(C) else -1
-            hint = f"closest {C[best].measure_id} (p={match.proba[i, best]:.2f})" if best >= 0 else ""
+            hint = ""
+            if best >= 0:
+                why = f"p={match.proba[i, best]:.2f}"
+                if f.cosine[i, best] < match.floor:  # likely enough, but less alike than most pairings
+                    why += f", similarity {f.cosine[i, best]:.3f} below the pair's floor {match.floor:.3f}"
+                hint = f"closest {C[best].measure_id} ({why})"
             rows.append(
                 _row(
                     parent,

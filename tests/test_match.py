@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -23,6 +24,7 @@ from align.match import (
     robust_z,
 )
 from align.measures import extract_measures
+from align.models import Plan, PlanMeta
 from align.pipeline import Aligner, align_corpus
 from align.status import StatusRules
 from tests.conftest import ROOT, seed_text
@@ -178,3 +180,38 @@ def test_matcher_refuses_a_pair_beyond_its_memory_budget() -> None:
     assert Matcher(max_memory=need).match(parent, child).links.shape == (len(parent), len(child))
     with pytest.raises(ValueError, match="no child measures"):
         Matcher().match(parent, [])
+
+
+def test_a_parent_measure_the_child_lacks_is_not_linked_to_the_least_unlike_child_measure() -> None:
+    """The child re-issues 28 of the parent's 30 items and adds one of its own: without the floor,
+    the two missing items are linked to that new item (the link model reads standardised scores,
+    and nothing else is left for them); with it, the new item is added and the missing ones are
+    dropped, the evidence naming the floor."""
+    items = [line for line in seed_text("jiangxi").split("\n") if re.match(r"^\d+\. ", line)][:30]
+
+    def plan(lines: list[str]) -> str:
+        return "\n".join(f"{k}. " + re.sub(r"^\d+\. ", "", line) for k, line in enumerate(lines, 1))
+
+    parent = extract_measures(plan(items), "a")
+    child = extract_measures(plan([*items[2:], "建立健全科普工作联席会议制度，每年召开会议不少于2次。"]), "b")
+    new = len(child) - 1
+    loose = Matcher(floor_quantile=None).match(parent, child)
+    assert loose.floor == 0.0 and loose.links[:2, new].all()  # both missing items on the new one
+    pair = Matcher().match(parent, child)
+    assert pair.floor == pytest.approx(np.quantile(pair.features.cosine, 0.25))
+    assert not pair.links[:, new].any() and not pair.links[0].any()
+    assert (pair.features.cosine[pair.links] >= pair.floor).all()
+    assert (pair.links <= loose.links).all()  # the floor only removes links
+    frame = (
+        Aligner()
+        .align(
+            Plan(PlanMeta("a", "", "", "provincial"), plan(items)),
+            Plan(
+                PlanMeta("b", "", "", "municipal", parent_id="a"),
+                plan([*items[2:], "建立健全科普工作联席会议制度。"]),
+            ),
+        )
+        .alignment
+    )
+    first = frame[frame.parent_measure == "1"].iloc[0]
+    assert first.status == "dropped" and "below the pair's floor" in first.evidence
