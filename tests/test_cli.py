@@ -694,7 +694,11 @@ def test_out_of_range_options_are_refused(
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
-    assert f"argument {option}:" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"argument {option}:" in err
+    # one line like every other error, pointing to the help instead of printing the usage block
+    assert err.count("\n") == 1 and "usage:" not in err
+    assert err.rstrip().endswith(f"(see `align {argv[0]} --help`)")
     assert not (tmp_path / "x").exists()
 
 
