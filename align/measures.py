@@ -205,11 +205,14 @@ class MeasureExtractor:
         if not outline.roots and self.require_measures:
             measures = state.paragraph_fallback(outline.front)
         if not measures and self.require_measures:
-            raise NoMeasuresError(
-                "no measures found: the document has no numbered outline (一、 （一） 1. …) "
-                "and no task paragraphs; is this a plan?",
-                path=source or None,
+            why = (
+                f"its numbered outline ({len(outline.roots)} top heading(s), e.g. "
+                f"{outline.roots[0].title[:20]!r}) holds no task text (only context such as "
+                "指导思想/总体要求, or text without sentence punctuation)"
+                if outline.roots
+                else "the document has no numbered outline (一、 （一） 1. …) and no task paragraphs"
             )
+            raise NoMeasuresError(f"no measures found: {why}; is this a plan?", path=source or None)
         measures = [self.with_attributes(m) for m in _unique_ids(measures)]
         return ParsedPlan(
             measures=measures, context=state.context, furniture=outline.furniture, outline=outline

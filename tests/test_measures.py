@@ -108,8 +108,19 @@ def test_gold_anchors_fall_in_exactly_one_measure() -> None:
 
 
 def test_prose_without_outline_is_an_error() -> None:
-    with pytest.raises(NoMeasuresError, match="no measures found"):
+    with pytest.raises(NoMeasuresError, match="no measures found: the document has no numbered outline"):
         MeasureExtractor().extract("这是一段说明文字，没有任何编号。", source="memo.txt")
+
+
+def test_an_outline_without_task_text_is_not_called_no_outline() -> None:
+    """A heading over unpunctuated text (a paste that lost its punctuation): the message names the
+    outline it found instead of saying there is none."""
+    body = "".join(line.strip("。，；、") for line in seed_text("dazhang").splitlines()[20:30])
+    body = "".join(ch for ch in body if ch not in "。；;，,、：:！？（）()“”")
+    with pytest.raises(
+        NoMeasuresError, match=r"its numbered outline \(1 top heading\(s\), e.g. '总体要求'\)"
+    ):
+        MeasureExtractor().extract("一、总体要求\n" + body, source="pasted.txt")
 
 
 def _covered(text: str, name: str = "") -> None:
