@@ -378,7 +378,9 @@ def _check_foreign(out: Path, names: Iterable[str], written: set[str]) -> None:
     """Raise :class:`InputError` when a file that align did not write (not in the ledger) stands
     where an output goes: publishing would replace the user's file."""
     for name in names:
-        if name not in written and ((out / name).is_file() or (out / name).is_symlink()):
+        where = out / name
+        # a regular file, a link, or anything else but a folder (a FIFO, a socket): all are the user's
+        if name not in written and (where.is_symlink() or (where.exists() and not where.is_dir())):
             raise InputError(
                 f"{name} is a file that align did not write (not listed in {LEDGER}); replacing it "
                 "would lose it: move it away or choose another --out",

@@ -78,6 +78,18 @@ def test_a_ledger_without_command_is_compatible(tmp_path: Path) -> None:
     assert published(out) == {"alignment.csv": GOAL}
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_where_an_output_goes_is_the_users_too(tmp_path: Path) -> None:
+    from align.fileio import check_output_folder
+
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / "alignment.csv")
+    with pytest.raises(InputError, match="alignment.csv is a file that align did not write"):
+        check_output_folder(out, "compare", ["alignment.csv"])
+    assert (out / "alignment.csv").exists() and not (out / "alignment.csv").is_file()
+
+
 def test_a_file_align_did_not_write_is_never_replaced(tmp_path: Path) -> None:
     """The user's own alignment.csv in the folder: refused before any work and at publishing."""
     from align.fileio import check_output_folder
