@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from align.errors import InputError
-from align.models import CARRIED, STATUSES, Measure
+from align.models import CARRIED, STATUSES, Measure, cell_id
 
 GOLD_COLUMNS = ("parent_doc", "parent_anchor", "child_doc", "child_anchor", "label", "evidence")
 
@@ -148,12 +148,8 @@ def _gold_records(gold: pd.DataFrame | Iterable[Mapping[str, object]]) -> list[d
         missing = [c for c in ("parent_anchor", "child_anchor", "label") if c not in row]
         if missing:
             raise KeyError(f"gold row {k} lacks columns {missing}")
-        out.append({str(key): "" if _missing(value) else str(value) for key, value in row.items()})
+        out.append({str(key): cell_id(value) for key, value in row.items()})
     return out
-
-
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 def score_alignment(alignment: pd.DataFrame, gold: pd.DataFrame | Iterable[Mapping[str, object]]) -> Score:
