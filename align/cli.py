@@ -74,13 +74,17 @@ def _encoder(args: argparse.Namespace):
 
 
 def _aligner(args: argparse.Namespace):
-    """The aligner of --encoder and --threshold, parsing through the cache folder's measure cache."""
+    """The aligner of --encoder, --threshold and --max-memory, parsing through the cache folder's
+    measure cache."""
     from align.cache import MeasureCache
     from align.pipeline import Aligner
 
-    return Aligner(
+    aligner = Aligner(
         encoder=_encoder(args), threshold=args.threshold, parse_cache=MeasureCache(_cache_dir(args))
     )
+    if args.max_memory is not None:  # not given: the Aligner's default
+        aligner.max_memory = None if math.isinf(args.max_memory) else args.max_memory
+    return aligner
 
 
 def _probability(text: str) -> float:
@@ -92,6 +96,23 @@ def _probability(text: str) -> float:
     if not math.isfinite(value) or not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"{text} is not a probability between 0 and 1")
     return value
+
+
+# align.match.MAX_PAIR_MEMORY in GB (match is not imported for --help; a test keeps them equal)
+DEFAULT_MAX_MEMORY_GB = 4
+
+
+def _memory(text: str) -> float:
+    """argparse type of --max-memory: gigabytes as bytes; ``none`` (no limit) is infinity."""
+    if text.strip().lower() in ("none", "off"):
+        return math.inf
+    try:
+        value = float(text.strip().lower().removesuffix("gb").strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of gigabytes (or 'none')") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of gigabytes (or 'none')")
+    return value * 2**30
 
 
 def _positive_int(text: str) -> int:
@@ -119,6 +140,14 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         type=_probability,
         default=None,
         help="link probability threshold, 0 to 1 (default: model's)",
+    )
+    p.add_argument(
+        "--max-memory",
+        type=_memory,
+        default=None,
+        metavar="GB",
+        help="refuse a pair of documents whose comparison would need more memory than this, in GB "
+        f"(default: {DEFAULT_MAX_MEMORY_GB:g}; 'none' for no limit)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 

@@ -135,6 +135,11 @@ def pair_memory(
     )
 
 
+def _size(n_bytes: float) -> str:
+    """``5.0 GB``, or ``12 MB`` below a tenth of a gigabyte (``0.0 GB`` would say nothing)."""
+    return f"{n_bytes / 2**30:.1f} GB" if n_bytes >= 0.1 * 2**30 else f"{max(1, round(n_bytes / 2**20))} MB"
+
+
 def measure_sentences(measure: Measure) -> list[str]:
     """The sentences of a measure the matcher scores (outline markers alone do not count)."""
     sentences = [s for s in measure.sentences if strip_marker(s)]
@@ -503,8 +508,9 @@ class Matcher:
         raise PairTooLargeError(
             f"too large to align with {sides[other][0].plan_id}: {len(sides[big]):,} measures "
             f"({sentences[big]:,} sentences) against {len(sides[other]):,} ({sentences[other]:,}) would "
-            f"need about {need / 2**30:.1f} GB of memory, more than the {self.max_memory / 2**30:.1f} GB "
-            "allowed; split the document (one file per plan of a compilation, or per top-level section)",
+            f"need about {_size(need)} of memory, more than the {_size(self.max_memory)} "
+            "allowed (--max-memory); split the document (one file per plan of a compilation, or per "
+            "top-level section)",
             path=plan_id,
             plan_id=plan_id,
         )

@@ -681,6 +681,9 @@ def test_os_error_that_is_not_about_an_output_keeps_its_traceback(
         ("--threshold", "-1"),
         ("--threshold", "x"),
         ("--width", "0"),
+        ("--max-memory", "0"),
+        ("--max-memory", "-2"),
+        ("--max-memory", "lots"),
     ],
 )
 def test_out_of_range_options_are_refused(
@@ -807,3 +810,29 @@ def test_out_of_memory_is_one_line_and_leaves_outputs(
     assert err.startswith("align: error: out of memory (Unable to allocate 722. MiB") and err.count("\n") == 1
     assert "split the largest document" in err and "Traceback" not in err
     assert snapshot(out) == before and staging_dirs(out) == []
+
+
+def test_max_memory_refuses_a_pair_in_one_line_and_none_lifts_the_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the pair limit is a user's setting: a small machine lowers it, a large one lifts it
+    from align.cli import DEFAULT_MAX_MEMORY_GB
+    from align.match import MAX_PAIR_MEMORY
+
+    assert DEFAULT_MAX_MEMORY_GB * 2**30 == MAX_PAIR_MEMORY  # the help's default is the real one
+    out = tmp_path / "out"
+    code = main(["compare", str(JIANGXI), str(JIUJIANG), "--out", str(out), "--max-memory", "0.001", *FAST])
+    err = capsys.readouterr().err
+    one_error_line(
+        code,
+        err,
+        "",
+        rf"{JIUJIANG.name}: too large to align with jiangxi: .* more than the 1 MB allowed \(--max-memory\)",
+    )
+    assert not out.exists()
+    assert (
+        main(["compare", str(JIANGXI), str(JIUJIANG), "--out", str(out), "--max-memory", "none", *FAST]) == 0
+    )
+    assert (
+        main(["compare", str(JIANGXI), str(JIUJIANG), "--out", str(out), "--max-memory", "2.5GB", *FAST]) == 0
+    )

@@ -60,7 +60,7 @@ def test_a_pair_beyond_the_memory_budget_is_refused_naming_the_larger_document(t
         Aligner(max_memory=1_000_000).align(parent, child)
     message = str(caught.value)
     assert message.startswith(f"{big}: too large to align with {child.plan_id}: ")
-    assert "GB of memory, more than the 0.0 GB allowed; split the document" in message
+    assert "MB of memory, more than the 1 MB allowed (--max-memory); split the document" in message
     assert caught.value.plan_id == "big" and caught.value.exit_code == 2
     # the larger side is named whichever side it is on
     with pytest.raises(
