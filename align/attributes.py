@@ -56,9 +56,7 @@ __all__ = [
     "compare_attributes",
     "deadline_due",
     "extract_agencies",
-    "extract_citations",
     "extract_deadlines",
-    "extract_doc_numbers",
     "extract_groups",
     "extract_targets",
     "is_relative",
@@ -1071,55 +1069,6 @@ def _word_level(word: str) -> int:
     if word.startswith(_HEDGES):
         return 1
     return MODALITY_LEVELS.get(word, 0)
-
-
-# ---------------------------------------------------------------------------------------------
-# Citations
-
-_DOC_CORE_RE = re.compile(r"[〔\[【(]((?:19|20)\d{2})[〕\]】)]第?(\d{1,4})号")
-_DOC_AFTER_TITLE_RE = re.compile(
-    r"\(?([\u4e00-\u9fff]{1,10})[〔\[【(]((?:19|20)\d{2})[〕\]】)]第?(\d{1,4})号"
-)
-_ISSUER_STOP = frozenset("的以和及与据照按根依由并或在于见是为对将")
-_TITLE_RE = re.compile(r"《([^《》]{1,150})》")
-
-
-def extract_doc_numbers(text: str) -> tuple[str, ...]:
-    """Document numbers (发文字号) in the text, brackets normalised to ``〔〕``:
-    ``湘政办发【2021】74号`` → ``湘政办发〔2021〕74号``."""
-    t = _normalise(text, keep_newlines=True).text
-    out: list[str] = []
-    for m in _DOC_CORE_RE.finditer(t):
-        i = m.start()
-        while i > 0 and m.start() - i < 10 and _is_cjk(t[i - 1]) and t[i - 1] not in _ISSUER_STOP:
-            i -= 1
-        if i < m.start():
-            out.append(f"{t[i : m.start()]}〔{m.group(1)}〕{m.group(2)}号")
-    return tuple(dict.fromkeys(out))
-
-
-def extract_citations(text: str) -> list[tuple[str, str]]:
-    """Documents cited by title, with their document number when it follows the title.
-
-    Parameters
-    ----------
-    text : any text.
-
-    Returns
-    -------
-    list of (title, doc_number) without duplicates, in order; the title is the text inside
-    ``《》`` (whitespace removed, half-width punctuation), the number is ``""`` unless one
-    follows the title directly, optionally in parentheses: ``《…的通知》（国发〔2021〕9号）``.
-    """
-    t = _normalise(text).text
-    out: list[tuple[str, str]] = []
-    for m in _TITLE_RE.finditer(t):
-        title = m.group(1).strip()
-        nm = _DOC_AFTER_TITLE_RE.match(t, m.end())
-        number = f"{nm.group(1)}〔{nm.group(2)}〕{nm.group(3)}号" if nm else ""
-        if title:
-            out.append((title, number))
-    return list(dict.fromkeys(out))
 
 
 # ---------------------------------------------------------------------------------------------

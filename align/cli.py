@@ -562,7 +562,7 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     if args.out:
         _check_out_file(args.out)
         if args.infer.is_dir():
-            from align.graph import folder_documents
+            from align.manifest import folder_documents
 
             _check_not_an_input(args.out, folder_documents(args.infer), "--out")
         _check_replaceable(args.out, "--out", _is_manifest, "a manifest (plan_id,file,… header)")
@@ -586,7 +586,7 @@ def _infer_manifest(folder: Path) -> pd.DataFrame:
     folder without any readable document."""
     from align.documents import read_document
     from align.errors import InputError
-    from align.graph import infer_manifest
+    from align.manifest import infer_manifest
 
     skipped: set[str] = set()
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from align.documents import BOMS, MIN_PLAN_CHARS, read_document
 from align.errors import AlignWarning, InputError
-from align.models import LEVELS, Plan, PlanMeta
+from align.models import LEVELS, Plan, PlanMeta, level_rank
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("plan_id", "file", "jurisdiction", "level", "parent_id")
 
@@ -362,12 +362,11 @@ def check_hierarchy(metas: list[tuple[PlanMeta, int]], path: str | Path | None =
             chain.append(current)
             current = by_id[current][0].parent_id
         done.update(chain)
-    rank = {level: i for i, level in enumerate(LEVELS)}
     for meta, line in metas:
-        if not meta.parent_id or meta.level not in rank:
+        if not meta.parent_id or meta.level not in LEVELS:
             continue
         parent = by_id[meta.parent_id][0]
-        if parent.level in rank and rank[meta.level] < rank[parent.level]:
+        if parent.level in LEVELS and level_rank(meta.level) < level_rank(parent.level):
             raise InputError(
                 f"plan '{meta.plan_id}' is {meta.level} but its parent '{parent.plan_id}' is {parent.level}: "
                 "a child cannot be above its parent",

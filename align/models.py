@@ -13,6 +13,13 @@ import pandas as pd
 LEVELS: tuple[str, ...] = ("national", "provincial", "municipal", "county")
 """Administrative levels, highest first."""
 
+
+def level_rank(level: str) -> int:
+    """Position of ``level`` in :data:`LEVELS` (0 = national); an unknown or empty level ranks
+    below every known one."""
+    return LEVELS.index(level) if level in LEVELS else len(LEVELS)
+
+
 STATUSES: tuple[str, ...] = ("inherited", "strengthened", "weakened", "dropped", "added")
 CARRIED: frozenset[str] = frozenset({"inherited", "strengthened", "weakened"})
 

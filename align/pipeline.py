@@ -25,7 +25,8 @@ from align.attributes import issued_year
 from align.cache import MeasureCache
 from align.corpus import Corpus
 from align.errors import AlignError, PairTooLargeError
-from align.graph import CONSENSUS_PREFIX, build_consensus, check_parents, consensus_plan_meta
+from align.graph import CONSENSUS_PREFIX, build_consensus, consensus_plan_meta
+from align.manifest import check_parents
 from align.match import MAX_PAIR_MEMORY, Encoder, Matcher, PairAlignment
 from align.measures import MeasureExtractor
 from align.models import (

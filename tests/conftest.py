@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from align.corpus import load_manifest
+from align.models import PlanMeta
+
 ROOT = Path(__file__).resolve().parents[1]
 PLANS = ROOT / "data" / "plans"
 SEEDS = {
@@ -29,3 +32,9 @@ def seed_text(name: str) -> str:
 @pytest.fixture(scope="session")
 def seeds() -> dict[str, str]:
     return {name: seed_text(name) for name in SEEDS}
+
+
+@pytest.fixture(scope="module")
+def plans() -> list[PlanMeta]:
+    """The bundled manifest, data/plans.csv."""
+    return load_manifest(ROOT / "data" / "plans.csv")

@@ -19,9 +19,7 @@ from align.attributes import (
     compare_attributes,
     deadline_due,
     extract_agencies,
-    extract_citations,
     extract_deadlines,
-    extract_doc_numbers,
     extract_groups,
     extract_targets,
     is_relative,
@@ -369,31 +367,6 @@ def test_modality_ignores_words_inside_longer_words() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# citations
-
-
-def test_citations_with_adjacent_document_numbers() -> None:
-    preamble = line_with(DAZHANG, "根据《湖南省关于印发全民科学素质行动规划纲要")
-    assert extract_citations(preamble) == [
-        ("湖南省关于印发全民科学素质行动规划纲要(2021—2035年)的通知", "湘政办发〔2021〕74号"),
-        ("邵阳市人民政府办公室关于印发邵阳全民科学素质行动规划纲要", "邵市政办发〔2021〕8号"),
-    ]
-    jiangxi = line_with(JIANGXI, "为实现2025年我省全民科学素质工作目标")
-    cites = extract_citations(jiangxi)
-    assert cites[0] == ("国务院关于印发全民科学素质行动规划纲要(2021—2035年)的通知", "国发〔2021〕9号")
-    assert cites[1] == ("江西省国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要", "")
-    assert extract_citations(
-        cut(GUANGXI, "贯彻落实中共中央办公厅、国务院办公厅《关于新时代进一步加强科学技术普及工作的意见》")
-    ) == [("关于新时代进一步加强科学技术普及工作的意见", "")]
-
-
-def test_document_numbers_of_a_whole_plan() -> None:
-    assert extract_doc_numbers(seed(JIANGXI)) == ("赣府发〔2021〕29号", "国发〔2021〕9号")
-    assert extract_doc_numbers(seed(NEIMENGGU)) == ("内政发〔2021〕22号", "国发〔2021〕9号")
-    assert extract_doc_numbers(seed(GUANGXI)) == ("桂科智字〔2023〕91号",)
-
-
-# --------------------------------------------------------------------------------------------
 # comparison, on examples of data/gold/*.csv
 
 
@@ -574,8 +547,6 @@ def _check_all(text: str) -> None:
     extract_groups(text)
     level, words = modality(text)
     assert 0 <= level <= 3 and (level == 0) == (not words)
-    extract_citations(text)
-    extract_doc_numbers(text)
     m = measure("x", text)
     compare_attributes(m, m, same_level=True)
 
@@ -619,4 +590,3 @@ def test_nested_titles_hide_their_years_and_numbers() -> None:
     nested = f"《关于印发{inner}的通知》（2021年第5号）"
     assert extract_deadlines(nested) == ()
     assert extract_targets(nested) == ()
-    assert extract_citations(nested)[0] == ("九江市全民科学素质行动规划纲要实施方案(2021-2025年)", "")

@@ -1,4 +1,4 @@
-"""The alignment graph on the bundled corpus: plans, lineage, escalations, consensus, citations."""
+"""The alignment graph on the bundled corpus: plans, lineage, escalations, consensus."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from align.corpus import load_manifest
 from align.embed import HashingEncoder
 from align.errors import InputError
 from align.fileio import write_csv
@@ -23,15 +22,10 @@ from align.graph import (
     agency_functions,
     build_consensus,
     build_graph,
-    check_parents,
-    cited_parents,
     consensus_plan_id,
-    document_info,
     escalations,
-    extract_citations,
     format_lineage_tree,
     graphml_safe,
-    infer_manifest,
     lineage,
     measure_node,
     plan_node,
@@ -63,11 +57,6 @@ THEMES = {
 
 def text_of(plan_id: str) -> str:
     return (PLANS / FILES[plan_id]).read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def plans() -> list[PlanMeta]:
-    return load_manifest(DATA / "plans.csv")
 
 
 @pytest.fixture(scope="module")
@@ -482,108 +471,6 @@ def test_consensus_needs_siblings_under_an_absent_parent(
     both = measures["jiangxi"] + measures["neimenggu"]
     cons, table = build_consensus(plans, both, HashingEncoder(dim=2**16, ngram_range=(2, 3)), min_support=3)
     assert cons == [] and table.empty
-
-
-# ---------------------------------------------------------------------------------------------
-# Links from the documents
-
-
-def test_citations_and_document_numbers() -> None:
-    jiangxi = extract_citations(text_of("jiangxi"))
-    national = next(c for c in jiangxi if c.doc_number == "国发〔2021〕9号")
-    assert national.title == "国务院关于印发全民科学素质行动规划纲要(2021—2035年)的通知"
-    assert national.basis
-    parents = cited_parents(text_of("dazhang"))
-    assert [c.doc_number for c in parents] == ["湘政办发〔2021〕74号", "邵市政办发〔2021〕8号"]
-    jiujiang = cited_parents(text_of("jiujiang"))
-    titles = [c.title for c in jiujiang]
-    assert "江西省全民科学素质行动规划纲要实施方案(2021-2025年)" in titles
-    assert not any(t.startswith("九江市全民科学素质") for t in titles)  # its own title is not a parent
-    assert next(c for c in jiujiang if c.title.startswith("全民")).issuer == "国务院"
-    guangxi = cited_parents(text_of("guangxi"))
-    assert [c.issuer for c in guangxi] == ["中共中央办公厅、国务院办公厅"]
-
-
-def test_document_info_reads_the_header() -> None:
-    info = document_info(text_of("neimenggu"))
-    assert info.doc_number == "内政发〔2021〕22号"
-    assert info.jurisdiction == "内蒙古自治区" and info.level == "provincial"
-    assert info.issued == "2021-12-31"
-    assert info.title == "内蒙古自治区全民科学素质行动规划纲要实施方案(2021-2025年)"
-    assert document_info(text_of("dazhang")).jurisdiction == "邵阳市大祥区"
-
-
-def test_check_parents_accepts_the_bundled_manifest_and_flags_wrong_parents(plans: list[PlanMeta]) -> None:
-    texts = {p.plan_id: text_of(p.plan_id) for p in plans if p.file}
-    assert check_parents(plans, texts) == []
-    wrong = [replace(p, parent_id="national-2021") if p.plan_id == "jiujiang" else p for p in plans]
-    wrong = [replace(p, parent_id="central-opinion-2022") if p.plan_id == "jiangxi" else p for p in wrong]
-    warnings = check_parents(wrong, texts)
-    assert len(warnings) == 2
-    assert any(w.startswith("plan jiujiang") and "jiangxi (provincial)" in w for w in warnings)
-    assert any(w.startswith("plan jiangxi") and "国发〔2021〕9号" in w for w in warnings)
-
-
-def test_check_parents_says_nothing_of_a_parent_without_title_or_number(plans: list[PlanMeta]) -> None:
-    """Without a title or number of the parent, a citation cannot be recognised as it: no note."""
-    texts = {p.plan_id: text_of(p.plan_id) for p in plans if p.file}
-    bare = [replace(p, title="", doc_number="") for p in plans]
-    assert check_parents(bare, texts) == []
-
-
-def test_checking_parents_compares_each_citation_with_the_plans_it_may_name(
-    plans: list[PlanMeta], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """No all-pairs step: 300 county plans citing the Jiujiang plan cost a few comparisons each,
-    not one per plan of the manifest (which would be 300 × 305 at least)."""
-    import align.graph as graph
-
-    calls = 0
-    real_cites = graph.cites
-
-    def counting(citation: graph.Citation, meta: PlanMeta) -> bool:
-        nonlocal calls
-        calls += 1
-        return real_cites(citation, meta)
-
-    monkeypatch.setattr(graph, "cites", counting)
-    city = next(p for p in plans if p.plan_id == "jiujiang")
-    counties = [
-        PlanMeta(
-            f"county{k}", f"c{k}.txt", f"第{k}县", "county", "jiujiang", title=f"第{k}县科学素质实施方案"
-        )
-        for k in range(300)
-    ]
-    text = f"根据《{city.title}》，结合我县实际，制定本方案。\n一、总体要求\n" + text_of("jiujiang")[-400:]
-    texts = {c.plan_id: text for c in counties}
-    assert check_parents([*plans, *counties], texts) == []
-    assert calls <= 2 * len(counties)
-
-
-def test_infer_manifest_on_the_seed_folder(tmp_path: Path) -> None:
-    manifest = infer_manifest(PLANS)
-    rows = manifest.set_index("file")
-    levels = {name[:3]: rows.loc[name, "level"] for name in FILES.values()}
-    assert levels == {
-        "001": "provincial",
-        "004": "provincial",
-        "003": "provincial",
-        "000": "municipal",
-        "002": "county",
-    }
-    assert rows.loc[FILES["jiujiang"], "parent_id"] == "001"
-    parents = {name[:3]: str(rows.loc[name, "parent_id"]) for name in FILES.values()}
-    assert parents["001"] == parents["004"] == "国发〔2021〕9号"
-    assert rows.loc[FILES["dazhang"], "parent_id"] == "邵市政办发〔2021〕8号"
-    absent = manifest[manifest.file == ""].set_index("plan_id")
-    assert absent.loc["国发〔2021〕9号", "level"] == "national"
-    assert absent.loc["邵市政办发〔2021〕8号", "level"] == "municipal"
-    assert rows.loc[FILES["jiangxi"], "doc_number"] == "赣府发〔2021〕29号"
-    assert rows.loc[FILES["jiujiang"], "issued"] == "2022-10-31"
-    # the draft is a manifest the corpus loader accepts
-    draft = write_csv(manifest, tmp_path / "plans.csv")
-    loaded = {meta.plan_id: meta for meta in load_manifest(draft, PLANS)}
-    assert loaded["000"].parent_id == "001" and loaded["001"].level == "provincial"
 
 
 def _numbered_pair_tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -1,4 +1,5 @@
-"""The manifest (data/plans.csv): the bundled one against its documents, and every bad manifest."""
+"""The manifest (data/plans.csv): the bundled one against its documents, every bad manifest, and the
+links read from the documents (citations, headers, parent checks, drafted manifests)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 import shutil
 import tempfile
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,10 @@ from hypothesis import strategies as st
 
 from align.corpus import Corpus, load_manifest
 from align.errors import InputError
-from align.models import LEVELS
+from align.fileio import write_csv
+from align.manifest import check_parents, cited_parents, document_info, extract_citations, infer_manifest
+from align.models import LEVELS, PlanMeta
+from tests.conftest import PLANS, SEEDS, seed_text
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 HEADER = "plan_id,file,jurisdiction,level,parent_id,title,issued,doc_number"
@@ -493,3 +498,130 @@ def test_invisible_characters_and_spaces_in_values(tmp_path: Path) -> None:
     (tmp_path / "b").mkdir()
     corpus = copy_corpus(tmp_path / "b", spaced)
     assert corpus.metas["jiangxi"].file == JIANGXI_FILE and corpus.metas["jiangxi"].title == "江西省 实施方案"
+
+
+# ---------------------------------------------------------------------------------------------
+# Links from the documents
+
+
+def test_citations_and_document_numbers() -> None:
+    jiangxi = extract_citations(seed_text("jiangxi"))
+    national = next(c for c in jiangxi if c.doc_number == "国发〔2021〕9号")
+    assert national.title == "国务院关于印发全民科学素质行动规划纲要(2021—2035年)的通知"
+    assert national.basis
+    parents = cited_parents(seed_text("dazhang"))
+    assert [c.doc_number for c in parents] == ["湘政办发〔2021〕74号", "邵市政办发〔2021〕8号"]
+    jiujiang = cited_parents(seed_text("jiujiang"))
+    titles = [c.title for c in jiujiang]
+    assert "江西省全民科学素质行动规划纲要实施方案(2021-2025年)" in titles
+    assert not any(t.startswith("九江市全民科学素质") for t in titles)  # its own title is not a parent
+    assert next(c for c in jiujiang if c.title.startswith("全民")).issuer == "国务院"
+    guangxi = cited_parents(seed_text("guangxi"))
+    assert [c.issuer for c in guangxi] == ["中共中央办公厅、国务院办公厅"]
+    # a number belongs to the title it follows; a title without one has none
+    preamble = next(line for line in seed_text("dazhang").splitlines() if "根据《湖南省关于印发" in line)
+    assert [(c.title, c.doc_number) for c in extract_citations(preamble)] == [
+        ("湖南省关于印发全民科学素质行动规划纲要（2021—2035年）的通知", "湘政办发〔2021〕74号"),
+        ("邵阳市人民政府办公室关于印发邵阳全民科学素质行动规划纲要", "邵市政办发〔2021〕8号"),
+    ]
+    assert ("江西省国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要", "") in [
+        (c.title, c.doc_number) for c in jiangxi
+    ]
+    # every document number a plan states, its own first
+    for plan, numbers in [
+        ("jiangxi", ["赣府发〔2021〕29号", "国发〔2021〕9号"]),
+        ("neimenggu", ["内政发〔2021〕22号", "国发〔2021〕9号"]),
+        ("guangxi", ["桂科智字〔2023〕91号"]),
+    ]:
+        text = seed_text(plan)
+        assert [c.doc_number for c in extract_citations(text) if c.doc_number] == numbers
+        assert document_info(text).doc_number == numbers[0]
+
+
+def test_a_title_cited_inside_a_title_is_the_inner_document() -> None:
+    inner = "九江市全民科学素质行动规划纲要实施方案(2021-2025年)"
+    assert inner in seed_text("jiujiang")
+    cited = extract_citations(f"《关于印发《{inner}》的通知》（2021年第5号）")
+    assert [(c.title, c.doc_number) for c in cited] == [(inner, "")]
+
+
+def test_document_info_reads_the_header() -> None:
+    info = document_info(seed_text("neimenggu"))
+    assert info.doc_number == "内政发〔2021〕22号"
+    assert info.jurisdiction == "内蒙古自治区" and info.level == "provincial"
+    assert info.issued == "2021-12-31"
+    assert info.title == "内蒙古自治区全民科学素质行动规划纲要实施方案(2021-2025年)"
+    assert document_info(seed_text("dazhang")).jurisdiction == "邵阳市大祥区"
+
+
+def test_check_parents_accepts_the_bundled_manifest_and_flags_wrong_parents(plans: list[PlanMeta]) -> None:
+    texts = {p.plan_id: seed_text(p.plan_id) for p in plans if p.file}
+    assert check_parents(plans, texts) == []
+    wrong = [replace(p, parent_id="national-2021") if p.plan_id == "jiujiang" else p for p in plans]
+    wrong = [replace(p, parent_id="central-opinion-2022") if p.plan_id == "jiangxi" else p for p in wrong]
+    warnings = check_parents(wrong, texts)
+    assert len(warnings) == 2
+    assert any(w.startswith("plan jiujiang") and "jiangxi (provincial)" in w for w in warnings)
+    assert any(w.startswith("plan jiangxi") and "国发〔2021〕9号" in w for w in warnings)
+
+
+def test_check_parents_says_nothing_of_a_parent_without_title_or_number(plans: list[PlanMeta]) -> None:
+    """Without a title or number of the parent, a citation cannot be recognised as it: no note."""
+    texts = {p.plan_id: seed_text(p.plan_id) for p in plans if p.file}
+    bare = [replace(p, title="", doc_number="") for p in plans]
+    assert check_parents(bare, texts) == []
+
+
+def test_checking_parents_compares_each_citation_with_the_plans_it_may_name(
+    plans: list[PlanMeta], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No all-pairs step: 300 county plans citing the Jiujiang plan cost a few comparisons each,
+    not one per plan of the manifest (which would be 300 × 305 at least)."""
+    import align.manifest as manifest
+
+    calls = 0
+    real_cites = manifest.cites
+
+    def counting(citation: manifest.Citation, meta: PlanMeta) -> bool:
+        nonlocal calls
+        calls += 1
+        return real_cites(citation, meta)
+
+    monkeypatch.setattr(manifest, "cites", counting)
+    city = next(p for p in plans if p.plan_id == "jiujiang")
+    counties = [
+        PlanMeta(
+            f"county{k}", f"c{k}.txt", f"第{k}县", "county", "jiujiang", title=f"第{k}县科学素质实施方案"
+        )
+        for k in range(300)
+    ]
+    text = f"根据《{city.title}》，结合我县实际，制定本方案。\n一、总体要求\n" + seed_text("jiujiang")[-400:]
+    texts = {c.plan_id: text for c in counties}
+    assert check_parents([*plans, *counties], texts) == []
+    assert calls <= 2 * len(counties)
+
+
+def test_infer_manifest_on_the_seed_folder(tmp_path: Path) -> None:
+    manifest = infer_manifest(PLANS)
+    rows = manifest.set_index("file")
+    levels = {name[:3]: rows.loc[name, "level"] for name in SEEDS.values()}
+    assert levels == {
+        "001": "provincial",
+        "004": "provincial",
+        "003": "provincial",
+        "000": "municipal",
+        "002": "county",
+    }
+    assert rows.loc[SEEDS["jiujiang"], "parent_id"] == "001"
+    parents = {name[:3]: str(rows.loc[name, "parent_id"]) for name in SEEDS.values()}
+    assert parents["001"] == parents["004"] == "国发〔2021〕9号"
+    assert rows.loc[SEEDS["dazhang"], "parent_id"] == "邵市政办发〔2021〕8号"
+    absent = manifest[manifest.file == ""].set_index("plan_id")
+    assert absent.loc["国发〔2021〕9号", "level"] == "national"
+    assert absent.loc["邵市政办发〔2021〕8号", "level"] == "municipal"
+    assert rows.loc[SEEDS["jiangxi"], "doc_number"] == "赣府发〔2021〕29号"
+    assert rows.loc[SEEDS["jiujiang"], "issued"] == "2022-10-31"
+    # the draft is a manifest the corpus loader accepts
+    draft = write_csv(manifest, tmp_path / "plans.csv")
+    loaded = {meta.plan_id: meta for meta in load_manifest(draft, PLANS)}
+    assert loaded["000"].parent_id == "001" and loaded["001"].level == "provincial"
