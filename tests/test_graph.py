@@ -35,17 +35,9 @@ from align.graph import (
 )
 from align.measures import extract_measures
 from align.models import ALIGNMENT_COLUMNS, Measure, PlanMeta, Target, measures_frame
-from tests.conftest import seed_text
+from tests.conftest import SEEDS, seed_text
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-PLANS = DATA / "plans"
-FILES = {
-    "jiangxi": "001_e9d6debd5c2ad4f8.txt",
-    "jiujiang": "000_db08bb93956ab56b.txt",
-    "dazhang": "002_4bddc11958e96dea.txt",
-    "guangxi": "003_dc08f0f613dd20d7.txt",
-    "neimenggu": "004_34aac81e3d6f48e4.txt",
-}
 THEMES = {
     "youth": ("青少年",),
     "farmers": ("农民", "农牧民"),
@@ -55,13 +47,9 @@ THEMES = {
 }
 
 
-def text_of(plan_id: str) -> str:
-    return (PLANS / FILES[plan_id]).read_text(encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def measures() -> dict[str, list[Measure]]:
-    return {plan_id: extract_measures(text_of(plan_id), plan_id) for plan_id in FILES}
+    return {plan_id: extract_measures(seed_text(plan_id), plan_id) for plan_id in SEEDS}
 
 
 def find(measures: list[Measure], anchor: str) -> Measure:
