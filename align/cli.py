@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     measures = sub.add_parser(
         "measures", help="print the measures of one document", description=cmd_measures.__doc__
     )
-    measures.add_argument("file", type=Path, help="document (.txt, .docx, .pdf, .html)")
+    measures.add_argument("file", type=Path, help="document (.txt, .docx, .doc, .pdf, .html)")
     measures.add_argument("--csv", type=Path, default=None, help="also write them to this CSV")
     measures.add_argument(
         "--width", type=_positive_int, default=48, help="characters of text shown per measure (≥ 1)"
@@ -602,7 +602,7 @@ def _infer_manifest(folder: Path) -> pd.DataFrame:
     frame = frame[~frame["file"].isin(skipped)].reset_index(drop=True)
     if not (frame["file"] != "").any():
         raise AlignError(
-            "no readable document (.txt, .docx, .pdf, .html) in this folder"
+            "no readable document (.txt, .docx, .doc, .pdf, .html) in this folder"
             + (f"; skipped {len(skipped)}" if skipped else ""),
             path=folder,
         )

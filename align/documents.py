@@ -14,6 +14,14 @@ once, and a document that cannot be read is rejected here with an error naming i
   cells separated by tabs; tracked insertions, content controls, text boxes, equations and embedded
   HTML parts (``w:altChunk``) included, tracked deletions, hidden text, ruby guides and a table of
   contents left out.
+* ``.doc`` and ``.wps`` (Word 97–2003 binary, which WPS also writes), per [MS-DOC] with olefile
+  for the OLE container: the main document only (no footnotes, headers, comments or text boxes),
+  paragraphs as lines, table rows as lines of tab-separated cells, of a field its result (a
+  hyperlink's text) and not its code, a table of contents left out. Formatting is not read, so
+  tracked deletions and hidden text are kept, list numbers that Word generates are missing and an
+  empty table cell ends its row early. Word 6.0/95 files, encrypted ones and Office/WPS binaries
+  that hold no Word document (Excel, PowerPoint, old WPS) get a clear error, a damaged one an
+  error saying so.
 * ``.pdf`` with a text layer (pdfplumber); a PDF without text gets an error saying it looks scanned,
   one whose fonts have no Unicode mapping an error saying so, and one with some scanned pages a
   :class:`PartialTextWarning`.
@@ -21,9 +29,10 @@ once, and a document that cannot be read is rejected here with an error naming i
   footer, scripts, breadcrumbs, link lists, ``发布日期``/``访问次数``/``字体 大中小``/``打印``/``关闭`` lines).
 * MHT/MHTML web archives (a MIME message): the page in it and the pages it frames, read as HTML;
   other pages in the archive and a truncated archive get a :class:`PartialTextWarning`.
-* anything else is sniffed: PDF, DOCX, MHT and HTML are recognised by their content whatever the
-  file is called; a legacy or password-protected ``.doc``/``.docx``, a damaged ZIP, OFD, RTF,
-  images and other binaries get a clear error.
+* anything else is sniffed: PDF, DOCX, Word 97–2003 (an OLE compound file), MHT and HTML are
+  recognised by their content whatever the file is called; a password-protected ``.docx``, a
+  damaged ZIP, OFD, RTF, images and other binaries get a clear error. A file named ``.doc`` that
+  is a web page or text (as portals often serve them) is read as one.
 
 The text keeps the characters the user sees: full-width and half-width forms are *not* folded.
 Only a BOM, zero-width spaces, terminal colour codes and control characters (except newline and
@@ -46,7 +55,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import charset_normalizer
 from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
@@ -60,6 +69,8 @@ FORMATS: dict[str, str] = {
     ".txt": "text",
     ".text": "text",
     ".docx": "docx",
+    ".doc": "doc",
+    ".wps": "doc",
     ".pdf": "pdf",
     ".html": "html",
     ".htm": "html",
@@ -308,7 +319,7 @@ def decode_text(data: bytes, path: str | Path, declared: str | None = None) -> s
             return text
     raise InputError(
         "is binary or in an unknown text encoding (tried UTF-8, UTF-16, GB18030/GBK and charset "
-        "detection); save it as UTF-8 text, .docx, .pdf or .html",
+        "detection); save it as UTF-8 text, .docx, .doc, .pdf or .html",
         path,
     )
 
@@ -353,7 +364,8 @@ def sniff_format(data: bytes) -> str | None:
     -------
     ``"pdf"``, ``"docx"`` (a Word package: ``word/document.xml`` or a main part declared in
     ``[Content_Types].xml``), ``"ofd"`` (GB/T 33190), ``"zip"`` (another ZIP-based format),
-    ``"zip-damaged"`` (a truncated or corrupt ZIP archive), ``"ole"`` (legacy Office / WPS),
+    ``"zip-damaged"`` (a truncated or corrupt ZIP archive), ``"ole"`` (an OLE compound file: a Word
+    97–2003 .doc/.wps, or another legacy Office / WPS binary),
     ``"ole-encrypted"`` (a password-protected Office file), ``"rtf"``, ``"image:PNG"`` (or JPEG,
     GIF, TIFF, BMP), ``"mht"`` (an MHT/MHTML web archive, a MIME message), ``"html"`` for a page
     that starts like one (ASCII-compatible encodings), or ``None`` for anything else (text or
@@ -807,6 +819,265 @@ def _read_docx(path: Path) -> str:
     return "\n".join(line for line in text.split("\n") if line.strip())
 
 
+# ---------------------------------------------------------------------------------------------
+# Word 97–2003 binary documents (.doc, and WPS .wps files in the same format), per [MS-DOC]
+#
+# A .doc is an OLE compound file (olefile opens it). Its ``WordDocument`` stream starts with the
+# FIB, which says where the text's pieces are listed (the Clx, in the ``0Table`` or ``1Table``
+# stream) and how long the main document is (ccpText); the pieces hold the text in UTF-16LE or
+# in an 8-bit code page. Only the main document is read: footnotes, headers, comments and text
+# boxes follow it in character positions (CPs) and are left out.
+
+
+class _DocDamaged(Exception):
+    """A Word binary structure that does not parse; the message says which."""
+
+
+def _doc_u16(data: bytes, offset: int, what: str) -> int:
+    if not 0 <= offset <= len(data) - 2:
+        raise _DocDamaged(f"{what} lies outside its stream")
+    return int.from_bytes(data[offset : offset + 2], "little")
+
+
+def _doc_u32(data: bytes, offset: int, what: str) -> int:
+    if not 0 <= offset <= len(data) - 4:
+        raise _DocDamaged(f"{what} lies outside its stream")
+    return int.from_bytes(data[offset : offset + 4], "little")
+
+
+class _DocFib(NamedTuple):
+    """What the reader needs from the FIB: the main text's length in characters, the table stream
+    and where the Clx is in it; ``clx_at`` is the offset of fcClx in the FIB (0x1A2 as Word writes it)."""
+
+    ccp_text: int
+    table: str
+    fc_clx: int
+    lcb_clx: int
+    clx_at: int
+
+
+def _doc_fib(word: bytes, path: Path) -> _DocFib:
+    """The FIB at the start of the ``WordDocument`` stream ([MS-DOC] 2.5.1).
+
+    The FIB's parts have counted lengths (csw, cslw, cbRgFcLcb) that differ between Word versions
+    and writers, so the offsets are computed from them, not assumed.
+    """
+    if _doc_u16(word, 0, "the FIB") != 0xA5EC:  # wIdent: every Word binary document starts so
+        raise _DocDamaged("its WordDocument stream does not start with a Word signature")
+    if _doc_u16(word, 2, "the FIB") <= 105:  # nFib: 101 Word 6.0, 104 Word 95, 193 Word 97 and later
+        raise InputError("is a Word 6.0/95 (or older) document; save it as .docx and try again", path)
+    flags = _doc_u16(word, 0x0A, "the FIB")
+    if flags & 0x0100:  # fEncrypted (and fObfuscated: XOR-encrypted)
+        raise _format_error("ole-encrypted", path)
+    table = "1Table" if flags & 0x0200 else "0Table"  # fWhichTblStm
+    position = 34 + 2 * _doc_u16(word, 32, "the FIB")  # csw 16-bit words of fibRgW follow csw
+    cslw = _doc_u16(word, position, "the FIB")
+    if cslw < 4:
+        raise _DocDamaged("its FIB has no text length")
+    ccp_text = _doc_u32(word, position + 2 + 4 * 3, "the FIB")  # fibRgLw[3]
+    position += 2 + 4 * cslw  # cslw 32-bit words of fibRgLw follow cslw
+    if _doc_u16(word, position, "the FIB") < 34:  # cbRgFcLcb: fc/lcb pairs, fcClx is pair 33
+        raise _DocDamaged("its FIB has no piece table entry")
+    clx_at = position + 2 + 8 * 33
+    fc_clx = _doc_u32(word, clx_at, "the FIB")
+    lcb_clx = _doc_u32(word, clx_at + 4, "the FIB")
+    return _DocFib(ccp_text, table, fc_clx, lcb_clx, clx_at)
+
+
+class _DocPiece(NamedTuple):
+    """A piece of text: CPs [start, end), at byte ``fc`` of the WordDocument stream, 8-bit or UTF-16."""
+
+    start: int
+    end: int
+    fc: int
+    compressed: bool
+
+
+def _doc_pieces(table: bytes, fib: _DocFib) -> list[_DocPiece]:
+    """The piece table (PlcPcd) of the Clx at fcClx in the table stream ([MS-DOC] 2.9.38)."""
+    if fib.lcb_clx == 0 or fib.fc_clx + fib.lcb_clx > len(table):
+        raise _DocDamaged("its piece table lies outside the table stream")
+    clx = table[fib.fc_clx : fib.fc_clx + fib.lcb_clx]
+    position = 0
+    while position < len(clx) and clx[position] == 0x01:  # Prc: formatting of pieces, not text
+        position += 3 + _doc_u16(clx, position + 1, "the piece table")
+    if position >= len(clx) or clx[position] != 0x02:  # Pcdt: the piece table follows
+        raise _DocDamaged("its piece table does not parse")
+    size = _doc_u32(clx, position + 1, "the piece table")
+    plc = clx[position + 5 : position + 5 + size]
+    # a PlcPcd is n + 1 CPs (4 bytes) then n Pcds (8 bytes)
+    if len(plc) != size or size < 16 or (size - 4) % 12:
+        raise _DocDamaged("its piece table does not parse")
+    n = (size - 4) // 12
+    cps = [int.from_bytes(plc[4 * i : 4 * i + 4], "little") for i in range(n + 1)]
+    if cps[0] != 0 or any(a >= b for a, b in zip(cps, cps[1:], strict=False)):
+        raise _DocDamaged("its piece table is out of order")
+    pieces = []
+    for i in range(n):
+        fc = int.from_bytes(plc[4 * (n + 1) + 8 * i + 2 : 4 * (n + 1) + 8 * i + 6], "little")  # FcCompressed
+        compressed = bool(fc & 0x40000000)  # fCompressed: 8-bit text at half the offset
+        fc &= 0x3FFFFFFF
+        pieces.append(_DocPiece(cps[i], cps[i + 1], fc // 2 if compressed else fc, compressed))
+    return pieces
+
+
+# 8-bit pieces are Latin-1 except these bytes ([MS-DOC] 2.4.1, like cp1252 but 0x80, 0x8E, 0x9E
+# and unassigned bytes stay control characters)
+_DOC_8BIT = str.maketrans(
+    {
+        0x82: "\u201a",
+        0x83: "\u0192",
+        0x84: "\u201e",
+        0x85: "\u2026",
+        0x86: "\u2020",
+        0x87: "\u2021",
+        0x88: "\u02c6",
+        0x89: "\u2030",
+        0x8A: "\u0160",
+        0x8B: "\u2039",
+        0x8C: "\u0152",
+        0x91: "\u2018",
+        0x92: "\u2019",
+        0x93: "\u201c",
+        0x94: "\u201d",
+        0x95: "\u2022",
+        0x96: "\u2013",
+        0x97: "\u2014",
+        0x98: "\u02dc",
+        0x99: "\u2122",
+        0x9A: "\u0161",
+        0x9B: "\u203a",
+        0x9C: "\u0153",
+        0x9F: "\u0178",
+    }
+)
+
+
+def _doc_main_text(word: bytes, pieces: list[_DocPiece], ccp_text: int) -> str:
+    """The characters of CPs [0, ccpText): the main document, with Word's special characters."""
+    if pieces[-1].end < ccp_text:
+        raise _DocDamaged(f"its text is shorter ({pieces[-1].end} characters) than it says ({ccp_text})")
+    parts = []
+    for piece in pieces:
+        if piece.start >= ccp_text:
+            break
+        n = min(piece.end, ccp_text) - piece.start
+        width = 1 if piece.compressed else 2
+        raw = word[piece.fc : piece.fc + n * width]
+        if len(raw) != n * width:
+            raise _DocDamaged("a piece of its text lies outside the WordDocument stream")
+        parts.append(
+            raw.decode("latin-1").translate(_DOC_8BIT)
+            if piece.compressed
+            else raw.decode("utf-16-le", "replace")
+        )
+    return "".join(parts)
+
+
+# Word's marks in the text: paragraph end, manual line break, page/section break → newline;
+# non-breaking hyphen → "-"; optional hyphen, pictures (0x01), drawn objects (0x08), footnote
+# (0x02) and comment (0x05) references → nothing. Fields (0x13–0x15) and cell marks (0x07) are
+# handled by _doc_visible_text.
+_DOC_MARKS = str.maketrans(
+    {
+        "\r": "\n",
+        "\x0b": "\n",
+        "\x0c": "\n",
+        "\x1e": "-",
+        "\x1f": "",
+        "\x01": "",
+        "\x08": "",
+        "\x02": "",
+        "\x05": "",
+    }
+)
+
+
+def _doc_visible_text(text: str) -> str:
+    """The text a reader sees: of a field (0x13 code 0x14 result 0x15, nestable) its result, not its
+    code (a field without a result gives nothing, a table of contents is left out as in a .docx);
+    a table cell ends with 0x07 (a tab) and a row with a second 0x07 right after the last cell's
+    (a newline). Without reading the paragraph properties, an empty cell (0x07 right after 0x07)
+    reads as a row end too: the row goes on on the next line."""
+    out: list[str] = []
+    fields: list[list[Any]] = []  # the open fields: [in its result, its code so far, a TOC]
+    hidden = False  # inside a field's code, or the result of a table of contents
+    after_cell = False  # the last visible mark was the end of a cell
+    for token in re.split(r"([\x07\x13\x14\x15])", text):
+        if token == "\x13":
+            fields.append([False, [], False])
+        elif token == "\x14":
+            if fields and not fields[-1][0]:
+                fields[-1][0] = True
+                fields[-1][2] = "".join(fields[-1][1]).lstrip().upper().startswith("TOC")
+        elif token == "\x15":
+            if fields:
+                fields.pop()
+        elif hidden:
+            if not fields[-1][0]:  # the code of the innermost field, to recognise a TOC
+                fields[-1][1].append(token)
+        elif token == "\x07":
+            if after_cell:  # the end of a row
+                out[-1] = "\n"
+                after_cell = False
+            else:
+                out.append("\t")
+                after_cell = True
+        elif token:
+            out.append(token.translate(_DOC_MARKS))
+            after_cell = False
+        if token in ("\x13", "\x14", "\x15"):
+            hidden = any(not result or toc for result, _, toc in fields)
+    return "\n".join(line for line in "".join(out).split("\n") if line.strip())
+
+
+def _ole_kind(ole: Any) -> str:
+    """What an OLE compound file without a Word document is, as far as its streams say."""
+    if ole.exists("Workbook") or ole.exists("Book"):
+        return "an Excel workbook"
+    if ole.exists("PowerPoint Document"):
+        return "a PowerPoint presentation"
+    return "no WordDocument stream: an old WPS file or another Office file?"
+
+
+def _read_doc(data: bytes, path: Path) -> str:
+    """The main text of a Word 97–2003 binary document (.doc, .wps), for :func:`read_document`."""
+    import olefile
+
+    def damaged(reason: str) -> InputError:
+        return InputError(
+            f"is a damaged Word document ({reason}); download it again, or open it in Word or WPS and "
+            "save it as .docx",
+            path,
+        )
+
+    try:
+        ole = olefile.OleFileIO(io.BytesIO(data))
+    except Exception as exc:  # olefile raises OSError, struct.error, IndexError … for a broken container
+        raise damaged(f"its OLE container does not open: {exc or type(exc).__name__}") from None
+    with ole:
+        try:
+            if ole.get_type("WordDocument") != olefile.STGTY_STREAM:
+                raise InputError(
+                    f"is an Office/WPS binary file but not a Word document ({_ole_kind(ole)}); save the "
+                    "plan as .docx and try again",
+                    path,
+                )
+            word = ole.openstream("WordDocument").read()
+            fib = _doc_fib(word, path)
+            if ole.get_type(fib.table) != olefile.STGTY_STREAM:
+                raise _DocDamaged(f"its {fib.table} stream is missing")
+            table = ole.openstream(fib.table).read()
+            text = _doc_main_text(word, _doc_pieces(table, fib), fib.ccp_text)
+        except InputError:
+            raise
+        except _DocDamaged as exc:
+            raise damaged(str(exc)) from None
+        except Exception as exc:  # olefile's errors for a stream cut short or a broken chain
+            raise damaged(f"a stream does not read: {exc or type(exc).__name__}") from None
+    return _doc_visible_text(text)
+
+
 _PDF_PAGE_NUMBER = re.compile(r"^\s*[-—–－]\s*\d{1,4}\s*[-—–－]\s*$")
 _PDF_CID = re.compile(r"\(cid:\d+\)")
 
@@ -1113,10 +1384,6 @@ def html_to_text(html: str) -> str:
 
 
 def _format_error(kind: str, path: Path) -> InputError:
-    if kind == "ole":
-        return InputError(
-            "is a legacy Word/WPS binary document (.doc/.wps); save it as .docx and try again", path
-        )
     if kind == "rtf":
         return InputError("is an RTF document; save it as .docx or plain text and try again", path)
     if kind == "ole-encrypted":
@@ -1311,7 +1578,8 @@ def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
 
     Parameters
     ----------
-    path : a ``.txt``, ``.docx``, ``.pdf`` or ``.html`` file; other names are sniffed by content.
+    path : a ``.txt``, ``.docx``, ``.doc``/``.wps``, ``.pdf`` or ``.html`` file; other names are
+        sniffed by content.
     min_chars : the fewest non-space characters a plan may have; shorter documents are rejected
         as empty or truncated.
 
@@ -1340,11 +1608,13 @@ def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
     page: str | None = None  # the decoded web page, for HTML and MHT
     by_suffix = FORMATS.get(path.suffix.lower())
     sniffed = sniff_format(data)
-    kind = sniffed if sniffed in ("pdf", "docx", "mht") else by_suffix
-    if sniffed is not None and sniffed not in ("pdf", "docx", "html", "mht"):
+    kind = sniffed if sniffed in ("pdf", "docx", "mht") else "doc" if sniffed == "ole" else by_suffix
+    if sniffed is not None and sniffed not in ("pdf", "docx", "html", "mht", "ole"):
         raise _format_error(sniffed, path)
     if kind == "mht" and sniffed != "mht" and not _MIME_HEADER.search(data[:8192]):
         kind = "html" if sniffed == "html" else None  # named .mht but not a MIME message
+    if kind == "doc" and sniffed != "ole":  # named .doc but not one: often a web page or text
+        kind = "html" if sniffed == "html" else None
     if kind is None and sniffed == "html":
         kind = "html"
 
@@ -1358,14 +1628,22 @@ def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
         text = _read_docx(path)
     elif kind == "mht":
         text, page = _read_mht(data, path)
+    elif kind == "doc":
+        text = _read_doc(data, path)
     else:
         try:
             raw = _decode_page(data, path) if kind == "html" or sniffed == "html" else decode_text(data, path)
         except InputError:
+            if by_suffix == "doc":
+                raise InputError(
+                    f"is named {path.suffix} but is neither a Word 97–2003 document nor text; is it "
+                    "truncated or misnamed?",
+                    path,
+                ) from None
             if by_suffix is None:
                 raise InputError(
                     f"has an unknown document type ('{path.suffix or 'no suffix'}') and its content is "
-                    "not text; use .txt, .docx, .pdf or .html",
+                    "not text; use .txt, .docx, .doc, .pdf or .html",
                     path,
                 ) from None
             raise

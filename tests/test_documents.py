@@ -5,18 +5,22 @@ from __future__ import annotations
 import io
 import random
 import re
+import struct
 import tempfile
 import warnings
 import zipfile
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from align.documents import (
     DecodeWarning,
     PartialTextWarning,
+    _doc_fib,
     clean_text,
     decode_text,
     format_list_number,
@@ -26,6 +30,7 @@ from align.documents import (
     sniff_format,
 )
 from align.errors import InputError
+from tests.doc_fixture import FIB_CLX, compound_file, split_pieces, word_document, word_streams
 
 PLANS = Path(__file__).resolve().parent.parent / "data" / "plans"
 JIUJIANG = PLANS / "000_db08bb93956ab56b.txt"
@@ -195,9 +200,258 @@ def test_text_named_docx_and_legacy_doc(tmp_path: Path) -> None:
         read_document(fake)
     legacy = tmp_path / "plan.doc"
     legacy.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
-    with pytest.raises(InputError, match=r"save it as \.docx") as err:
+    with pytest.raises(InputError, match=r"is a damaged Word document") as err:
         read_document(legacy)
     assert str(legacy) in str(err.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# .doc and .wps (Word 97–2003 binary), built by tests/doc_fixture.py; one real Word file
+
+REAL_DOC = Path(__file__).resolve().parent / "data" / "test-ole-file.doc"  # olefile's, saved by Word
+
+
+def write_doc(path: Path, pieces: list[tuple[str, bool]], **options: Any) -> Path:
+    path.write_bytes(word_document(pieces, **options))
+    return path
+
+
+def word_text(lines: list[str]) -> str:
+    """Lines as Word stores them: each paragraph ends with a paragraph mark."""
+    return "".join(line + "\r" for line in lines)
+
+
+def test_the_fixture_writes_compound_files_that_olefile_reads() -> None:
+    import olefile
+
+    streams = word_streams([("一、总体要求\r", False), ("Plan “A” — 2025\r", True)], footnotes="注\r")
+    with olefile.OleFileIO(io.BytesIO(compound_file(streams))) as ole:
+        assert sorted(ole.listdir()) == [["1Table"], ["WordDocument"]]
+        for name, data in streams.items():
+            assert ole.openstream(name).read()[: len(data)] == data
+    with olefile.OleFileIO(io.BytesIO(compound_file({f"S{i}": bytes([i]) for i in range(6)}))) as ole:
+        assert [ole.openstream(f"S{i}").read()[0] for i in range(6)] == list(range(6))
+
+
+def test_multi_piece_chinese_doc_reads_back_and_gives_the_measures_of_the_text(tmp_path: Path) -> None:
+    from align.measures import extract_measures
+
+    lines = JIANGXI.read_text(encoding="utf-8").splitlines()[:60]
+    text_file = tmp_path / "jiangxi.txt"
+    text_file.write_text("\n".join(lines), encoding="utf-8")
+    pieces = split_pieces(word_text(lines))
+    assert len(pieces) > 10 and {compressed for _, compressed in pieces} == {True, False}
+    assert any("—" in piece for piece, compressed in pieces if compressed)  # 0x97 of the 8-bit table
+    doc = write_doc(tmp_path / "jiangxi.doc", pieces)
+    text = read_document(doc)
+    assert text == "\n".join(line for line in lines if line.strip())
+    assert "江西省全民科学素质行动规划纲要实施方案(2021—2025年)" in text
+    from_doc = [replace(m, line=0) for m in extract_measures(text, "jiangxi")]
+    from_text = [replace(m, line=0) for m in extract_measures(read_document(text_file), "jiangxi")]
+    assert from_doc == from_text and len(from_doc) >= 9
+
+
+def test_doc_fields_keep_their_result_and_drop_their_code(tmp_path: Path) -> None:
+    lines = seed_lines(JIUJIANG, 5, 6)
+    link = '\x13 HYPERLINK "http://www.jiujiang.gov.cn/" \x14九江市人民政府网\x15'
+    nested = '\x13 IF \x13 MERGEFIELD 级别 \x14市级\x15 = "市级" "市本级" "县级" \x14市本级\x15'
+    pieces = [
+        (word_text(["目 录"]) + '\x13 TOC \\o "1-3" \\h \x14一、总体要求\t1\r二、重点任务\t3\r\x15', False),
+        (word_text(lines[:2]), False),
+        (f"详见{link}。\r", False),
+        (f"由{nested}组织实施。\r", False),
+        ("\x13 MACROBUTTON NoMacro [点击输入] \x15" + word_text(lines[2:4]), False),
+        ('\x13 DDEAUTO c:\\\\windows\\\\cmd.exe "/k calc.exe" \x14\x15', True),
+        ("\x13 PAGE \x14\x15" + word_text(lines[4:]), False),
+    ]
+    text = read_document(write_doc(tmp_path / "fields.doc", pieces))
+    assert text.split("\n") == [
+        "目 录",
+        *lines[:2],
+        "详见九江市人民政府网。",
+        "由市本级组织实施。",
+        *lines[2:],
+    ]
+    for code in ("HYPERLINK", "MERGEFIELD", "MACROBUTTON", "点击输入", "DDEAUTO", "calc", "TOC", "重点任务"):
+        assert code not in text
+
+
+def test_doc_footnotes_after_the_main_text_are_not_read(tmp_path: Path) -> None:
+    lines = seed_lines(JIUJIANG, 5, 8)
+    body = word_text(lines[:3]) + lines[3] + "\x02" + "\r" + word_text(lines[4:])
+    footnote = "\x02 脚注：本方案所称公民科学素质比例依据第十二次中国公民科学素质抽样调查。\r"
+    text = read_document(write_doc(tmp_path / "notes.doc", [(body, False)], footnotes=footnote))
+    assert text.split("\n") == lines
+    assert "脚注" not in text and "抽样调查" not in text
+
+
+def test_doc_table_rows_are_lines_of_tab_separated_cells(tmp_path: Path) -> None:
+    before, after = seed_lines(JIUJIANG, 5, 3), seed_lines(JIUJIANG, 8, 2)
+    rows = [["任务", "牵头单位", "完成时限"], ["实施教师科学素质提升工程", "市教育局、市科协", "2025年"]]
+    table = "".join("".join(cell + "\x07" for cell in row) + "\x07" for row in rows)
+    pieces = [(word_text(before), False), (table, False), (word_text(after), False)]
+    text = read_document(write_doc(tmp_path / "table.doc", pieces))
+    assert text.split("\n") == [*before, *("\t".join(row) for row in rows), *after]
+    # the rule without paragraph properties: 0x07 right after 0x07 ends a row, so an empty cell
+    # ends its row early; no text is lost
+    empty = "".join(cell + "\x07" for cell in ["序号", "", "责任单位"]) + "\x07"
+    text = read_document(write_doc(tmp_path / "empty.doc", [(word_text(before) + empty, False)]))
+    assert text.split("\n")[-2:] == ["序号", "责任单位"]
+
+
+def test_doc_special_characters(tmp_path: Path) -> None:
+    lines = seed_lines(JIUJIANG, 5, 4)
+    marks = "科学素质\x1e提升\x1f工程\x01\x08\x05\x0b实施方案\x0c"
+    text = read_document(write_doc(tmp_path / "marks.doc", [(word_text(lines) + marks + "\r", False)]))
+    assert text.split("\n") == [*lines, "科学素质-提升工程", "实施方案"]
+
+
+@pytest.mark.parametrize("name", ["plan.wps", "plan.txt", "plan", "plan.dat"])
+def test_wps_and_misnamed_word_documents_are_read(tmp_path: Path, name: str) -> None:
+    lines = seed_lines(GUANGXI, 3, 10)
+    path = write_doc(tmp_path / name, split_pieces(word_text(lines)))
+    assert read_document(path) == "\n".join(lines)
+
+
+def test_files_named_doc_that_are_web_pages_or_text(tmp_path: Path) -> None:
+    paragraphs = seed_lines(NEIMENGGU, 14, 5)
+    page = tmp_path / "page.doc"  # Word's "web page" saved as .doc, common on portals
+    page.write_text(government_page(paragraphs), encoding="utf-8")
+    assert read_document(page).split("\n")[1:6] == paragraphs
+    plain = tmp_path / "plain.doc"
+    plain.write_bytes("\n".join(paragraphs).encode("gbk"))
+    assert read_document(plain) == "\n".join(paragraphs)
+    noise = tmp_path / "noise.wps"
+    rng = random.Random(3)
+    noise.write_bytes(bytes(rng.randrange(256) for _ in range(5000)))
+    with pytest.raises(InputError, match=r"named \.wps but is neither a Word 97–2003 document nor text"):
+        read_document(noise)
+
+
+def damaged_docs() -> dict[str, bytes]:
+    """Word 97 documents of a seed plan with one structure broken each."""
+    pieces = split_pieces(word_text(seed_lines(JIUJIANG, 5, 10)))
+    good = word_document(pieces)
+
+    def streams(**changes: bytes) -> dict[str, bytes]:
+        out = word_streams(pieces)
+        out.update(changes)
+        return out
+
+    word, table = word_streams(pieces)["WordDocument"], word_streams(pieces)["1Table"]
+    # a text long enough for the WordDocument stream to need no padding (see compound_file)
+    long_word, long_table = word_streams([(word_text(seed_lines(JIUJIANG, 0, 60)), False)]).values()
+    assert len(long_word) > 8192
+
+    def fib_with(offset: int, fmt: str, *values: int) -> bytes:
+        data = bytearray(word)
+        struct.pack_into(fmt, data, offset, *values)
+        return bytes(data)
+
+    return {
+        "truncated": good[: len(good) // 2],
+        "cut in the header": good[:300],
+        "no table stream": compound_file({"WordDocument": word}),
+        "other table stream": compound_file(streams(WordDocument=fib_with(0x0A, "<H", 0))),
+        "no signature": compound_file(streams(WordDocument=fib_with(0, "<H", 0x1234))),
+        "fcClx past the table": compound_file(streams(WordDocument=fib_with(FIB_CLX, "<I", 0xFFFFFF00))),
+        "lcbClx past the table": compound_file(streams(WordDocument=fib_with(FIB_CLX + 4, "<I", 99999))),
+        "clx without a piece table": compound_file(streams(**{"1Table": table[:0x100] + b"\x07" * 64})),
+        "ccpText beyond the pieces": compound_file(streams(WordDocument=fib_with(64 + 12, "<I", 10**6))),
+        "short FIB": compound_file(streams(WordDocument=word[:100])),
+        "text past the stream": compound_file(
+            {"WordDocument": long_word[: len(long_word) - 1000], "1Table": long_table}
+        ),
+        "cslw too small": compound_file(streams(WordDocument=fib_with(62, "<H", 2))),
+        "cbRgFcLcb too small": compound_file(streams(WordDocument=fib_with(152, "<H", 10))),
+    }
+
+
+@pytest.mark.parametrize("damage", list(damaged_docs()))
+def test_damaged_doc_is_an_input_error_naming_the_file(tmp_path: Path, damage: str) -> None:
+    path = tmp_path / "damaged.doc"
+    path.write_bytes(damaged_docs()[damage])
+    with pytest.raises(InputError, match="is a damaged Word document") as err:
+        read_document(path)
+    assert str(err.value).startswith(f"{path}: ")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "ccpText beyond the pieces", "clx without a piece table"])
+def test_damaged_doc_through_the_cli_is_one_line(
+    tmp_path: Path, damage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from align.cli import main
+
+    path = tmp_path / "jiujiang.doc"
+    path.write_bytes(damaged_docs()[damage])
+    code = main(["measures", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"align: error: {path}: is a damaged Word document"), err
+
+
+def test_word_6_encrypted_and_other_office_files_say_what_they_are(tmp_path: Path) -> None:
+    pieces = split_pieces(word_text(seed_lines(JIUJIANG, 5, 10)))
+    word6 = write_doc(tmp_path / "word6.doc", pieces, n_fib=0x0065)
+    with pytest.raises(InputError, match=r"is a Word 6\.0/95 \(or older\) document; save it as \.docx"):
+        read_document(word6)
+    locked = write_doc(tmp_path / "locked.doc", pieces, flags=0x0300)  # fEncrypted
+    with pytest.raises(InputError, match="password-protected.*without a password"):
+        read_document(locked)
+    workbook = tmp_path / "plan.xls.doc"
+    workbook.write_bytes(compound_file({"Workbook": b"\x09\x08" * 100}))
+    with pytest.raises(InputError, match=r"Office/WPS binary file but not a Word document \(an Excel"):
+        read_document(workbook)
+    other = tmp_path / "old.wps"
+    other.write_bytes(compound_file({"Contents": b"\x00" * 100}))
+    with pytest.raises(
+        InputError, match=r"not a Word document \(no WordDocument stream.*save the plan as \.docx"
+    ) as err:
+        read_document(other)
+    assert str(other) in str(err.value)
+
+
+def test_a_real_word_97_document_is_read() -> None:
+    import olefile
+
+    assert read_document(REAL_DOC, min_chars=1) == "Test OLE file, saved as Word 97-2003 Document."
+    with olefile.OleFileIO(str(REAL_DOC)) as ole:  # Word's FIB: fcClx where the fixture puts it
+        assert _doc_fib(ole.openstream("WordDocument").read(), REAL_DOC).clx_at == FIB_CLX
+
+
+_GOOD_DOC = word_document(split_pieces(word_text(seed_lines(JIUJIANG, 5, 12))), footnotes="注：脚注。\r")
+# the bytes worth breaking: the CFB header, FAT and directory, the FIB, the Clx
+_DOC_SPOTS = [
+    *range(0, 76),
+    *range(512, 1536),
+    *range(1536, 1536 + 0x400),
+    *range(len(_GOOD_DOC) - 4096, len(_GOOD_DOC) - 3700),
+]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(cut=len(_GOOD_DOC), flips=[])  # the document itself reads
+@given(
+    cut=st.integers(min_value=0, max_value=len(_GOOD_DOC)),
+    flips=st.lists(st.tuples(st.sampled_from(_DOC_SPOTS), st.integers(0, 255)), max_size=6),
+)
+def test_mangled_doc_only_ever_raises_input_error(cut: int, flips: list[tuple[int, int]]) -> None:
+    data = bytearray(_GOOD_DOC)
+    for index, value in flips:
+        data[index] = value
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "plan.doc"
+        path.write_bytes(bytes(data[: max(cut, 8)]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                text = read_document(path, min_chars=1)
+            except InputError as err:
+                assert str(path) in str(err)
+                assert flips or cut < len(_GOOD_DOC), err
+            else:
+                assert isinstance(text, str)
 
 
 # ---------------------------------------------------------------------------------------------
