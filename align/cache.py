@@ -1,6 +1,6 @@
 """Disk caches of the align cache folder besides the embeddings: parsed documents
-(:class:`MeasureCache`) and, through :class:`SqliteStore`, the character diffs of the HTML pages
-(:class:`align.report.DiffCache`).
+(:class:`MeasureCache`) and, through :class:`BlobStore`, the character diffs of the HTML pages
+(:class:`align.report.DiffCache`) and the rendered charts (:class:`align.plot.FigureCache`).
 
 A plan whose text was already cut into measures (same text, same plan id, same extractor
 settings, same parsing code) is read back instead of parsed again.
@@ -82,18 +82,20 @@ class _Corrupt(ValueError):
 # -- version -----------------------------------------------------------------------------------------
 
 
-def _source_digest(module_name: str) -> str:
+def source_digest(module_name: str) -> str:
+    """A short digest of a module's source file (``-`` when it cannot be read)."""
     module = sys.modules.get(module_name)
     if module is None:
         try:
             module = __import__(module_name, fromlist=["_"])
         except ImportError:
             return "-"
-    return _file_digest(getattr(module, "__file__", None) or "")
+    return file_digest(getattr(module, "__file__", None) or "")
 
 
 @functools.lru_cache(maxsize=64)
-def _file_digest(path: str) -> str:
+def file_digest(path: str) -> str:
+    """A short digest of a file's bytes (``-`` when it cannot be read); read once per process."""
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
     except OSError:
@@ -119,7 +121,7 @@ def code_fingerprint(extractor: object) -> str:
             names.append(cls.__module__)
     digest = hashlib.sha256()
     for name in names:
-        digest.update(f"{name}={_source_digest(name)};".encode())
+        digest.update(f"{name}={source_digest(name)};".encode())
     return f"v{CACHE_VERSION}|align {__version__}|jieba {_jieba_version()}|{digest.hexdigest()[:24]}"
 
 
@@ -326,6 +328,90 @@ class SqliteStore:
                 raise
         except sqlite3.Error as err:
             log.warning("cache %s: could not store entries (%s)", self.path, err)
+
+
+def blob_schema(table: str) -> tuple[str, ...]:
+    """The ``SCHEMA`` of a :class:`BlobStore` whose table is ``table``."""
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table} (key BLOB PRIMARY KEY, data BLOB NOT NULL, sum BLOB NOT NULL)",
+    )
+
+
+class BlobStore(SqliteStore):
+    """A :class:`SqliteStore` of ``(key, data, sum)`` rows: opaque blobs under a SHA-256 key, each
+    with its :func:`checksum`. Subclasses set ``FILE_NAME``, ``TABLE`` and ``SCHEMA =
+    blob_schema(TABLE)`` and say what a key is."""
+
+    def lookup_blobs(self, keys: list[bytes]) -> dict[bytes, bytes]:
+        """The stored blob of each key found; ``b""`` for an entry whose checksum fails (the caller
+        counts it as corrupt and recomputes it)."""
+        conn = self._connect()
+        if conn is None:
+            return {}
+        found: dict[bytes, bytes] = {}
+        try:
+            for start in range(0, len(keys), 500):  # under SQLite's bound-parameter limit
+                part = keys[start : start + 500]
+                marks = ",".join("?" * len(part))
+                for key, data, stored_sum in conn.execute(
+                    f"SELECT key, data, sum FROM {self.TABLE} WHERE key IN ({marks})", part
+                ):
+                    ok = (
+                        isinstance(data, bytes)
+                        and isinstance(stored_sum, bytes)
+                        and checksum(data) == stored_sum
+                    )
+                    found[key] = data if ok else b""
+        except sqlite3.DatabaseError as err:  # damage that only shows when the pages are read
+            conn.close()
+            self._move_aside(err)
+            return {}
+        conn.close()
+        return found
+
+    def trim(self, max_bytes: int) -> int:
+        """Remove the oldest entries (in the order they were stored) until the blobs take at most
+        ``max_bytes``; returns how many were removed. SQLite reuses the freed pages."""
+        conn = self._connect()
+        if conn is None:
+            return 0
+        removed = 0
+        try:
+            total = conn.execute(f"SELECT COALESCE(SUM(length(data)), 0) FROM {self.TABLE}").fetchone()[0]
+            if total > max_bytes:
+                excess = total - max_bytes
+                doomed: list[tuple[object, ...]] = []
+                for rowid, size in conn.execute(
+                    f"SELECT rowid, length(data) FROM {self.TABLE} ORDER BY rowid"
+                ):
+                    if excess <= 0:
+                        break
+                    doomed.append((rowid,))
+                    excess -= size
+                self._write(conn, [(f"DELETE FROM {self.TABLE} WHERE rowid = ?", doomed)])
+                removed = len(doomed)
+        except sqlite3.DatabaseError as err:
+            log.warning("cache %s: could not trim (%s)", self.path, err)
+        conn.close()
+        return removed
+
+    def store_blobs(self, rows: list[tuple[bytes, bytes]]) -> None:
+        """Store ``(key, blob)`` rows in one transaction (nothing when the store is off)."""
+        if not rows:
+            return
+        conn = self._connect()
+        if conn is None:
+            return
+        self._write(
+            conn,
+            [
+                (
+                    f"INSERT OR REPLACE INTO {self.TABLE} VALUES (?, ?, ?)",
+                    [(k, d, checksum(d)) for k, d in rows],
+                )
+            ],
+        )
+        conn.close()
 
 
 class MeasureCache(SqliteStore):

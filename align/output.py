@@ -86,8 +86,9 @@ def write_run(
 
     Everything is written into a staging folder inside ``out`` and moved into place only when
     every file is complete; ``out`` is refused when it holds the outputs of another command (see
-    :func:`align.fileio.check_output_folder`) or another process is writing it. With ``cache_dir`` (the align cache folder), the character diffs of
-    the HTML pages are kept there for the next run (:class:`align.report.DiffCache`).
+    :func:`align.fileio.check_output_folder`) or another process is writing it. With ``cache_dir``
+    (the align cache folder), the character diffs of the HTML pages and the rendered charts are
+    kept there for the next run (:class:`align.report.DiffCache`, :class:`align.plot.FigureCache`).
     """
     from align.graph import (
         build_graph,
@@ -120,10 +121,17 @@ def write_run(
             stage / "html", result.alignment, result.measures, plan_names=names, diff_cache=diff_cache
         )
         if figures:
-            from align.plot import write_figures
+            from align.plot import FigureCache, write_figures
 
             matrices = [pair_matrix(p) for p in result.pairs if p.match is not None]
-            write_figures(stage / "figures", result.alignment, result.coverage, plans, pair_matrices=matrices)
+            write_figures(
+                stage / "figures",
+                result.alignment,
+                result.coverage,
+                plans,
+                pair_matrices=matrices,
+                cache=FigureCache(cache_dir) if cache_dir is not None else None,
+            )
         summary = {
             "pairs": [[p.parent.plan_id, p.child.plan_id] for p in result.pairs],
             "encoder": getattr(aligner.encoder, "name", "lexical"),

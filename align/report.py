@@ -23,7 +23,6 @@ import io
 import json
 import platform
 import re
-import sqlite3
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -33,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from align.cache import SqliteStore, checksum, digest
+from align.cache import BlobStore, blob_schema, digest
 from align.fileio import atomic_write_bytes, atomic_write_text
 from align.models import ALIGNMENT_COLUMNS, CARRIED, STATUSES, cell_id
 
@@ -515,7 +514,7 @@ DIFF_CACHE_VERSION = 1
 and the Python version, for difflib) cannot see."""
 
 
-class DiffCache(SqliteStore):
+class DiffCache(BlobStore):
     """A disk cache of :func:`diff_segments` (``cache_dir/diffs.sqlite3``): the character diffs
     of the HTML pages, which cost most of their time, are computed once per pair of texts.
 
@@ -526,9 +525,7 @@ class DiffCache(SqliteStore):
 
     FILE_NAME = "diffs.sqlite3"
     TABLE = "diffs"
-    SCHEMA = (
-        "CREATE TABLE IF NOT EXISTS diffs (key BLOB PRIMARY KEY, data BLOB NOT NULL, sum BLOB NOT NULL)",
-    )
+    SCHEMA = blob_schema(TABLE)
 
     def version(self, min_equal: int) -> str:
         try:
@@ -545,9 +542,9 @@ class DiffCache(SqliteStore):
         unique = list(dict.fromkeys(pairs))
         version = self.version(min_equal)
         keys = [digest(version, p, c) for p, c in unique]
-        stored = self._lookup(keys)
+        stored = self.lookup_blobs(keys)
         out: dict[tuple[str, str], tuple[Segments, Segments]] = {}
-        fresh: list[tuple[object, ...]] = []
+        fresh: list[tuple[bytes, bytes]] = []
         for (parent, child), key in zip(unique, keys, strict=True):
             blob = stored.get(key)
             found = _decode_diff(blob, parent, child) if blob is not None else None
@@ -556,44 +553,13 @@ class DiffCache(SqliteStore):
                     self.corrupt += 1
                 found = _diff_segments(parent, child, min_equal)
                 data = zlib.compress(json.dumps(found, ensure_ascii=False).encode("utf-8"), 6)
-                fresh.append((key, data, checksum(data)))
+                fresh.append((key, data))
                 self.misses += 1
             else:
                 self.hits += 1
             out[(parent, child)] = found
-        if fresh:
-            conn = self._connect()
-            if conn is not None:
-                self._write(conn, [("INSERT OR REPLACE INTO diffs VALUES (?, ?, ?)", fresh)])
-                conn.close()
+        self.store_blobs(fresh)
         return out
-
-    def _lookup(self, keys: list[bytes]) -> dict[bytes, bytes]:
-        conn = self._connect()
-        if conn is None:
-            return {}
-        found: dict[bytes, bytes] = {}
-        try:
-            for start in range(0, len(keys), 500):  # under SQLite's bound-parameter limit
-                part = keys[start : start + 500]
-                marks = ",".join("?" * len(part))
-                for key, data, stored_sum in conn.execute(
-                    f"SELECT key, data, sum FROM diffs WHERE key IN ({marks})", part
-                ):
-                    if (
-                        isinstance(data, bytes)
-                        and isinstance(stored_sum, bytes)
-                        and checksum(data) == stored_sum
-                    ):
-                        found[key] = data
-                    else:
-                        found[key] = b""  # fails to decode: counted as corrupt and recomputed
-        except sqlite3.DatabaseError as err:  # damage that only shows when the pages are read
-            conn.close()
-            self._move_aside(err)
-            return {}
-        conn.close()
-        return found
 
 
 def _decode_diff(blob: bytes, parent: str, child: str) -> tuple[Segments, Segments] | None:

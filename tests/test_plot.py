@@ -19,6 +19,7 @@ from PIL import Image
 
 from align.models import ALIGNMENT_COLUMNS, COVERAGE_COLUMNS
 from align.plot import (
+    FigureCache,
     PairMatrix,
     cjk_style,
     hierarchy_order,
@@ -322,3 +323,85 @@ def test_pair_charts_of_different_pairs_never_share_a_file(tmp_path: Path) -> No
     # each chart is named as the pair's HTML page
     assert pair_files == [f"pair_{page.removesuffix('.html')}.png" for page in page_names(ids)]
     assert "pair_a__b__c.png" not in pair_files  # the clash of a__b + c and a + b__c is resolved
+
+
+# --------------------------------------------------------------------------------------------
+# the figure cache
+
+
+def _figures(
+    folder: Path, cache: FigureCache | None, pairs: list[PairMatrix] | None = None
+) -> dict[str, bytes]:
+    written = write_figures(
+        folder,
+        alignment_frame(),
+        coverage_frame(),
+        manifest(),
+        pair_matrices=pairs or [pair_matrix()],
+        cache=cache,
+    )
+    return {p.name: p.read_bytes() for p in written}
+
+
+def test_a_cached_chart_is_copied_not_drawn_and_is_the_same_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import align.plot
+
+    cache = FigureCache(tmp_path / "cache")
+    drawn = _figures(tmp_path / "a", cache)
+    assert drawn == _figures(tmp_path / "plain", None)  # the cache changes no byte
+    assert (cache.hits, cache.misses) == (0, 4)
+
+    def refuse(*args: object, **kwargs: object) -> Figure:
+        raise AssertionError("an unchanged chart was drawn again")
+
+    for name in ("plot_coverage", "plot_theme_heatmap", "plot_hierarchy", "plot_pair_matrix"):
+        monkeypatch.setattr(align.plot, name, refuse)
+    again = FigureCache(tmp_path / "cache")
+    assert _figures(tmp_path / "b", again) == drawn
+    assert (again.hits, again.misses) == (4, 0)
+
+
+def test_a_changed_pair_is_drawn_again_and_the_others_copied(tmp_path: Path) -> None:
+    import dataclasses
+
+    cache = FigureCache(tmp_path / "cache")
+    first = _figures(tmp_path / "a", cache)
+    pair = pair_matrix()
+    moved = dataclasses.replace(pair, links=[*pair.links[:-1], (4, 6)])  # one link goes elsewhere
+    again = FigureCache(tmp_path / "cache")
+    second = _figures(tmp_path / "b", again, [moved])
+    assert (again.hits, again.misses) == (3, 1)
+    assert second["pair_jiangxi__jiujiang.png"] != first["pair_jiangxi__jiujiang.png"]
+    assert second == _figures(tmp_path / "plain", None, [moved])
+    # nor does a new drawing code or font give back an old picture
+    assert "matplotlib" in cache.version() and "NotoSans" in cache.version().replace(" ", "")
+
+
+def test_a_damaged_cached_chart_is_drawn_again(tmp_path: Path) -> None:
+    import sqlite3
+
+    cache = FigureCache(tmp_path / "cache")
+    first = _figures(tmp_path / "a", cache)
+    with sqlite3.connect(cache.path) as conn:
+        conn.execute("UPDATE figures SET data = substr(data, 1, 100)")  # every entry cut short
+    conn.close()
+    again = FigureCache(tmp_path / "cache")
+    assert _figures(tmp_path / "b", again) == first
+    assert (again.hits, again.misses, again.corrupt) == (0, 4, 8)
+
+
+def test_the_cache_keeps_to_its_size_dropping_the_oldest_charts(tmp_path: Path) -> None:
+    cache = FigureCache(tmp_path / "cache")
+    first = _figures(tmp_path / "a", cache)
+    sizes = {name: len(data) for name, data in first.items()}
+    # room for the two pair images only: the three overview charts, stored first, go
+    small = FigureCache(
+        tmp_path / "cache",
+        max_bytes=sizes["pair_jiangxi__jiujiang.png"] + sizes["pair_jiangxi__jiujiang.svg"],
+    )
+    assert small.trim(small.max_bytes) == 6
+    again = FigureCache(tmp_path / "cache")
+    assert _figures(tmp_path / "b", again) == first
+    assert (again.hits, again.misses) == (1, 3)
