@@ -16,10 +16,17 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import multiprocessing
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from itertools import repeat
 from pathlib import Path
 
 import matplotlib
@@ -190,38 +197,102 @@ class FigureCache(BlobStore):
 
     def render(
         self,
-        charts: Iterable[tuple[str, Callable[[], Figure], Sequence[str]]],
+        charts: Sequence[tuple[str, Callable[[], Figure], Sequence[str]]],
         formats: Sequence[str] = ("png", "svg"),
         dpi: int = 150,
-        batch: int = 16,
+        workers: int | None = None,
+        batch: int = 32,
     ) -> Iterator[tuple[str, dict[str, bytes]]]:
-        """``(name, format → bytes)`` for each ``(name, draw, inputs)``: from the cache where it
-        holds every format of the chart, else drawn by ``draw()`` and stored (``batch`` charts a
-        transaction). ``inputs`` are texts that together determine the picture."""
+        """``(name, format → bytes)`` for each ``(name, draw, inputs)``, in order: from the cache
+        where it holds every format of the chart, else drawn by ``draw()`` (see :func:`draw_charts`
+        for ``workers``) and stored, ``batch`` charts a transaction. ``inputs`` are texts that
+        together determine the picture."""
         version = self.version()
-        todo = list(charts)
-        for start in range(0, len(todo), batch):
-            part = todo[start : start + batch]
-            keys = [
-                {fmt: digest(version, name, fmt, str(dpi), *inputs) for fmt in formats}
-                for name, _, inputs in part
-            ]
-            stored = self.lookup_blobs([key for by_format in keys for key in by_format.values()])
-            fresh: list[tuple[bytes, bytes]] = []
-            for (name, draw, _), by_format in zip(part, keys, strict=True):
-                found = {fmt: stored.get(key, b"") for fmt, key in by_format.items()}
-                if all(found.values()):
-                    self.hits += 1
-                    yield name, found
-                    continue
-                self.corrupt += sum(key in stored and not stored[key] for key in by_format.values())
-                self.misses += 1
-                images = figure_bytes(draw(), formats, dpi)
+        keys = [
+            {fmt: digest(version, name, fmt, str(dpi), *inputs) for fmt in formats}
+            for name, _, inputs in charts
+        ]
+        stored = self.lookup_blobs([key for by_format in keys for key in by_format.values()])
+        found = [{fmt: stored.get(key, b"") for fmt, key in by_format.items()} for by_format in keys]
+        missing = [k for k, images in enumerate(found) if not all(images.values())]
+        self.hits += len(charts) - len(missing)
+        self.misses += len(missing)
+        self.corrupt += sum(key in stored and not stored[key] for k in missing for key in keys[k].values())
+        drawn = draw_charts([charts[k][1] for k in missing], formats, dpi, workers)
+        fresh: list[tuple[bytes, bytes]] = []
+        for (name, _, _), by_format, images in zip(charts, keys, found, strict=True):
+            if not all(images.values()):
+                images = next(drawn)
                 fresh += [(by_format[fmt], data) for fmt, data in images.items()]
-                yield name, images
-            if fresh:
-                self.store_blobs(fresh)
-                self.trim(self.max_bytes)
+            yield name, images
+            if len(fresh) >= batch * len(formats):
+                self._store(fresh)
+                fresh = []
+        self._store(fresh)
+
+    def _store(self, rows: list[tuple[bytes, bytes]]) -> None:
+        if rows:
+            self.store_blobs(rows)
+            self.trim(self.max_bytes)
+
+
+PARALLEL_CHARTS = 8
+"""Fewer charts than this are drawn in the calling process (starting workers costs about 2 s)."""
+
+
+def draw_charts(
+    draws: Sequence[Callable[[], Figure]],
+    formats: Sequence[str] = ("png", "svg"),
+    dpi: int = 150,
+    workers: int | None = None,
+) -> Iterator[dict[str, bytes]]:
+    """Each ``draw()`` rendered in ``formats`` (:func:`figure_bytes`), in order.
+
+    With ``workers`` > 1 (default: the cores this process may use) and at least
+    :data:`PARALLEL_CHARTS` charts, the charts are drawn by that many worker processes (drawing is
+    CPU-bound Python: threads would not help); each ``draw`` must then pickle (a
+    :func:`functools.partial` of a module-level function, not a lambda). Workers are started fresh
+    (``spawn``): a fork of a process running model threads may deadlock.
+    """
+    workers = _cores() if workers is None else workers
+    if workers < 2 or len(draws) < PARALLEL_CHARTS:
+        for draw in draws:
+            yield figure_bytes(draw(), formats, dpi)
+        return
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(
+        min(workers, len(draws)), mp_context=context, initializer=_worker_setup, initargs=(os.getpid(),)
+    )
+    try:
+        yield from pool.map(_render_chart, draws, repeat(tuple(formats)), repeat(dpi))
+    finally:
+        # an error or an interrupt in the caller stops the workers instead of finishing every chart
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _render_chart(draw: Callable[[], Figure], formats: Sequence[str], dpi: int) -> dict[str, bytes]:
+    return figure_bytes(draw(), formats, dpi)
+
+
+def _worker_setup(parent: int) -> None:
+    # Ctrl-C reaches the whole process group: the caller stops the pool, a worker prints nothing
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # a caller killed outright (SIGKILL, the out-of-memory killer) cannot stop its pool: its
+    # workers would wait for work forever, so each leaves when its parent is gone
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -829,6 +900,7 @@ def write_figures(
     pair_matrices: Iterable[PairMatrix] | None = None,
     formats: Sequence[str] = ("png", "svg"),
     cache: FigureCache | None = None,
+    workers: int | None = None,
 ) -> list[Path]:
     """Draw and write every chart of a run.
 
@@ -842,6 +914,7 @@ def write_figures(
     formats : output formats of each chart.
     cache : where charts drawn before are kept (:class:`FigureCache`); an unchanged chart is
         copied from it, not drawn again.
+    workers : processes that draw the charts when there are many (see :func:`draw_charts`).
 
     Returns
     -------
@@ -849,13 +922,13 @@ def write_figures(
     """
     tables = {"coverage": _frame_text(coverage), "plans": _frame_text(plans)}
     charts: list[tuple[str, Callable[[], Figure], Sequence[str]]] = [
-        ("coverage", lambda: plot_coverage(coverage, plans), (tables["coverage"], tables["plans"])),
+        ("coverage", partial(plot_coverage, coverage, plans), (tables["coverage"], tables["plans"])),
         (
             "theme_heatmap",
-            lambda: plot_theme_heatmap(alignment, plans),
+            partial(plot_theme_heatmap, alignment, plans),
             (_frame_text(alignment), tables["plans"]),
         ),
-        ("hierarchy", lambda: plot_hierarchy(plans, coverage), (tables["plans"], tables["coverage"])),
+        ("hierarchy", partial(plot_hierarchy, plans, coverage), (tables["plans"], tables["coverage"])),
     ]
     names = _names(plans)
     pairs = list(pair_matrices or ())
@@ -873,9 +946,13 @@ def write_figures(
             )
         )
     rendered = (
-        cache.render(charts, formats)
+        cache.render(charts, formats, workers=workers)
         if cache is not None
-        else ((name, figure_bytes(draw(), formats)) for name, draw, _ in charts)
+        else zip(
+            (name for name, _, _ in charts),
+            draw_charts([draw for _, draw, _ in charts], formats, workers=workers),
+            strict=True,
+        )
     )
     written: list[Path] = []
     for name, images in rendered:

@@ -405,3 +405,62 @@ def test_the_cache_keeps_to_its_size_dropping_the_oldest_charts(tmp_path: Path) 
     again = FigureCache(tmp_path / "cache")
     assert _figures(tmp_path / "b", again) == first
     assert (again.hits, again.misses) == (1, 3)
+
+
+def test_many_charts_are_drawn_by_worker_processes_into_the_same_bytes(tmp_path: Path) -> None:
+    from functools import partial
+
+    from align.plot import PARALLEL_CHARTS, draw_charts, figure_bytes
+
+    draws = [
+        partial(plot_coverage, coverage_frame().iloc[: 1 + k % 3], manifest()) for k in range(PARALLEL_CHARTS)
+    ]
+    serial = [figure_bytes(draw(), ("png",)) for draw in draws]
+    assert list(draw_charts(draws, ("png",), workers=2)) == serial
+    assert len({images["png"] for images in serial}) == 3  # the order is kept, not just the set
+    # a chart that fails in a worker fails the caller (it does not hang or vanish)
+    broken = [*draws[:-1], partial(plot_pair_matrix, np.zeros((2, 2)), ["a"], ["b"], [], [], [])]
+    with pytest.raises(Exception):  # noqa: B017 - whatever the plotting error is
+        list(draw_charts(broken, ("png",), workers=2))
+
+
+def draw_and_note_pid(folder: str) -> Figure:
+    """A chart that notes which process drew it (a worker of the test below)."""
+    import os
+
+    (Path(folder) / str(os.getpid())).touch()
+    return plot_coverage(coverage_frame(), manifest())
+
+
+def test_workers_leave_when_their_caller_is_killed_outright(tmp_path: Path) -> None:
+    # SIGKILL (or the out-of-memory killer) gives the caller no chance to stop its pool
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = f"""
+import os, signal
+from functools import partial
+from align.plot import PARALLEL_CHARTS, draw_charts
+from tests.test_plot import draw_and_note_pid
+draws = [partial(draw_and_note_pid, {str(tmp_path)!r})] * (4 * PARALLEL_CHARTS)
+for _ in draw_charts(draws, ("png",), workers=2):
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+    quiet = subprocess.DEVNULL  # the orphaned workers would hold captured pipes open
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, stdout=quiet, stderr=quiet, timeout=120)
+    assert done.returncode == -signal.SIGKILL
+    workers = [int(p.name) for p in tmp_path.iterdir()]
+    assert workers
+
+    def alive(pid: int) -> bool:  # a zombie nobody reaps (PID 1 of some containers) is gone too
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except (OSError, IndexError):
+            return False
+
+    deadline = time.monotonic() + 15
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in workers)
