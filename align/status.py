@@ -168,7 +168,14 @@ class StatusRules:
                     f"(pair median {typical_omission:.0%}): "
                     + "；".join(_short(c) for c in omission.omitted[:3])
                 )
-        return status, "; ".join(evidence) if evidence else "same substance"
+        if not evidence:
+            # say what was checked: each task sentence of the parent has a counterpart in the child
+            evidence = [
+                f"same substance (all {len(task_rows)} sub-actions carried)"
+                if len(task_rows) > 1
+                else "same substance"
+            ]
+        return status, "; ".join(evidence)
 
     def omissions(self, carried: list[tuple[Measure, list[Measure]]]) -> list[Omission] | None:
         """:func:`omitted_clauses` of each carried measure of a pair (parent, carrying children);

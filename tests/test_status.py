@@ -91,3 +91,22 @@ def test_omission_rule_is_silent_against_a_consensus_parent(corpus: Corpus) -> N
     assert len(virtual) and not virtual["evidence"].str.contains("omits", regex=False).any()
     real = rows[rows["parent_plan"] == "jiangxi"]
     assert real["evidence"].str.contains("omits", regex=False).any()
+
+
+def test_an_unchanged_measure_says_how_many_sub_actions_were_checked(corpus: Corpus) -> None:
+    from align.match import measure_sentences
+    from align.measures import is_duty_sentence
+
+    rows = Aligner().align(corpus.plan("jiangxi"), corpus.plan("jiujiang")).alignment
+    plain = rows[rows["evidence"].str.startswith("same substance")]
+    assert len(plain) > 10
+    counted = plain["evidence"].str.extract(r"^same substance \(all (\d+) sub-actions carried\)$")[0]
+    assert counted.notna().sum() >= 5
+    parents = {m.measure_id: m for m in extract_measures(seed_text("jiangxi"), "jiangxi")}
+    for measure_id, n in zip(plain["parent_measure"], counted, strict=True):
+        # the task sentences of the parent measure (its heading and agency line are no sub-actions)
+        tasks = [s for s in measure_sentences(parents[measure_id])[1:] if not is_duty_sentence(s)]
+        if isinstance(n, str):
+            assert int(n) == len(tasks) > 1
+        else:  # one task sentence: the link itself is the check
+            assert len(tasks) <= 1
