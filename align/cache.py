@@ -345,29 +345,32 @@ class BlobStore(SqliteStore):
     def lookup_blobs(self, keys: list[bytes]) -> dict[bytes, bytes]:
         """The stored blob of each key found; ``b""`` for an entry whose checksum fails (the caller
         counts it as corrupt and recomputes it)."""
+        found: dict[bytes, bytes] = {}
+        for key, data, stored_sum in self._select("key, data, sum", keys):
+            ok = isinstance(data, bytes) and isinstance(stored_sum, bytes) and checksum(data) == stored_sum
+            found[key] = data if ok else b""
+        return found
+
+    def existing_keys(self, keys: list[bytes]) -> set[bytes]:
+        """The keys that have an entry (without reading the blobs)."""
+        return {key for (key,) in self._select("key", keys)}
+
+    def _select(self, columns: str, keys: list[bytes]) -> list[tuple[Any, ...]]:
         conn = self._connect()
         if conn is None:
-            return {}
-        found: dict[bytes, bytes] = {}
+            return []
+        rows: list[tuple[Any, ...]] = []
         try:
             for start in range(0, len(keys), 500):  # under SQLite's bound-parameter limit
                 part = keys[start : start + 500]
                 marks = ",".join("?" * len(part))
-                for key, data, stored_sum in conn.execute(
-                    f"SELECT key, data, sum FROM {self.TABLE} WHERE key IN ({marks})", part
-                ):
-                    ok = (
-                        isinstance(data, bytes)
-                        and isinstance(stored_sum, bytes)
-                        and checksum(data) == stored_sum
-                    )
-                    found[key] = data if ok else b""
+                rows += conn.execute(f"SELECT {columns} FROM {self.TABLE} WHERE key IN ({marks})", part)
         except sqlite3.DatabaseError as err:  # damage that only shows when the pages are read
             conn.close()
             self._move_aside(err)
-            return {}
+            return []
         conn.close()
-        return found
+        return rows
 
     def trim(self, max_bytes: int) -> int:
         """Remove the oldest entries (in the order they were stored) until the blobs take at most

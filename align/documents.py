@@ -1000,19 +1000,25 @@ def _doc_visible_text(text: str) -> str:
     (a newline). Without reading the paragraph properties, an empty cell (0x07 right after 0x07)
     reads as a row end too: the row goes on on the next line."""
     out: list[str] = []
-    fields: list[list[Any]] = []  # the open fields: [in its result, its code so far, a TOC]
-    hidden = False  # inside a field's code, or the result of a table of contents
+    fields: list[list[Any]] = []  # the open fields: [in its result, its code so far, it hides]
+    # the open fields that hide what follows (in their code, or the result of a table of
+    # contents), counted rather than searched for: a damaged file may leave many fields open
+    hiding = 0
     after_cell = False  # the last visible mark was the end of a cell
     for token in re.split(r"([\x07\x13\x14\x15])", text):
+        hidden = hiding > 0
         if token == "\x13":
-            fields.append([False, [], False])
+            fields.append([False, [], True])
+            hiding += 1
         elif token == "\x14":
             if fields and not fields[-1][0]:
                 fields[-1][0] = True
-                fields[-1][2] = "".join(fields[-1][1]).lstrip().upper().startswith("TOC")
+                if not "".join(fields[-1][1]).lstrip().upper().startswith("TOC"):
+                    fields[-1][2] = False
+                    hiding -= 1
         elif token == "\x15":
-            if fields:
-                fields.pop()
+            if fields and fields.pop()[2]:
+                hiding -= 1
         elif hidden:
             if not fields[-1][0]:  # the code of the innermost field, to recognise a TOC
                 fields[-1][1].append(token)
@@ -1026,8 +1032,6 @@ def _doc_visible_text(text: str) -> str:
         elif token:
             out.append(token.translate(_DOC_MARKS))
             after_cell = False
-        if token in ("\x13", "\x14", "\x15"):
-            hidden = any(not result or toc for result, _, toc in fields)
     return "\n".join(line for line in "".join(out).split("\n") if line.strip())
 
 

@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -30,6 +31,7 @@ from itertools import repeat
 from pathlib import Path
 
 import matplotlib
+import matplotlib.style
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -106,9 +108,14 @@ def cjk_style(font_path: str | Path | None = None, base_size: float = 10.0) -> I
     Yields
     ------
     The font family name in use.
+
+    The settings start from matplotlib's default style, not the user's (a ``matplotlibrc``,
+    ``plt.style.use`` in a notebook): a chart depends on its data alone, so the
+    :class:`FigureCache` key holds what it draws and worker processes draw the same bytes.
     """
     family = register_cjk_font(str(font_path) if font_path else None)
     with matplotlib.rc_context():
+        matplotlib.style.use("default")
         rc = matplotlib.rcParams
         rc["font.family"] = [family, _FALLBACK_FAMILY]
         rc["font.size"] = base_size
@@ -162,6 +169,10 @@ def figure_bytes(fig: Figure, formats: Sequence[str] = ("png", "svg"), dpi: int 
 
 FIGURE_CACHE_VERSION = 1
 
+# the modules whose source a chart depends on: this one and those it takes colours, labels,
+# section names and levels from
+_DRAWING_MODULES = (__name__, "align.report", "align.models")
+
 
 class FigureCache(BlobStore):
     """A disk cache of rendered charts (``cache_dir/figures.sqlite3``): a run whose charts are
@@ -169,9 +180,10 @@ class FigureCache(BlobStore):
     about 1.5 s, three minutes for a province).
 
     An entry is one chart in one format, keyed by the SHA-256 of (version, chart name, format,
-    resolution, the chart's inputs); the version names matplotlib's version, this module's source
-    and the font file, so that a new release, a change of the drawing code or another font never
-    gives back an old picture. An entry whose checksum fails is drawn again.
+    resolution, the chart's inputs); the version names matplotlib's version, the source of this
+    module and of the modules it draws with (:mod:`align.report`'s colours and labels,
+    :mod:`align.models`'s levels) and the font file, so that a new release, a change of the drawing
+    code or another font never gives back an old picture. An entry whose checksum fails is drawn again.
 
     Parameters
     ----------
@@ -191,8 +203,8 @@ class FigureCache(BlobStore):
     def version(self) -> str:
         font = cjk_font_path()
         return (
-            f"v{FIGURE_CACHE_VERSION}|matplotlib {matplotlib.__version__}|{source_digest(__name__)}"
-            f"|{font.name} {file_digest(str(font))}"
+            f"v{FIGURE_CACHE_VERSION}|matplotlib {matplotlib.__version__}"
+            f"|{'|'.join(source_digest(name) for name in _DRAWING_MODULES)}|{font.name} {file_digest(str(font))}"
         )
 
     def render(
@@ -212,19 +224,29 @@ class FigureCache(BlobStore):
             {fmt: digest(version, name, fmt, str(dpi), *inputs) for fmt in formats}
             for name, _, inputs in charts
         ]
-        stored = self.lookup_blobs([key for by_format in keys for key in by_format.values()])
-        found = [{fmt: stored.get(key, b"") for fmt, key in by_format.items()} for by_format in keys]
-        missing = [k for k, images in enumerate(found) if not all(images.values())]
-        self.hits += len(charts) - len(missing)
-        self.misses += len(missing)
-        self.corrupt += sum(key in stored and not stored[key] for k in missing for key in keys[k].values())
-        drawn = draw_charts([charts[k][1] for k in missing], formats, dpi, workers)
+        # which charts are stored is asked first, without their images (a country's charts take
+        # a gigabyte); the missing ones are drawn meanwhile, the stored ones read batch by batch
+        present = self.existing_keys([key for by_format in keys for key in by_format.values()])
+        missing = {k for k, by_format in enumerate(keys) if not present.issuperset(by_format.values())}
+        drawn = draw_charts([charts[k][1] for k in sorted(missing)], formats, dpi, workers)
         fresh: list[tuple[bytes, bytes]] = []
-        for (name, _, _), by_format, images in zip(charts, keys, found, strict=True):
-            if not all(images.values()):
-                images = next(drawn)
-                fresh += [(by_format[fmt], data) for fmt, data in images.items()]
-            yield name, images
+        for start in range(0, len(charts), batch):
+            part = range(start, min(start + batch, len(charts)))
+            stored = self.lookup_blobs([key for k in part if k not in missing for key in keys[k].values()])
+            for k in part:
+                name, draw, _ = charts[k]
+                images = (
+                    next(drawn) if k in missing else {f: stored.get(key, b"") for f, key in keys[k].items()}
+                )
+                if k not in missing and all(images.values()):
+                    self.hits += 1
+                else:
+                    if k not in missing:  # damaged, or removed by another run since: drawn here
+                        self.corrupt += sum(key in stored and not stored[key] for key in keys[k].values())
+                        images = figure_bytes(draw(), formats, dpi)
+                    self.misses += 1
+                    fresh += [(keys[k][fmt], data) for fmt, data in images.items()]
+                yield name, images
             if len(fresh) >= batch * len(formats):
                 self._store(fresh)
                 fresh = []
@@ -239,6 +261,9 @@ class FigureCache(BlobStore):
 PARALLEL_CHARTS = 8
 """Fewer charts than this are drawn in the calling process (starting workers costs about 2 s)."""
 
+MAX_CHART_WORKERS = 8
+"""Chart workers started by default at most (each holds about 130–250 MB)."""
+
 
 def draw_charts(
     draws: Sequence[Callable[[], Figure]],
@@ -248,14 +273,18 @@ def draw_charts(
 ) -> Iterator[dict[str, bytes]]:
     """Each ``draw()`` rendered in ``formats`` (:func:`figure_bytes`), in order.
 
-    With ``workers`` > 1 (default: the cores this process may use) and at least
+    With ``workers`` > 1 (default: the cores this process may use, at most
+    :data:`MAX_CHART_WORKERS`) and at least
     :data:`PARALLEL_CHARTS` charts, the charts are drawn by that many worker processes (drawing is
     CPU-bound Python: threads would not help); each ``draw`` must then pickle (a
-    :func:`functools.partial` of a module-level function, not a lambda). Workers are started fresh
-    (``spawn``): a fork of a process running model threads may deadlock.
+    :func:`functools.partial` of a function of an importable module, not a lambda). Workers are
+    started fresh (``spawn``): a fork of a process running model threads may deadlock. As with any
+    ``spawn``, each worker first loads the caller's ``__main__`` again: a script keeps its work
+    under ``if __name__ == "__main__":``; a script read from standard input, which the workers
+    cannot load, draws in its own process.
     """
-    workers = _cores() if workers is None else workers
-    if workers < 2 or len(draws) < PARALLEL_CHARTS:
+    workers = min(_cores(), MAX_CHART_WORKERS) if workers is None else workers
+    if workers < 2 or len(draws) < PARALLEL_CHARTS or not _can_spawn():
         for draw in draws:
             yield figure_bytes(draw(), formats, dpi)
         return
@@ -264,19 +293,51 @@ def draw_charts(
         min(workers, len(draws)), mp_context=context, initializer=_worker_setup, initargs=(os.getpid(),)
     )
     try:
-        yield from pool.map(_render_chart, draws, repeat(tuple(formats)), repeat(dpi))
+        with _sigint_held():  # the workers start (submitting starts them) with Ctrl-C held
+            charts = pool.map(_render_chart, draws, repeat(tuple(formats)), repeat(dpi))
+        yield from charts
     finally:
         # an error or an interrupt in the caller stops the workers instead of finishing every chart
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _can_spawn() -> bool:
+    """Whether spawned workers can start: each first runs the caller's ``__main__`` again from its
+    file, which a script read from standard input (``python - < script.py``) does not have."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return getattr(main, "__spec__", None) is not None or path is None or os.path.isfile(path)
 
 
 def _render_chart(draw: Callable[[], Figure], formats: Sequence[str], dpi: int) -> dict[str, bytes]:
     return figure_bytes(draw(), formats, dpi)
 
 
+_HAVE_SIGMASK = hasattr(signal, "pthread_sigmask")
+
+
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """SIGINT blocked in this thread: a Ctrl-C waits (it is not lost) until the block ends, and a
+    process started meanwhile inherits the block. A worker that is still importing when Ctrl-C
+    comes would otherwise die of it with a traceback before :func:`_worker_setup` ignores it (the
+    resource tracker of :mod:`multiprocessing` starts so too)."""
+    if not _HAVE_SIGMASK:
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 def _worker_setup(parent: int) -> None:
-    # Ctrl-C reaches the whole process group: the caller stops the pool, a worker prints nothing
+    # Ctrl-C reaches the whole process group: the caller stops the pool, a worker prints nothing.
+    # The worker started with SIGINT blocked (_sigint_held): a Ctrl-C since then is dropped here
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if _HAVE_SIGMASK:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     # a caller killed outright (SIGKILL, the out-of-memory killer) cannot stop its pool: its
     # workers would wait for work forever, so each leaves when its parent is gone
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()

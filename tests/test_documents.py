@@ -7,6 +7,7 @@ import random
 import re
 import struct
 import tempfile
+import time
 import warnings
 import zipfile
 from dataclasses import replace
@@ -304,6 +305,18 @@ def test_doc_special_characters(tmp_path: Path) -> None:
     marks = "科学素质\x1e提升\x1f工程\x01\x08\x05\x0b实施方案\x0c"
     text = read_document(write_doc(tmp_path / "marks.doc", [(word_text(lines) + marks + "\r", False)]))
     assert text.split("\n") == [*lines, "科学素质-提升工程", "实施方案"]
+
+
+def test_doc_with_many_fields_left_open_reads_in_linear_time(tmp_path: Path) -> None:
+    # a damaged file whose fields never end (0x13 code 0x14 result, no 0x15): their results show,
+    # and reading them must not look through every open field at each field mark
+    lines = seed_lines(JIUJIANG, 5, 4)
+    unclosed = "\x13 REF 第一条 \x14第1条" * 20000
+    body = word_text(lines[:2]) + unclosed + "\r" + word_text(lines[2:])
+    start = time.perf_counter()
+    text = read_document(write_doc(tmp_path / "open.doc", [(body, False)]))
+    assert time.perf_counter() - start < 2.0  # quadratic, it took 18 s
+    assert text.split("\n") == [*lines[:2], "第1条" * 20000, *lines[2:]]
 
 
 @pytest.mark.parametrize("name", ["plan.wps", "plan.txt", "plan", "plan.dat"])

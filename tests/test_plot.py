@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -464,3 +465,92 @@ for _ in draw_charts(draws, ("png",), workers=2):
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(alive(pid) for pid in workers)
+
+
+def test_a_users_matplotlib_style_changes_no_chart() -> None:
+    # a matplotlibrc or a notebook's style is not in the FigureCache key, and spawned workers do
+    # not see the caller's: a chart drawn under it would be given back to runs without it
+    from align.plot import figure_bytes
+
+    def draw() -> dict[str, bytes]:
+        return figure_bytes(plot_coverage(coverage_frame(), manifest()))
+
+    plain = draw()
+    style = {"savefig.facecolor": "black", "axes.grid": True, "patch.linewidth": 4.0}
+    with matplotlib.rc_context(style):
+        assert draw() == plain
+        assert matplotlib.rcParams["savefig.facecolor"] == "black"  # the caller's style is left alone
+
+
+@pytest.mark.parametrize("module", ["align.report", "align.models"])
+def test_a_change_to_the_colours_labels_or_levels_the_charts_use_is_a_new_cache_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str
+) -> None:
+    # STATUS_COLORS, STATUS_LABELS, section_key … (align.report) and LEVELS (align.models) are
+    # drawn: a change to them must not give back the charts of the old ones
+    import align.plot
+
+    cache = FigureCache(tmp_path / "cache")
+    before = cache.version()
+    real = align.plot.source_digest
+    monkeypatch.setattr(align.plot, "source_digest", lambda name: "edited" if name == module else real(name))
+    assert cache.version() != before
+
+
+def test_charts_are_drawn_when_the_callers_script_is_read_from_standard_input() -> None:
+    # spawned workers load the caller's __main__ again from its file: "<stdin>" has none, and the
+    # pool broke with a traceback per worker; such a caller draws in its own process
+    import subprocess
+    import sys
+
+    script = """
+from functools import partial
+from align.plot import PARALLEL_CHARTS, draw_charts, plot_coverage
+from tests.test_plot import coverage_frame, manifest
+draws = [partial(plot_coverage, coverage_frame(), manifest())] * PARALLEL_CHARTS
+print(len(list(draw_charts(draws, ("png",), workers=2))))
+"""
+    done = subprocess.run(
+        [sys.executable, "-"], input=script, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.split() == ["8"]
+
+
+def test_ctrl_c_while_the_workers_start_prints_no_traceback(tmp_path: Path) -> None:
+    # Ctrl-C reaches the whole process group: a worker still importing matplotlib, before it set
+    # itself to ignore SIGINT, died of it with a traceback of its own
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = """
+import sys
+from functools import partial
+from align.plot import PARALLEL_CHARTS, draw_charts, plot_coverage
+from tests.test_plot import coverage_frame, manifest
+if __name__ == "__main__":
+    draws = [partial(plot_coverage, coverage_frame(), manifest())] * (2 * PARALLEL_CHARTS)
+    print("drawing", flush=True)
+    try:
+        list(draw_charts(draws, ("png",), workers=2))
+    except KeyboardInterrupt:
+        sys.exit("interrupted")
+"""
+    (tmp_path / "caller.py").write_text(script, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen(
+        [sys.executable, str(tmp_path / "caller.py")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's
+    ) as caller:
+        assert caller.stdout is not None and caller.stdout.readline() == "drawing\n"
+        time.sleep(0.2)  # the workers are starting: they take about a second to import
+        os.killpg(caller.pid, signal.SIGINT)
+        _, err = caller.communicate(timeout=60)
+    assert caller.returncode == 1 and err == "interrupted\n", err
