@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import multiprocessing
 import os
 import signal
@@ -57,6 +58,8 @@ from align.report import (
     section_key,
     short_title,
 )
+
+log = logging.getLogger(__name__)
 
 BAR_STATUSES: tuple[str, ...] = ("inherited", "strengthened", "weakened", "dropped")
 """The statuses of a parent measure, stacked left to right in the coverage chart."""
@@ -288,13 +291,25 @@ def draw_charts(
         for draw in draws:
             yield figure_bytes(draw(), formats, dpi)
         return
+    serial = (figure_bytes(draw(), formats, dpi) for draw in draws)
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(
-        min(workers, len(draws)), mp_context=context, initializer=_worker_setup, initargs=(os.getpid(),)
-    )
     try:
-        with _sigint_held():  # the workers start (submitting starts them) with Ctrl-C held
-            charts = pool.map(_render_chart, draws, repeat(tuple(formats)), repeat(dpi))
+        pool = ProcessPoolExecutor(
+            min(workers, len(draws)), mp_context=context, initializer=_worker_setup, initargs=(os.getpid(),)
+        )
+    except (OSError, NotImplementedError) as err:  # no semaphores (a container without /dev/shm)
+        log.warning("charts drawn in one process: worker processes are not available here (%s)", err)
+        yield from serial
+        return
+    try:
+        try:
+            with _sigint_held():  # the workers start (submitting starts them) with Ctrl-C held
+                charts: Iterator[dict[str, bytes]] = pool.map(
+                    _render_chart, draws, repeat(tuple(formats)), repeat(dpi)
+                )
+        except OSError as err:  # no process could start (a limit on processes or memory)
+            log.warning("charts drawn in one process: worker processes could not start (%s)", err)
+            charts = serial
         yield from charts
     finally:
         # an error or an interrupt in the caller stops the workers instead of finishing every chart

@@ -554,3 +554,34 @@ if __name__ == "__main__":
         os.killpg(caller.pid, signal.SIGINT)
         _, err = caller.communicate(timeout=60)
     assert caller.returncode == 1 and err == "interrupted\n", err
+
+
+@pytest.mark.parametrize("where", ["semaphores", "processes"])
+def test_charts_are_drawn_in_process_where_workers_cannot_start(
+    where: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a container without /dev/shm has no semaphores; a limit on processes stops them starting
+    from functools import partial
+
+    import align.plot
+    from align.plot import PARALLEL_CHARTS, draw_charts, figure_bytes
+
+    class NoPool:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            if where == "semaphores":
+                raise OSError(38, "Function not implemented")
+
+        def map(self, *args: object) -> None:
+            raise OSError(11, "Resource temporarily unavailable")
+
+        def shutdown(self, **kwargs: object) -> None:
+            pass
+
+    monkeypatch.setattr(align.plot, "ProcessPoolExecutor", NoPool)
+    draws = [
+        partial(plot_coverage, coverage_frame().iloc[: 1 + k % 2], manifest()) for k in range(PARALLEL_CHARTS)
+    ]
+    with caplog.at_level(logging.WARNING, logger="align.plot"):
+        drawn = list(draw_charts(draws, ("png",), workers=2))
+    assert drawn == [figure_bytes(draw(), ("png",)) for draw in draws]
+    assert "charts drawn in one process" in caplog.text
