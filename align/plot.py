@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -310,7 +311,14 @@ def draw_charts(
         except OSError as err:  # no process could start (a limit on processes or memory)
             log.warning("charts drawn in one process: worker processes could not start (%s)", err)
             charts = serial
-        yield from charts
+        done = 0
+        try:
+            for images in charts:
+                yield images
+                done += 1
+        except BrokenProcessPool as err:  # a worker died (the out-of-memory killer, a crash)
+            log.warning("a chart worker stopped (%s); the other charts are drawn in this process", err)
+            yield from (figure_bytes(draw(), formats, dpi) for draw in draws[done:])
     finally:
         # an error or an interrupt in the caller stops the workers instead of finishing every chart
         pool.shutdown(wait=True, cancel_futures=True)

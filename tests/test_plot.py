@@ -585,3 +585,25 @@ def test_charts_are_drawn_in_process_where_workers_cannot_start(
         drawn = list(draw_charts(draws, ("png",), workers=2))
     assert drawn == [figure_bytes(draw(), ("png",)) for draw in draws]
     assert "charts drawn in one process" in caplog.text
+
+
+def coverage_chart_or_die_in_a_worker(parent: int) -> Figure:
+    """The coverage chart, except in a worker process, which dies as if killed for its memory."""
+    import os
+
+    if os.getpid() != parent:
+        os._exit(137)
+    return plot_coverage(coverage_frame(), manifest())
+
+
+def test_charts_a_dead_worker_left_are_drawn_in_process(caplog: pytest.LogCaptureFixture) -> None:
+    import os
+    from functools import partial
+
+    from align.plot import PARALLEL_CHARTS, draw_charts, figure_bytes
+
+    draws = [partial(coverage_chart_or_die_in_a_worker, os.getpid())] * PARALLEL_CHARTS
+    with caplog.at_level(logging.WARNING, logger="align.plot"):
+        drawn = list(draw_charts(draws, ("png",), workers=2))
+    assert drawn == [figure_bytes(plot_coverage(coverage_frame(), manifest()), ("png",))] * PARALLEL_CHARTS
+    assert "a chart worker stopped" in caplog.text
