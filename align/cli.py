@@ -173,7 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="align every plan of a corpus with its parent", description=cmd_run.__doc__
     )
     run.add_argument(
-        "--corpus", type=Path, default=Path("data"), help="corpus folder with plans.csv and plans/"
+        "--corpus",
+        type=Path,
+        default=Path("data"),
+        help="corpus folder with plans.csv (or plans.xlsx) and plans/",
     )
     run.add_argument("--out", type=Path, default=Path("outputs"), help="output folder")
     run.add_argument(
@@ -368,10 +371,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _resolve_pair(args: argparse.Namespace, parent_ref: str, child_ref: str):
-    from align.corpus import Corpus, plan_from_path
+    from align.corpus import Corpus, manifest_path, plan_from_path
 
     corpus = None
-    if (args.corpus / "plans.csv").exists():
+    if manifest_path(args.corpus).exists():
         corpus = Corpus.load(args.corpus)
 
     def resolve(ref: str):
@@ -385,7 +388,7 @@ def _resolve_pair(args: argparse.Namespace, parent_ref: str, child_ref: str):
         if path.exists():
             raise AlignError("is not a regular file (a pipe or device?); name a document", path=ref)
         raise AlignError(
-            f"'{ref}' is neither a document nor a plan id (no manifest at {args.corpus / 'plans.csv'}; "
+            f"'{ref}' is neither a document nor a plan id (no manifest at {manifest_path(args.corpus)}; "
             "pass --corpus to use plan ids)"
         )
 
@@ -498,9 +501,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def _doc_ids(corpus: Path) -> dict[str, str]:
     """Document file name → plan id from the corpus manifest, if there is a readable one (run
     outputs name plans by id, gold names documents by file)."""
-    from align.corpus import load_manifest
+    from align.corpus import load_manifest, manifest_path
 
-    manifest = corpus / "plans.csv" if corpus.is_dir() else corpus
+    manifest = manifest_path(corpus) if corpus.is_dir() else corpus
     if not manifest.is_file():
         return {}
     try:
@@ -544,7 +547,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     _check_out_file(args.html)
     parent, child = _resolve_pair(args, args.parent, args.child)
-    inputs = [args.parent, args.child, parent.source, child.source, args.corpus / "plans.csv"]
+    from align.corpus import manifest_path
+
+    inputs = [args.parent, args.child, parent.source, child.source, manifest_path(args.corpus)]
     _check_not_an_input(args.html, inputs, "--html")
     _check_replaceable(args.html, "--html", _is_align_page, "a page written by `align report`")
     pair = _aligner(args).align(parent, child)

@@ -8,7 +8,9 @@ and ``title, issued, doc_number, population`` (optional). ``file`` is relative t
 (``plans/`` beside the manifest) and empty for a plan that is referenced but has no text.
 ``level`` is one of ``national, provincial, municipal, county`` (Chinese aliases such as ``省级``
 are accepted). A child may sit at the same level as its parent (peers) but not above it.
-:func:`load_manifest` reports each problem with the manifest's path and CSV line.
+:func:`load_manifest` reports each problem with the manifest's path and CSV line. The manifest
+may also be an Excel workbook (``plans.xlsx``: its first sheet, or the one called ``plans``); its
+errors name the sheet's row.
 
 Corpus
 ------
@@ -175,6 +177,67 @@ def _visible(cell: str) -> str:
     return "".join(ch for ch in cell if unicodedata.category(ch) != "Cf").strip()
 
 
+MANIFEST_NAMES = ("plans.csv", "plans.xlsx")
+"""The manifest's names in a corpus folder, in the order they are looked for."""
+
+
+def manifest_path(folder: str | Path) -> Path:
+    """The manifest of a corpus folder: ``plans.csv``, else ``plans.xlsx``; ``plans.csv`` when
+    there is neither (for messages)."""
+    folder = Path(folder)
+    return next(
+        (folder / name for name in MANIFEST_NAMES if (folder / name).exists()), folder / MANIFEST_NAMES[0]
+    )
+
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _is_workbook(data: bytes) -> bool:
+    """An Excel workbook (.xlsx, a ZIP package) or an Office binary (.xls)."""
+    return data.startswith(_OLE_MAGIC) or (data.startswith(b"PK\x03\x04") and b"xl/" in data[:65536])
+
+
+def _workbook_as_csv(data: bytes, path: Path) -> str:
+    """The first sheet (or the one called ``plans``) of an Excel workbook as CSV text, row *n* of
+    the sheet on line *n*, so that errors name the row Excel shows. Dates become ISO dates and
+    whole numbers lose their ``.0``; formulas give their last computed value."""
+    if data.startswith(_OLE_MAGIC):
+        raise InputError(
+            "is an Excel 97–2003 workbook (.xls) or another Office binary file; save the manifest as .xlsx or CSV",
+            path,
+        )
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=False, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, lxml errors … for a damaged package
+        raise InputError(
+            f"is not a readable Excel workbook ({type(exc).__name__}: {exc}); save the manifest again as "
+            ".xlsx or CSV",
+            path,
+        ) from None
+    sheet = book["plans"] if "plans" in book.sheetnames else book.worksheets[0]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in sheet.iter_rows(values_only=True):
+        writer.writerow([_cell_text(value) for value in row])
+    book.close()
+    return out.getvalue()
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat(sep=" ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> list[tuple[PlanMeta, int]]:
     if not path.exists():
         raise InputError("manifest does not exist", path)
@@ -184,7 +247,7 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"manifest cannot be read ({exc.strerror or exc})", path) from None
-    text = decode_table(data, path).lstrip("\ufeff")
+    text = _workbook_as_csv(data, path) if _is_workbook(data) else decode_table(data, path).lstrip("\ufeff")
     if not text.strip():
         raise InputError(
             f"manifest is empty; it needs a header ({', '.join(REQUIRED_COLUMNS)}, …) and one row per plan",
@@ -487,14 +550,22 @@ class Corpus:
         """
         corpus_dir = Path(corpus_dir)
         if corpus_dir.is_dir():
-            manifest = corpus_dir / "plans.csv"
-        elif corpus_dir.exists() or corpus_dir.suffix.lower() in (".csv", ".tsv"):
+            manifest = manifest_path(corpus_dir)
+            if all((corpus_dir / name).exists() for name in MANIFEST_NAMES):
+                warnings.warn(
+                    f"{corpus_dir}: has both {' and '.join(MANIFEST_NAMES)}; reading {manifest.name} "
+                    "(remove the other one)",
+                    AlignWarning,
+                    stacklevel=2,
+                )
+        elif corpus_dir.exists() or corpus_dir.suffix.lower() in (".csv", ".tsv", ".xlsx"):
             manifest = corpus_dir
         else:
             raise InputError("corpus folder does not exist", corpus_dir)
         if not manifest.exists() and corpus_dir.is_dir():
             raise InputError(
-                "has no manifest plans.csv (columns plan_id, file, jurisdiction, level, parent_id, …)",
+                "has no manifest plans.csv or plans.xlsx (columns plan_id, file, jurisdiction, level, "
+                "parent_id, …)",
                 corpus_dir,
             )
         base = Path(plans_dir) if plans_dir is not None else manifest.parent / "plans"

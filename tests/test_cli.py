@@ -836,3 +836,19 @@ def test_max_memory_refuses_a_pair_in_one_line_and_none_lifts_the_limit(
     assert (
         main(["compare", str(JIANGXI), str(JIUJIANG), "--out", str(out), "--max-memory", "2.5GB", *FAST]) == 0
     )
+
+
+def test_plan_ids_resolve_through_an_excel_manifest(tmp_path: Path) -> None:
+    import openpyxl
+
+    corpus = copy_corpus(tmp_path)
+    frame = read_csv(corpus / "plans.csv")
+    (corpus / "plans.csv").unlink()
+    book = openpyxl.Workbook()
+    book.active.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        book.active.append(list(row))
+    book.save(corpus / "plans.xlsx")
+    out = tmp_path / "out"
+    assert main(["compare", "jiangxi", "jiujiang", "--corpus", str(corpus), "--out", str(out), *FAST]) == 0
+    assert set(read_csv(out / "alignment.csv")["child_plan"]) == {"jiujiang"}

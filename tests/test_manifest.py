@@ -159,7 +159,7 @@ def test_resolve_plan_ids_and_paths(corpus: Corpus, tmp_path: Path) -> None:
 
 def test_load_accepts_manifest_path_and_reports_missing_corpus(tmp_path: Path) -> None:
     assert list(Corpus.load(DATA / "plans.csv").metas) == list(Corpus.load(DATA).metas)
-    with pytest.raises(InputError, match="has no manifest plans.csv"):
+    with pytest.raises(InputError, match="has no manifest plans.csv or plans.xlsx"):
         Corpus.load(tmp_path)
     with pytest.raises(InputError, match="does not exist"):
         Corpus.load(tmp_path / "nowhere")
@@ -625,3 +625,88 @@ def test_infer_manifest_on_the_seed_folder(tmp_path: Path) -> None:
     draft = write_csv(manifest, tmp_path / "plans.csv")
     loaded = {meta.plan_id: meta for meta in load_manifest(draft, PLANS)}
     assert loaded["000"].parent_id == "001" and loaded["001"].level == "provincial"
+
+
+# ---------------------------------------------------------------------------------------------
+# a manifest kept in Excel
+
+
+def _workbook(rows: list[list[object]], path: Path, sheet: str = "Sheet1") -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = sheet
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+    return path
+
+
+def test_a_manifest_saved_from_excel_reads_as_its_csv(tmp_path: Path) -> None:
+    import csv
+    import datetime
+
+    rows = list(csv.reader((DATA / "plans.csv").read_text(encoding="utf-8-sig").splitlines()))
+    header = rows[0]
+    typed: list[list[object]] = [header]
+    for row in rows[1:]:
+        cells: list[object] = list(row)
+        # as Excel stores them: dates as dates, populations as numbers, empty cells as nothing
+        issued = row[header.index("issued")]
+        if len(issued) == 10:
+            cells[header.index("issued")] = datetime.datetime.strptime(issued, "%Y-%m-%d")
+        if row[header.index("population")]:
+            cells[header.index("population")] = float(row[header.index("population")])
+        typed.append([None if cell == "" else cell for cell in cells])
+    shutil.copytree(DATA / "plans", tmp_path / "plans")
+    _workbook(typed, tmp_path / "plans.xlsx")
+    from_excel, from_csv = Corpus.load(tmp_path), Corpus.load(DATA)
+    assert from_excel.metas == from_csv.metas
+    assert from_excel.metas["jiangxi"].issued == "2022-01-07"
+    assert from_excel.metas["jiangxi"].population == 45188635
+    assert Corpus.load(tmp_path / "plans.xlsx").metas == from_excel.metas
+
+
+def test_errors_in_an_excel_manifest_name_the_row_excel_shows(tmp_path: Path) -> None:
+    rows: list[list[object]] = [
+        ["plan_id", "file", "jurisdiction", "level", "parent_id"],
+        ["jiangxi", JIANGXI_FILE, "江西省", "provincial", None],
+        [],  # an empty row in the sheet
+        ["jiujiang", JIUJIANG_FILE, "九江市", "municipal", "nowhere"],
+    ]
+    # a sheet named "plans" is the manifest even when it is not the first
+    import openpyxl
+
+    path = _workbook([["notes"]], tmp_path / "plans.xlsx", sheet="notes")
+    book = openpyxl.load_workbook(path)
+    sheet = book.create_sheet("plans")
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    with pytest.raises(InputError, match="parent_id 'nowhere' of plan 'jiujiang'") as err:
+        load_manifest(path, check_files=False)
+    assert err.value.line == 4 and str(err.value).startswith(f"{path}:4: ")
+
+
+def test_an_old_or_damaged_workbook_is_named_for_what_it_is(tmp_path: Path) -> None:
+    good = _workbook([["plan_id", "file", "jurisdiction", "level", "parent_id"]], tmp_path / "good.xlsx")
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(good.read_bytes()[:3000])
+    with pytest.raises(InputError, match="is not a readable Excel workbook .* save the manifest again"):
+        load_manifest(damaged, check_files=False)
+    old = tmp_path / "plans.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    with pytest.raises(
+        InputError, match=r"Excel 97–2003 workbook \(.xls\).*save the manifest as .xlsx or CSV"
+    ):
+        load_manifest(old, check_files=False)
+
+
+def test_a_csv_and_an_excel_manifest_side_by_side_is_a_warning(tmp_path: Path) -> None:
+    from align.errors import AlignWarning
+
+    copy_corpus(tmp_path)
+    _workbook([["plan_id", "file", "jurisdiction", "level", "parent_id"]], tmp_path / "plans.xlsx")
+    with pytest.warns(AlignWarning, match="has both plans.csv and plans.xlsx; reading plans.csv"):
+        corpus = Corpus.load(tmp_path)
+    assert "jiujiang" in corpus.metas  # the CSV's rows, not the empty sheet's
