@@ -31,6 +31,7 @@ import unicodedata
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from align.documents import BOMS, MIN_PLAN_CHARS, read_document
 from align.errors import AlignWarning, InputError
@@ -183,8 +184,10 @@ MANIFEST_NAMES = ("plans.csv", "plans.xlsx")
 
 def manifest_path(folder: str | Path) -> Path:
     """The manifest of a corpus folder: ``plans.csv``, else ``plans.xlsx``; ``plans.csv`` when
-    there is neither (for messages)."""
+    there is neither (for messages). A manifest file given instead of its folder is itself."""
     folder = Path(folder)
+    if folder.is_file():
+        return folder
     return next(
         (folder / name for name in MANIFEST_NAMES if (folder / name).exists()), folder / MANIFEST_NAMES[0]
     )
@@ -195,14 +198,21 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 def _is_workbook(data: bytes) -> bool:
     """An Excel workbook (.xlsx, a ZIP package) or an Office binary (.xls)."""
-    return data.startswith(_OLE_MAGIC) or (data.startswith(b"PK\x03\x04") and b"xl/" in data[:65536])
+    # the whole package is searched: its first entries (a thumbnail, say) may be large
+    return data.startswith(_OLE_MAGIC) or (data.startswith(b"PK\x03\x04") and b"xl/" in data)
 
 
 def _workbook_as_csv(data: bytes, path: Path) -> str:
-    """The first sheet (or the one called ``plans``) of an Excel workbook as CSV text, row *n* of
-    the sheet on line *n*, so that errors name the row Excel shows. Dates become ISO dates and
-    whole numbers lose their ``.0``; formulas give their last computed value."""
+    """The first visible sheet (or the one called ``plans``) of an Excel workbook as CSV text, row
+    *n* of the sheet on line *n*, so that errors name the row Excel shows. Dates become ISO dates
+    and whole numbers lose their ``.0``; formulas give their last computed value; a line break in
+    a cell is a space."""
     if data.startswith(_OLE_MAGIC):
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            raise InputError(
+                "is a password-protected Excel workbook; save the manifest without a password (or as CSV)",
+                path,
+            )
         raise InputError(
             "is an Excel 97–2003 workbook (.xls) or another Office binary file; save the manifest as .xlsx or CSV",
             path,
@@ -210,32 +220,90 @@ def _workbook_as_csv(data: bytes, path: Path) -> str:
     import openpyxl
 
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=False, data_only=True)
+        # read-only streams the sheet: a sheet formatted down to row 1,048,576 is not a million
+        # cells in memory
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, lxml errors … for a damaged package
         raise InputError(
             f"is not a readable Excel workbook ({type(exc).__name__}: {exc}); save the manifest again as "
             ".xlsx or CSV",
             path,
         ) from None
-    sheet = book["plans"] if "plans" in book.sheetnames else book.worksheets[0]
+    try:
+        visible = [sheet for sheet in book.worksheets if sheet.sheet_state == "visible"]
+        if "plans" in book.sheetnames and book["plans"] in book.worksheets:
+            sheet = book["plans"]
+        elif visible:
+            sheet = visible[0]
+        else:
+            raise InputError("has no visible worksheet (only charts or hidden sheets)", path)
+        # the size the sheet declares may be missing or wrong: every row written is read; the
+        # empty rows (a sheet may be formatted down to row 1,048,576) are not kept
+        sheet.reset_dimensions()
+        rows: dict[int, list[str]] = {}
+        for number, row in enumerate(sheet.iter_rows(values_only=True), 1):
+            cells = [_cell_text(value) for value in row]
+            if any(cells):
+                rows[number] = cells
+        _fill_merged(rows, _merged_ranges(sheet))
+    except InputError:
+        raise
+    except Exception as exc:  # a damaged sheet inside a readable package
+        raise InputError(
+            f"is not a readable Excel workbook ({type(exc).__name__}: {exc}); save the manifest again as "
+            ".xlsx or CSV",
+            path,
+        ) from None
+    finally:
+        book.close()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    for row in sheet.iter_rows(values_only=True):
-        writer.writerow([_cell_text(value) for value in row])
-    book.close()
+    width = len(rows[min(rows)]) if rows else 0  # a row's empty cells at its end are not stored
+    for number in range(1, max(rows, default=0) + 1):
+        cells = rows.get(number, [])
+        writer.writerow(cells + [""] * (width - len(cells)) if cells else [])
     return out.getvalue()
+
+
+def _merged_ranges(sheet: Any) -> list[str]:
+    """The merged ranges (``E3:E5``) of a read-only sheet, which openpyxl does not read there; none
+    when its package cannot be reached (openpyxl's internals may change: then cells are not filled)."""
+    try:
+        with sheet.parent._archive.open(sheet._worksheet_path) as source:
+            xml = source.read()
+    except (AttributeError, KeyError, OSError, ValueError):
+        return []
+    return [ref.decode() for ref in re.findall(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([^"]+)"', xml)]
+
+
+def _fill_merged(rows: dict[int, list[str]], ranges: list[str]) -> None:
+    """Each row of a merged range holds the range's value in its first column, as the sheet shows
+    it (a parent_id merged over the rows of its children is each child's parent). Across columns
+    the value stays in the first one: a title merged over two columns is one title."""
+    from openpyxl.utils.cell import range_boundaries
+
+    last = max(rows, default=0)
+    for ref in ranges:
+        column, min_row, _max_col, max_row = range_boundaries(ref)
+        first = rows.get(min_row, [])
+        value = first[column - 1] if len(first) >= column else ""
+        for number in range(min_row + 1, min(max_row, last) + 1) if value else ():
+            cells = rows.setdefault(number, [])
+            cells += [""] * (column - len(cells))
+            cells[column - 1] = value
 
 
 def _cell_text(value: object) -> str:
     if value is None:
         return ""
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat(sep=" ")
+    if isinstance(value, datetime.datetime):  # a date typed with a time of day: the date
+        return value.date().isoformat()
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    # a line break in a cell (Alt+Enter) would start a new CSV line and shift the rows named
+    return " ".join(str(value).splitlines())
 
 
 def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> list[tuple[PlanMeta, int]]:

@@ -308,7 +308,9 @@ def draw_charts(
                 charts: Iterator[dict[str, bytes]] = pool.map(
                     _render_chart, draws, repeat(tuple(formats)), repeat(dpi)
                 )
-        except OSError as err:  # no process could start (a limit on processes or memory)
+        # no process could start (a limit on processes or memory), or one died while the charts
+        # were handed out (submitting to a broken pool raises)
+        except (OSError, BrokenProcessPool) as err:
             log.warning("charts drawn in one process: worker processes could not start (%s)", err)
             charts = serial
         done = 0

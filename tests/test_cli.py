@@ -852,3 +852,10 @@ def test_plan_ids_resolve_through_an_excel_manifest(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["compare", "jiangxi", "jiujiang", "--corpus", str(corpus), "--out", str(out), *FAST]) == 0
     assert set(read_csv(out / "alignment.csv")["child_plan"]) == {"jiujiang"}
+
+
+def test_plan_ids_resolve_through_a_manifest_given_as_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["compare", "jiangxi", "jiujiang", "--corpus", str(DATA / "plans.csv"), "--out", str(out), *FAST]
+    assert main(args) == 0
+    assert set(read_csv(out / "alignment.csv")["child_plan"]) == {"jiujiang"}

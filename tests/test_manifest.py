@@ -710,3 +710,114 @@ def test_a_csv_and_an_excel_manifest_side_by_side_is_a_warning(tmp_path: Path) -
     with pytest.warns(AlignWarning, match="has both plans.csv and plans.xlsx; reading plans.csv"):
         corpus = Corpus.load(tmp_path)
     assert "jiujiang" in corpus.metas  # the CSV's rows, not the empty sheet's
+
+
+XLSX_HEADER = ["plan_id", "file", "jurisdiction", "level", "parent_id", "title", "issued"]
+
+
+def test_an_excel_date_typed_with_a_time_is_its_date(tmp_path: Path) -> None:
+    import datetime
+
+    rows: list[list[object]] = [
+        XLSX_HEADER,
+        ["jx", "", "江西省", "provincial", None, "t", datetime.datetime(2021, 3, 5, 10, 30)],
+    ]
+    (meta,) = load_manifest(_workbook(rows, tmp_path / "plans.xlsx"), check_files=False)
+    assert meta.issued == "2021-03-05"
+
+
+def test_a_line_break_in_an_excel_cell_does_not_shift_the_rows_named(tmp_path: Path) -> None:
+    rows: list[list[object]] = [
+        XLSX_HEADER,
+        ["jx", "", "江西省", "provincial", None, "江西省\n十四五规划", None],  # Alt+Enter in a cell
+        ["jj", "", "九江市", "municipal", "nowhere", "九江", None],
+    ]
+    path = _workbook(rows, tmp_path / "plans.xlsx")
+    with pytest.raises(InputError, match="parent_id 'nowhere'") as err:
+        load_manifest(path, check_files=False)
+    assert err.value.line == 3
+
+
+def test_a_parent_id_merged_over_its_children_is_each_childs_parent(tmp_path: Path) -> None:
+    import openpyxl
+
+    rows: list[list[object]] = [
+        XLSX_HEADER,
+        ["jx", "", "江西省", "provincial", None, "江西", None],
+        ["jj", "", "九江市", "municipal", "jx", "九江", None],
+        ["pz", "", "彭泽县", "county", None, "彭泽", None],
+    ]
+    path = _workbook(rows, tmp_path / "plans.xlsx")
+    book = openpyxl.load_workbook(path)
+    book.active.merge_cells("E3:E4")
+    book.active.merge_cells("F2:G2")  # across columns the value stays in the first one
+    book.save(path)
+    metas = {meta.plan_id: meta for meta in load_manifest(path, check_files=False)}
+    assert metas["pz"].parent_id == "jx" and metas["jj"].parent_id == "jx"
+    assert metas["jx"].title == "江西" and metas["jx"].issued == ""
+
+
+def test_the_manifest_is_the_first_visible_worksheet(tmp_path: Path) -> None:
+    import openpyxl
+    from openpyxl.chart import BarChart
+
+    path = _workbook(
+        [XLSX_HEADER, ["jx", "", "江西省", "provincial", None, "", None]], tmp_path / "plans.xlsx"
+    )
+    book = openpyxl.load_workbook(path)
+    book.create_chartsheet("chart", 0).add_chart(BarChart())
+    lookup = book.create_sheet("lookup", 0)
+    lookup.append(["levels"])
+    lookup.sheet_state = "hidden"
+    book.save(path)
+    assert [meta.plan_id for meta in load_manifest(path, check_files=False)] == ["jx"]
+    book.remove(book["Sheet1"])
+    book.save(path)
+    with pytest.raises(InputError, match="has no visible worksheet"):
+        load_manifest(path, check_files=False)
+
+
+def test_a_sheet_formatted_to_its_last_row_is_read_without_a_million_cells(tmp_path: Path) -> None:
+    import tracemalloc
+
+    import openpyxl
+    from openpyxl.styles import Font
+
+    path = _workbook(
+        [XLSX_HEADER, ["jx", "", "江西省", "provincial", None, "", None]], tmp_path / "plans.xlsx"
+    )
+    book = openpyxl.load_workbook(path)
+    for column in "ABCDEFG":
+        book.active[f"{column}1048576"].font = Font(bold=True)  # formatted, empty
+    book.save(path)
+    tracemalloc.start()
+    try:
+        assert [meta.plan_id for meta in load_manifest(path, check_files=False)] == ["jx"]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100e6
+
+
+def test_a_workbook_whose_first_entry_is_large_is_still_a_workbook(tmp_path: Path) -> None:
+    import zipfile
+
+    good = _workbook(
+        [XLSX_HEADER, ["jx", "", "江西省", "provincial", None, "", None]], tmp_path / "good.xlsx"
+    )
+    path = tmp_path / "plans.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(path, "w") as out:
+        out.writestr("docProps/thumbnail.jpeg", os.urandom(200_000))  # Excel's "save thumbnail"
+        for info in src.infolist():
+            out.writestr(info, src.read(info))
+    assert [meta.plan_id for meta in load_manifest(path, check_files=False)] == ["jx"]
+
+
+def test_a_password_protected_workbook_is_named_for_what_it_is(tmp_path: Path) -> None:
+    # Excel encrypts a workbook into an OLE file holding an EncryptedPackage stream
+    path = tmp_path / "plans.xlsx"
+    path.write_bytes(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "EncryptedPackage".encode("utf-16-le")
+    )
+    with pytest.raises(InputError, match="password-protected Excel workbook; save the manifest without"):
+        load_manifest(path, check_files=False)

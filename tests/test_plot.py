@@ -607,3 +607,53 @@ def test_charts_a_dead_worker_left_are_drawn_in_process(caplog: pytest.LogCaptur
         drawn = list(draw_charts(draws, ("png",), workers=2))
     assert drawn == [figure_bytes(plot_coverage(coverage_frame(), manifest()), ("png",))] * PARALLEL_CHARTS
     assert "a chart worker stopped" in caplog.text
+
+
+def test_charts_are_drawn_in_process_when_a_worker_dies_while_they_are_handed_out(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a worker that dies as it starts breaks the pool before every chart is submitted: the
+    # submission itself raises BrokenProcessPool
+    from concurrent.futures.process import BrokenProcessPool
+    from functools import partial
+
+    import align.plot
+    from align.plot import PARALLEL_CHARTS, draw_charts, figure_bytes
+
+    class BrokenPool:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pass
+
+        def map(self, *args: object) -> None:
+            raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+
+        def shutdown(self, **kwargs: object) -> None:
+            pass
+
+    monkeypatch.setattr(align.plot, "ProcessPoolExecutor", BrokenPool)
+    draws = [partial(plot_coverage, coverage_frame(), manifest())] * PARALLEL_CHARTS
+    with caplog.at_level(logging.WARNING, logger="align.plot"):
+        drawn = list(draw_charts(draws, ("png",), workers=2))
+    assert drawn == [figure_bytes(draws[0](), ("png",))] * PARALLEL_CHARTS
+    assert "charts drawn in one process" in caplog.text
+
+
+def coverage_chart_or_fail_in_a_worker(parent: int) -> Figure:
+    """The coverage chart, except in a worker process, where drawing it fails."""
+    import os
+
+    if os.getpid() != parent:
+        raise ValueError("no such column in a worker")
+    return plot_coverage(coverage_frame(), manifest())
+
+
+def test_an_error_drawing_a_chart_in_a_worker_reaches_the_caller() -> None:
+    # the in-process fallback is for dead workers, not for charts that fail: those are not redrawn
+    import os
+    from functools import partial
+
+    from align.plot import PARALLEL_CHARTS, draw_charts
+
+    draws = [partial(coverage_chart_or_fail_in_a_worker, os.getpid())] * PARALLEL_CHARTS
+    with pytest.raises(ValueError, match="no such column in a worker"):
+        list(draw_charts(draws, ("png",), workers=2))
