@@ -278,9 +278,9 @@ def draw_charts(
     """Each ``draw()`` rendered in ``formats`` (:func:`figure_bytes`), in order.
 
     With ``workers`` > 1 (default: the cores this process may use, at most
-    :data:`MAX_CHART_WORKERS`) and at least
-    :data:`PARALLEL_CHARTS` charts, the charts are drawn by that many worker processes (drawing is
-    CPU-bound Python: threads would not help); each ``draw`` must then pickle (a
+    :data:`MAX_CHART_WORKERS`) and at least :data:`PARALLEL_CHARTS` charts, the charts are drawn by
+    that many worker processes (drawing is CPU-bound Python: threads would not help); where workers
+    cannot start, or one dies, the charts left are drawn here. Each ``draw`` must then pickle (a
     :func:`functools.partial` of a function of an importable module, not a lambda). Workers are
     started fresh (``spawn``): a fork of a process running model threads may deadlock. As with any
     ``spawn``, each worker first loads the caller's ``__main__`` again: a script keeps its work
