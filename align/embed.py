@@ -38,6 +38,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from align.errors import AlignError
+from align.fileio import usable_cores
 
 log = logging.getLogger(__name__)
 
@@ -274,10 +275,7 @@ class M3EEncoder:
     def _workers(self) -> int:
         if self.threads is not None:
             return max(1, self.threads)
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except AttributeError:  # not on Linux
-            return max(1, os.cpu_count() or 1)
+        return usable_cores()
 
     def _encode_onnx_one_by_one(self, texts: list[str]) -> np.ndarray:
         """One text per forward pass (exactly batch-independent), ``_workers()`` passes at a time.

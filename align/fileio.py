@@ -75,6 +75,17 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     return atomic_write_bytes(path, csv_bytes(frame))
 
 
+# -- processes ------------------------------------------------------------------------------------
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system says, else all)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 # -- SIGTERM ---------------------------------------------------------------------------------------
 
 

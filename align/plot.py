@@ -48,7 +48,7 @@ from matplotlib.patches import FancyArrowPatch, Patch
 from matplotlib.ticker import PercentFormatter
 
 from align.cache import BlobStore, blob_schema, digest, file_digest, source_digest
-from align.fileio import atomic_write_bytes
+from align.fileio import atomic_write_bytes, usable_cores
 from align.models import LEVELS
 from align.report import (
     STATUS_COLORS,
@@ -287,7 +287,7 @@ def draw_charts(
     under ``if __name__ == "__main__":``; a script read from standard input, which the workers
     cannot load, draws in its own process.
     """
-    workers = min(_cores(), MAX_CHART_WORKERS) if workers is None else workers
+    workers = min(usable_cores(), MAX_CHART_WORKERS) if workers is None else workers
     if workers < 2 or len(draws) < PARALLEL_CHARTS or not _can_spawn():
         for draw in draws:
             yield figure_bytes(draw(), formats, dpi)
@@ -372,13 +372,6 @@ def _exit_with(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(1.0)
     os._exit(1)
-
-
-def _cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 # --------------------------------------------------------------------------------------------
