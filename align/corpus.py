@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from align.documents import BOMS, MIN_PLAN_CHARS, read_document
+from align.documents import BOMS, MIN_PLAN_CHARS, read_document, sniff_format
 from align.errors import AlignWarning, InputError
 from align.models import LEVELS, Plan, PlanMeta, level_rank
 
@@ -193,26 +193,28 @@ def manifest_path(folder: str | Path) -> Path:
     )
 
 
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
-def _is_workbook(data: bytes) -> bool:
-    """An Excel workbook (.xlsx, a ZIP package) or an Office binary (.xls)."""
+def _workbook_kind(data: bytes) -> str | None:
+    """``"xlsx"`` (a ZIP package with a workbook, whole or damaged), ``"ole"`` (an Office binary:
+    a .xls), ``"ole-encrypted"`` (a password-protected workbook), or None for a text table; read
+    by :func:`align.documents.sniff_format`."""
+    kind = sniff_format(data)
+    if kind in ("ole", "ole-encrypted"):
+        return kind
     # the whole package is searched: its first entries (a thumbnail, say) may be large
-    return data.startswith(_OLE_MAGIC) or (data.startswith(b"PK\x03\x04") and b"xl/" in data)
+    return "xlsx" if kind in ("zip", "zip-damaged") and b"xl/" in data else None
 
 
-def _workbook_as_csv(data: bytes, path: Path) -> str:
-    """The first visible sheet (or the one called ``plans``) of an Excel workbook as CSV text, row
-    *n* of the sheet on line *n*, so that errors name the row Excel shows. Dates become ISO dates
-    and whole numbers lose their ``.0``; formulas give their last computed value; a line break in
-    a cell is a space."""
-    if data.startswith(_OLE_MAGIC):
-        if "EncryptedPackage".encode("utf-16-le") in data:
-            raise InputError(
-                "is a password-protected Excel workbook; save the manifest without a password (or as CSV)",
-                path,
-            )
+def _workbook_as_csv(data: bytes, kind: str, path: Path) -> str:
+    """The first visible sheet (or the one called ``plans``) of an Excel workbook (``kind`` from
+    :func:`_workbook_kind`) as CSV text, row *n* of the sheet on line *n*, so that errors name the
+    row Excel shows. Dates become ISO dates and whole numbers lose their ``.0``; formulas give
+    their last computed value; a line break in a cell is a space."""
+    if kind == "ole-encrypted":
+        raise InputError(
+            "is a password-protected Excel workbook; save the manifest without a password (or as CSV)",
+            path,
+        )
+    if kind == "ole":
         raise InputError(
             "is an Excel 97–2003 workbook (.xls) or another Office binary file; save the manifest as .xlsx or CSV",
             path,
@@ -315,7 +317,8 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"manifest cannot be read ({exc.strerror or exc})", path) from None
-    text = _workbook_as_csv(data, path) if _is_workbook(data) else decode_table(data, path).lstrip("\ufeff")
+    kind = _workbook_kind(data)
+    text = _workbook_as_csv(data, kind, path) if kind else decode_table(data, path).lstrip("\ufeff")
     if not text.strip():
         raise InputError(
             f"manifest is empty; it needs a header ({', '.join(REQUIRED_COLUMNS)}, …) and one row per plan",
