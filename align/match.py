@@ -41,7 +41,9 @@ from align.models import Measure
 
 MODEL_PATH = Path(__file__).with_name("data") / "link_model.json"
 
-_MARKER = re.compile(r"^[\s\d一二三四五六七八九十、.．()（）—-]+")
+_MARKER = re.compile(
+    r"^(?:\s*第\s*[\d一二三四五六七八九十百零〇]{1,4}\s*(?:章|节|条|部分|篇|编))?[\s\d一二三四五六七八九十、.．()（）—-]*"
+)
 
 
 class Encoder(Protocol):

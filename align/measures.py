@@ -210,7 +210,7 @@ class MeasureExtractor:
                 f"{outline.roots[0].title[:20]!r}) holds no task text (only context such as "
                 "指导思想/总体要求, or text without sentence punctuation)"
                 if outline.roots
-                else "the document has no numbered outline (一、 （一） 1. …) and no task paragraphs"
+                else "the document has no numbered outline (一、 （一） 1. …, 第一章 第一条, 1.1) and no task paragraphs"
             )
             raise NoMeasuresError(f"no measures found: {why}; is this a plan?", path=source or None)
         measures = [self.with_attributes(m) for m in _unique_ids(measures)]

@@ -9,6 +9,11 @@ Official documents number their headings in a fixed family of styles::
     ① ②            ("circ")
     —— / ─          ("dash")                 bullet
 
+Plans written like regulations or reports use two more families::
+
+    第一章 / 第一部分 ("chapter"), 第一节 ("section"), 第一条 ("article")
+    1.1 / 2.1.3     ("dec2", "dec3", "dec4": decimal numbering, by depth)
+
 Documents skip levels and mix full- and half-width forms, so the nesting is not fixed by the
 style: a style seen for the first time opens a level below the current one, a style already on
 the stack closes everything below it (the usual reading of such documents).
@@ -28,11 +33,27 @@ CN_NUM = "一二三四五六七八九十百零〇"
 _OPEN = "(（"
 _CLOSE = ")）"
 
-# Each style: (name, regex matching the marker at the start of a stripped line).
+_ORDINAL = rf"第\s*([{CN_NUM}]{{1,4}}|[0-9０-９]{{1,3}})\s*"
+_AFTER_ORDINAL = r"\s*[、，,．.:：]?\s*"
+# A decimal number opens a heading unless a unit follows it (2.5万人, 1.5倍, 2.0版).
+_DECIMAL_UNIT = "万亿千百十个人次名家所场项倍元年月日届期版级米吨度小"
+
+# Each style: (name, regex matching the marker at the start of a stripped line), highest first:
+# the highest style a document uses starts its outline.
 MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("chapter", re.compile(rf"^{_ORDINAL}(章|部分|篇|编){_AFTER_ORDINAL}")),
+    ("section", re.compile(rf"^{_ORDINAL}节{_AFTER_ORDINAL}")),
     ("cn", re.compile(rf"^([{CN_NUM}]{{1,3}})\s*[、，,．.]\s*")),
+    ("article", re.compile(rf"^{_ORDINAL}条{_AFTER_ORDINAL}")),
     ("pcn", re.compile(rf"^[{_OPEN}]\s*([{CN_NUM}]{{1,3}})\s*[{_CLOSE}]\s*[、，,．.]?\s*")),
     ("num", re.compile(r"^([0-9０-９]{1,2})\s*(?:[.．、，,](?![0-9０-９])|\s+(?=[\u4e00-\u9fff]))\s*")),
+    (
+        "dec",
+        re.compile(
+            r"^([1-9１-９][0-9０-９]?(?:[.．][1-9１-９][0-9０-９]?){1,3})[.．]?"
+            rf"\s*(?=[\u4e00-\u9fff])(?![{_DECIMAL_UNIT}])"
+        ),
+    ),
     ("pnum", re.compile(rf"^[{_OPEN}]\s*([0-9０-９]{{1,2}})\s*[{_CLOSE}]\s*")),
     ("circ", re.compile(r"^([\u2460-\u2473\u3251-\u325f])\s*")),
     ("dash", re.compile(r"^(——|──|—|--|－－)\s*(?=\S)")),
@@ -129,6 +150,9 @@ def strip_marker(text: str) -> tuple[tuple[str, str, str] | None, str]:
             if style == "dash":
                 number = "—"
             number = number.translate(_FULLWIDTH_DIGITS)
+            if style == "dec":  # 1.1 and 1.1.1 are different levels
+                number = number.replace("．", ".")
+                style = f"dec{number.count('.') + 1}"
             return (style, number, match.group(0).strip()), stripped[match.end() :]
     return None, stripped
 
@@ -163,7 +187,8 @@ def split_sentences(text: str) -> list[str]:
 # "（一）" needs nothing before it: a title that ran into it has no sentence end of its own.
 _INLINE_HEADING = re.compile(
     rf"(?<=[。；;！!？?：:）)\s])(?=[{CN_NUM}]{{1,3}}[、．.]|[0-9０-９]{{1,2}}[.．、](?![0-9０-９])"
-    rf"|[{_OPEN}]\s*[0-9０-９]{{1,2}}\s*[{_CLOSE}]|[\u2460-\u2473]|——(?=\S))"
+    rf"|[{_OPEN}]\s*[0-9０-９]{{1,2}}\s*[{_CLOSE}]|[\u2460-\u2473]|——(?=\S)"
+    rf"|第[{CN_NUM}]{{1,4}}(?:章|节|条|部分))"
     rf"|(?<=.)(?=[{_OPEN}]\s*[{CN_NUM}]{{1,3}}\s*[{_CLOSE}])"
 )
 # Only lines this long with at least this many inline markers are split: ordinary paragraphs
@@ -229,11 +254,24 @@ def rebuild_paragraphs(text: str) -> list[Paragraph]:
     return paragraphs
 
 
-def _key(style: str, number: str, index: int) -> str:
+# Rank of each style, highest first ("dec" stands for its depths dec2 … dec4).
+_RANK = {
+    name: rank
+    for rank, name in enumerate(
+        n for style, _ in MARKERS for n in ((f"dec{d}" for d in (2, 3, 4)) if style == "dec" else (style,))
+    )
+}
+
+
+def _key(style: str, number: str, marker: str, index: int) -> str:
     if style == "pcn" or style == "pnum":
         return f"({number})"
     if style == "dash":
         return f"—{index}"
+    if style in ("chapter", "section", "article"):  # 第一章, 第二节, 第三条: as written
+        return re.sub(r"[\s、，,．.:：]", "", marker)
+    if style.startswith("dec"):  # 2.1.3 under 2.1: the last number
+        return number.rsplit(".", 1)[-1]
     return number
 
 
@@ -254,11 +292,10 @@ def parse_outline(text: str) -> Outline:
 
     # The outline starts at the first heading of the highest style the document uses; the
     # front matter (title, addressees, notice, preamble) comes before it.
-    rank = {name: i for i, (name, _) in enumerate(MARKERS)}
     styles = [p.style for p in body if p.style and p.style != "dash"]
     start = len(body)
     if styles:
-        top = min(styles, key=lambda s: rank[s])
+        top = min(styles, key=lambda s: _RANK[s])
         start = next(i for i, p in enumerate(body) if p.style == top)
     front = body[:start]
 
@@ -281,7 +318,7 @@ def parse_outline(text: str) -> Outline:
                 title=title,
                 line=para.line,
                 paragraphs=[para],
-                key=_key(para.style, para.number, dash_count[parent_id]),
+                key=_key(para.style, para.number, para.marker, dash_count[parent_id]),
             )
             (stack[-1].children if stack else roots).append(node)
             stack.append(node)

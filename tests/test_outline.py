@@ -68,7 +68,7 @@ def test_split_sentences_keeps_punctuation() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.text(alphabet="一二三、（）()1.．——①。，；科普教育工作\n ", max_size=300))
+@given(st.text(alphabet="一二三、（）()1.．——①。，；科普教育工作第章节条部分2\n ", max_size=300))
 def test_parser_never_crashes(text: str) -> None:
     parse_outline(text)
 
@@ -91,3 +91,57 @@ def test_flattened_plan_is_re_broken_at_its_headings() -> None:
     pieces = restore_line_breaks("".join(seed_text("jiangxi").split("\n")))
     assert any(p.startswith("1. 推进基础教育阶段科学教育工作") for p in pieces)
     assert any(p.startswith("（二）实施农民科学素质提升行动") for p in pieces)
+
+
+def _restyle(text: str, decimal: bool) -> str:
+    """The seed with its 一、 （一） 1. headings rewritten as 第一章 第一节 第N条, or as 1 / 1.1 / 1.1.1."""
+    lines, articles, chapter, section = [], 0, 0, 0
+    for line in text.split("\n"):
+        marker, rest = strip_marker(line)
+        if marker is None or marker[0] not in ("cn", "pcn", "num"):
+            lines.append(line)
+            continue
+        style, number, _ = marker
+        if style == "cn":
+            chapter, section = chapter + 1, 0
+            lines.append(f"{chapter} {rest}" if decimal else f"第{number}章 {rest}")
+        elif style == "pcn":
+            section += 1
+            lines.append(f"{chapter}.{section} {rest}" if decimal else f"第{number}节 {rest}")
+        else:
+            articles += 1
+            prefix = f"{chapter}.{section}" if section else f"{chapter}"
+            lines.append(f"{prefix}.{number} {rest}" if decimal else f"第{articles}条 {rest}")
+    return "\n".join(lines)
+
+
+def test_chapter_article_and_decimal_outlines_give_the_seed_measures() -> None:
+    # plans written like regulations (第一章 … 第一条) or reports (1.1, 1.1.1) carry the same
+    # measures as the 一、 （一） 1. original: none is lost in the front matter
+    for name in ("jiangxi", "dazhang", "neimenggu"):
+        text = seed_text(name)
+        original = extract_measures(text)
+        for decimal in (False, True):
+            restyled = extract_measures(_restyle(text, decimal))
+            assert [m.kind for m in restyled] == [m.kind for m in original], (name, decimal)
+            assert [m.sentences[1:] for m in restyled] == [m.sentences[1:] for m in original]
+    jiangxi = extract_measures(_restyle(seed_text("jiangxi"), decimal=False))
+    item = next(m for m in jiangxi if "推进基础教育阶段科学教育工作" in m.text)
+    assert item.measure_id == "第二章.第一节.第1条"
+    assert item.path == (
+        "聚焦全人群覆盖,实施五项提升行动",
+        "实施青少年科学素质提升行动",
+        "推进基础教育阶段科学教育工作",
+    )
+
+
+def test_chapter_and_decimal_markers() -> None:
+    assert strip_marker("第一章 总则")[0] == ("chapter", "一", "第一章")
+    assert strip_marker("第一部分：总体要求")[0][:2] == ("chapter", "一")  # type: ignore[index]
+    assert strip_marker("第二节　青少年")[0][:2] == ("section", "二")  # type: ignore[index]
+    assert strip_marker("第十二条 各级人民政府")[0][:2] == ("article", "十二")  # type: ignore[index]
+    assert strip_marker("2.1 青少年科学素质提升行动")[0][:2] == ("dec2", "2.1")  # type: ignore[index]
+    assert strip_marker("１．２．３加强")[0][:2] == ("dec3", "1.2.3")  # type: ignore[index]
+    # ordinals and decimals that open ordinary sentences are not headings
+    for text in ("第一批试点单位", "第三方评估", "2.5万人次参加", "1.5倍", "1.2 亿元", "12.3 km", "1.1%的"):
+        assert strip_marker(text)[0] is None, text
