@@ -2,12 +2,12 @@
 
 Official documents number their headings in a fixed family of styles::
 
-    一、            (level marker "cn")      section
-    （一） / (一)   ("pcn")                  action, project
-    1. / 1． / 1、  ("num")                  task item
-    （1） / (1)     ("pnum")
-    ① ②            ("circ")
-    —— / ─          ("dash")                 bullet
+    一、                  (level marker "cn")      section
+    （一） / (一) / 一）  ("pcn")                  action, project
+    1. / 1． / 1、        ("num")                  task item
+    （1） / (1) / 1）     ("pnum")
+    ① ②                  ("circ")
+    —— / ─                ("dash")                 bullet
 
 Plans written like regulations or reports use two more families::
 
@@ -45,7 +45,7 @@ MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("section", re.compile(rf"^{_ORDINAL}节{_AFTER_ORDINAL}")),
     ("cn", re.compile(rf"^([{CN_NUM}]{{1,3}})\s*[、，,．.]\s*")),
     ("article", re.compile(rf"^{_ORDINAL}条{_AFTER_ORDINAL}")),
-    ("pcn", re.compile(rf"^[{_OPEN}]\s*([{CN_NUM}]{{1,3}})\s*[{_CLOSE}]\s*[、，,．.]?\s*")),
+    ("pcn", re.compile(rf"^[{_OPEN}]?\s*([{CN_NUM}]{{1,3}})\s*[{_CLOSE}]\s*[、，,．.]?\s*")),
     ("num", re.compile(r"^([0-9０-９]{1,2})\s*(?:[.．、，,](?![0-9０-９])|\s+(?=[\u4e00-\u9fff]))\s*")),
     (
         "dec",
@@ -54,7 +54,7 @@ MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
             rf"\s*(?=[\u4e00-\u9fff])(?![{_DECIMAL_UNIT}])"
         ),
     ),
-    ("pnum", re.compile(rf"^[{_OPEN}]\s*([0-9０-９]{{1,2}})\s*[{_CLOSE}]\s*")),
+    ("pnum", re.compile(rf"^[{_OPEN}]?\s*([0-9０-９]{{1,2}})\s*[{_CLOSE}]\s*")),
     ("circ", re.compile(r"^([\u2460-\u2473\u3251-\u325f])\s*")),
     ("dash", re.compile(r"^(——|──|—|--|－－)\s*(?=\S)")),
 )
