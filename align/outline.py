@@ -71,6 +71,12 @@ _FURNITURE = re.compile(
     r"索\s*引\s*号|主题分类|成文日期|主\s*题\s*词)",
     re.IGNORECASE,
 )
+# Page numbers left in a text copied out of a PDF ("— 3 —", "-5-", "第 2 页 共 10 页", "3/10",
+# a bare "12"): set aside, and the sentence they cut continues on the next line.
+_PAGE_NUMBER = re.compile(
+    r"^(?:[-—–－]\s*\d{1,4}\s*[-—–－]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
+    r"|\d{1,4}\s*/\s*\d{1,4}|\d{1,4}|[Pp]age\s*\d{1,4}(?:\s*of\s*\d{1,4})?)$"
+)
 _FOOTER = re.compile(
     r"^(抄送[:：]|抄报[:：]|主送[:：]|（此件|\(此件|此件|.*办公厅秘书处\s*$|.*办公室秘书科\s*$|"
     r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*(印发|印)?\s*$)"
@@ -221,8 +227,10 @@ def rebuild_paragraphs(text: str) -> list[Paragraph]:
     """Physical lines → paragraphs: join a line to the previous one when the previous one stops
     in the middle of a sentence and the line starts no heading (page breaks in PDF copies); split
     a long line before the headings written inside it (line breaks lost in web or PDF copies).
-    Pieces of a split line keep its line number."""
+    Pieces of a split line keep its line number. Page-number lines are returned in place but do
+    not end the sentence they interrupt."""
     paragraphs: list[Paragraph] = []
+    page_numbers: list[Paragraph] = []
     open_sentence = False  # previous paragraph stops mid-sentence
     lines = (
         (number, piece)
@@ -232,6 +240,9 @@ def rebuild_paragraphs(text: str) -> list[Paragraph]:
     for number, raw in lines:
         line = raw.strip(" \t\u3000\u2002\u00a0\r\ufeff")
         if not line:
+            continue
+        if _PAGE_NUMBER.match(line):
+            page_numbers.append(Paragraph(text=line, line=number))
             continue
         marker, rest = strip_marker(line)
         if marker is None and open_sentence and paragraphs and not _FURNITURE.match(line):
@@ -251,7 +262,11 @@ def rebuild_paragraphs(text: str) -> list[Paragraph]:
             and not _is_heading_like(line)
             and not _FURNITURE.match(line)
         )
-    return paragraphs
+    return sorted(paragraphs + page_numbers, key=lambda p: p.line) if page_numbers else paragraphs
+
+
+def _is_furniture(paragraph: Paragraph) -> bool:
+    return bool(_FURNITURE.match(paragraph.text) or _PAGE_NUMBER.match(paragraph.text))
 
 
 # Rank of each style, highest first ("dec" stands for its depths dec2 … dec4).
@@ -287,8 +302,8 @@ def parse_outline(text: str) -> Outline:
     Outline with the heading tree; paragraphs before the first top-level heading are ``front``.
     """
     paragraphs = rebuild_paragraphs(text)
-    furniture = [p for p in paragraphs if _FURNITURE.match(p.text)]
-    body = [p for p in paragraphs if not _FURNITURE.match(p.text)]
+    furniture = [p for p in paragraphs if _is_furniture(p)]
+    body = [p for p in paragraphs if not _is_furniture(p)]
 
     # The outline starts at the first heading of the highest style the document uses; the
     # front matter (title, addressees, notice, preamble) comes before it.

@@ -147,3 +147,16 @@ def test_chapter_and_decimal_markers() -> None:
     # ordinals and decimals that open ordinary sentences are not headings
     for text in ("第一批试点单位", "第三方评估", "2.5万人次参加", "1.5倍", "1.2 亿元", "12.3 km", "1.1%的"):
         assert strip_marker(text)[0] is None, text
+
+
+def test_page_numbers_of_a_pdf_copy_are_set_aside() -> None:
+    # a .txt copied out of the PDF keeps its page numbers, often in the middle of a sentence
+    lines = seed_text("jiangxi").split("\n")
+    cut = next(i for i, line in enumerate(lines) if line.startswith("1. 推进基础教育阶段科学教育工作"))
+    numbered = [*lines[: cut + 1], "— 3 —", *lines[cut + 1 : cut + 9], "第 4 页 共 20 页", *lines[cut + 9 :]]
+    numbered[cut + 20 : cut + 20] = ["-5-", "12"]
+    original = extract_measures("\n".join(lines))
+    paged = extract_measures("\n".join(numbered))
+    assert [(m.measure_id, m.text) for m in paged] == [(m.measure_id, m.text) for m in original]
+    furniture = [p.text for p in parse_outline("\n".join(numbered)).furniture]
+    assert {"— 3 —", "第 4 页 共 20 页", "-5-", "12"} <= set(furniture)
