@@ -201,6 +201,7 @@ class MeasureExtractor:
         state.context.extend(outline.front)
         for root in outline.roots:
             state.visit(root, [], [], in_context=False, inherited=())
+        state.context.extend(outline.appendix)
         measures = state.measures
         if not outline.roots and self.require_measures:
             measures = state.paragraph_fallback(outline.front)

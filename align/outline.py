@@ -20,8 +20,9 @@ the stack closes everything below it (the usual reading of such documents).
 
 The parser first rebuilds paragraphs (PDF and web copies break lines in the middle of a sentence,
 often at page ends), sets aside web-page furniture and the document's header and footer, then
-builds the tree. It never drops text: every character it does not put in the tree is kept in
-``Outline.context`` or ``Outline.furniture`` with its line number.
+builds the tree. Attachments after the plan (附件1 …) and page numbers left in PDF copies stay out of
+the tree. It never drops text: every character it does not put in the tree is kept in
+``Outline.front``, ``Outline.furniture`` or ``Outline.appendix`` with its line number.
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ _PAGE_NUMBER = re.compile(
     r"^(?:[-—–－]\s*\d{1,4}\s*[-—–－]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
     r"|\d{1,4}\s*/\s*\d{1,4}|\d{1,4}|[Pp]age\s*\d{1,4}(?:\s*of\s*\d{1,4})?)$"
 )
+# The start of an attachment (附件1, 附件：…, 附表) after the plan's own text: a task-division table
+# or a list of names there restates or annexes the plan, it is no part of its outline.
+_APPENDIX = re.compile(r"^附\s*(?:件|表)?\s*[0-9０-９一二三四五六七八九十]{0,3}\s*(?:[:：]|$)")
 _FOOTER = re.compile(
     r"^(抄送[:：]|抄报[:：]|主送[:：]|（此件|\(此件|此件|.*办公厅秘书处\s*$|.*办公室秘书科\s*$|"
     r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*(印发|印)?\s*$)"
@@ -133,6 +137,7 @@ class Outline:
     front: list[Paragraph]  # title, addressees, issuing notice, preamble before the first heading
     furniture: list[Paragraph]  # web-page furniture and document footers
     lines: int = 0
+    appendix: list[Paragraph] = field(default_factory=list)  # 附件 after the outline: kept, no tree
 
     def nodes(self) -> list[Node]:
         out: list[Node] = []
@@ -313,11 +318,22 @@ def parse_outline(text: str) -> Outline:
         top = min(styles, key=lambda s: _RANK[s])
         start = next(i for i, p in enumerate(body) if p.style == top)
     front = body[:start]
+    # An attachment after the outline has begun ends it (one announced in the front matter, where
+    # the plan itself may be the attachment, does not).
+    end = next(
+        (
+            i
+            for i in range(start, len(body))
+            if not body[i].style and len(body[i].text) <= 60 and _APPENDIX.match(body[i].text)
+        ),
+        len(body),
+    )
+    appendix = body[end:]
 
     roots: list[Node] = []
     stack: list[Node] = []
     dash_count: dict[int, int] = {}
-    for para in body[start:]:
+    for para in body[start:end]:
         if para.style:
             # find the level: a style on the stack closes what is below it
             depth = next((i for i, n in enumerate(stack) if n.style == para.style), None)
@@ -347,4 +363,6 @@ def parse_outline(text: str) -> Outline:
         last = roots[-1].walk()[-1]
         while len(last.paragraphs) > 1 and _FOOTER.match(last.paragraphs[-1].text):
             furniture.append(last.paragraphs.pop())
-    return Outline(roots=roots, front=front, furniture=furniture, lines=text.count("\n") + 1)
+    return Outline(
+        roots=roots, front=front, furniture=furniture, lines=text.count("\n") + 1, appendix=appendix
+    )

@@ -160,3 +160,22 @@ def test_page_numbers_of_a_pdf_copy_are_set_aside() -> None:
     assert [(m.measure_id, m.text) for m in paged] == [(m.measure_id, m.text) for m in original]
     furniture = [p.text for p in parse_outline("\n".join(numbered)).furniture]
     assert {"— 3 —", "第 4 页 共 20 页", "-5-", "12"} <= set(furniture)
+
+
+def test_attachments_after_the_plan_are_kept_outside_its_outline() -> None:
+    # a task-division table and a list annexed after the signature and the 印发 footer
+    text = seed_text("jiangxi")
+    annexed = text + (
+        "\n附件1\n重点任务分工表\n序号\t重点任务\t牵头单位\n1\t推进基础教育阶段科学教育工作\t省教育厅\n"
+        "附件2：\n1. 科普示范县创建名单。南昌县等十个县开展创建。\n"
+    )
+    original = extract_measures(text)
+    assert [(m.measure_id, m.text) for m in extract_measures(annexed)] == [
+        (m.measure_id, m.text) for m in original
+    ]
+    outline = parse_outline(annexed)
+    assert [p.text for p in outline.appendix][:2] == ["附件1", "重点任务分工表"]
+    assert any(p.text.endswith("印发") for p in outline.furniture)  # the footer before it
+    # a notice whose plan is its attachment: 附件 in the front matter does not end anything
+    notice = "关于印发实施方案的通知\n附件：某市实施方案\n" + text
+    assert len(extract_measures(notice)) == len(original)
