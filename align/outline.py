@@ -81,6 +81,21 @@ _PAGE_NUMBER = re.compile(
 # The start of an attachment (附件1, 附件：…, 附表) after the plan's own text: a task-division table
 # or a list of names there restates or annexes the plan, it is no part of its outline.
 _APPENDIX = re.compile(r"^附\s*(?:件|表)?\s*[0-9０-９一二三四五六七八九十]{0,3}\s*(?:[:：]|$)")
+# A table of contents ("目  录", "一、总体要求……………1", "（一）主要目标\t3"): its entries repeat the
+# headings, so they are set aside like page numbers rather than opened as empty headings.
+_TOC_TITLE = re.compile(r"^目\s*录$")
+_TOC_LEADER = re.compile(r"(?:[.．…·•_]{2,}|[-—]{3,})\s*\d{1,4}$")
+_TOC_TAB = re.compile(r"^[^\t]{1,60}\t\s*\d{1,4}$")
+
+
+def _is_toc_entry(line: str) -> bool:
+    return bool(
+        _TOC_TITLE.match(line)
+        or (len(line) <= 120 and _TOC_LEADER.search(line))
+        or (_TOC_TAB.match(line) and strip_marker(line)[0] is not None)
+    )
+
+
 _FOOTER = re.compile(
     r"^(抄送[:：]|抄报[:：]|主送[:：]|（此件|\(此件|此件|.*办公厅秘书处\s*$|.*办公室秘书科\s*$|"
     r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*(印发|印)?\s*$)"
@@ -232,10 +247,10 @@ def rebuild_paragraphs(text: str) -> list[Paragraph]:
     """Physical lines → paragraphs: join a line to the previous one when the previous one stops
     in the middle of a sentence and the line starts no heading (page breaks in PDF copies); split
     a long line before the headings written inside it (line breaks lost in web or PDF copies).
-    Pieces of a split line keep its line number. Page-number lines are returned in place but do
-    not end the sentence they interrupt."""
+    Pieces of a split line keep its line number. Page-number and table-of-contents lines are
+    returned in place but do not end the sentence they interrupt."""
     paragraphs: list[Paragraph] = []
-    page_numbers: list[Paragraph] = []
+    set_aside: list[Paragraph] = []  # page numbers and table-of-contents lines
     open_sentence = False  # previous paragraph stops mid-sentence
     lines = (
         (number, piece)
@@ -246,8 +261,8 @@ def rebuild_paragraphs(text: str) -> list[Paragraph]:
         line = raw.strip(" \t\u3000\u2002\u00a0\r\ufeff")
         if not line:
             continue
-        if _PAGE_NUMBER.match(line):
-            page_numbers.append(Paragraph(text=line, line=number))
+        if _PAGE_NUMBER.match(line) or _is_toc_entry(line):
+            set_aside.append(Paragraph(text=line, line=number))
             continue
         marker, rest = strip_marker(line)
         if marker is None and open_sentence and paragraphs and not _FURNITURE.match(line):
@@ -267,11 +282,12 @@ def rebuild_paragraphs(text: str) -> list[Paragraph]:
             and not _is_heading_like(line)
             and not _FURNITURE.match(line)
         )
-    return sorted(paragraphs + page_numbers, key=lambda p: p.line) if page_numbers else paragraphs
+    return sorted(paragraphs + set_aside, key=lambda p: p.line) if set_aside else paragraphs
 
 
 def _is_furniture(paragraph: Paragraph) -> bool:
-    return bool(_FURNITURE.match(paragraph.text) or _PAGE_NUMBER.match(paragraph.text))
+    text = paragraph.text
+    return bool(_FURNITURE.match(text) or _PAGE_NUMBER.match(text) or _is_toc_entry(text))
 
 
 # Rank of each style, highest first ("dec" stands for its depths dec2 … dec4).

@@ -179,3 +179,22 @@ def test_attachments_after_the_plan_are_kept_outside_its_outline() -> None:
     # a notice whose plan is its attachment: 附件 in the front matter does not end anything
     notice = "关于印发实施方案的通知\n附件：某市实施方案\n" + text
     assert len(extract_measures(notice)) == len(original)
+
+
+def test_a_table_of_contents_opens_no_headings() -> None:
+    lines = seed_text("jiangxi").split("\n")
+    first = next(i for i, line in enumerate(lines) if line.startswith("一、"))
+    toc = [
+        "目  录",
+        "一、指导思想和发展目标……………………………1",
+        "二、聚焦全人群覆盖,实施五项提升行动………………3",
+        "（一）实施青少年科学素质提升行动\t3",
+        "（二）实施农民科学素质提升行动.........5",
+        "四、组织实施———15",
+    ]
+    original = extract_measures("\n".join(lines))
+    with_toc = "\n".join([*lines[:first], *toc, *lines[first:]])
+    assert [(m.measure_id, m.text) for m in extract_measures(with_toc)] == [
+        (m.measure_id, m.text) for m in original
+    ]
+    assert set(toc) <= {p.text for p in parse_outline(with_toc).furniture}
