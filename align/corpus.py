@@ -26,6 +26,7 @@ import csv
 import datetime
 import io
 import math
+import os
 import re
 import unicodedata
 import warnings
@@ -168,14 +169,30 @@ def _case_hint(base: Path, file: str) -> str:
     folder = (base / file).parent
     if not folder.is_dir():
         return ""
-    name = Path(file).name.lower()
-    matches = sorted(p.name for p in folder.iterdir() if p.name.lower() == name)
+    name = Path(file).name
+    try:
+        matches = sorted(
+            p.name for p in folder.iterdir() if p.name.lower() == name.lower() and p.name != name
+        )
+    except OSError:  # a folder that cannot be listed: no hint (its files may still be opened)
+        return ""
     return f" (did you mean {matches[0]}?)" if matches else ""
 
 
 def _visible(cell: str) -> str:
     """A manifest cell without invisible format characters (BOM, zero-width space) and outer space."""
     return "".join(ch for ch in cell if unicodedata.category(ch) != "Cf").strip()
+
+
+def _control_character(cell: str) -> str | None:
+    """The first control character of a manifest cell (NUL, ESC, …; a tab or line break is
+    whitespace), or None. No output can hold one (graph.graphml and report.xlsx are XML), and an
+    editor seldom shows it."""
+    return next((ch for ch in cell if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r"), None)
+
+
+MANIFEST_FIELDS = (*REQUIRED_COLUMNS, "title", "issued", "doc_number", "population")
+"""The manifest's columns that align reads (others, such as notes, are left as they are)."""
 
 
 MANIFEST_NAMES = ("plans.csv", "plans.xlsx")
@@ -391,6 +408,15 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
         # invisible characters (zero-width space, BOM) pasted into a value make ids that look equal
         # differ; a line break inside a quoted title is a space
         record = {name: _visible(cell) for name, cell in zip(columns, row, strict=False) if name}
+        for name in MANIFEST_FIELDS:
+            control = _control_character(record.get(name, ""))
+            if control is not None:
+                raise InputError(
+                    f"the {name} {record[name]!r} holds the control character U+{ord(control):04X}, which "
+                    "no output can hold; delete it (most editors do not show it)",
+                    path,
+                    line,
+                )
         record["title"] = " ".join(record.get("title", "").split())
         plan_id = record["plan_id"]
         if not plan_id:
@@ -415,7 +441,13 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
         file = record["file"].replace("\\", "/")
         if file and check_files:
             target = base / file
-            if not target.is_file():
+            try:
+                is_file = target.is_file()
+            except OSError as exc:  # a folder on the way that may not be entered, a name too long
+                raise InputError(
+                    f"file '{file}' of plan '{plan_id}' cannot be reached: {exc.strerror or exc}", path, line
+                ) from None
+            if not is_file:
                 raise InputError(
                     f"file '{file}' of plan '{plan_id}' "
                     + (
@@ -423,6 +455,8 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
                         if target.is_dir()
                         else "is not a regular file (a pipe or device?)"
                         if target.exists()
+                        else f"is a link to {os.readlink(target)}, which leads to no file"
+                        if target.is_symlink()
                         else f"does not exist in {base}" + _case_hint(base, file)
                     ),
                     path,
@@ -529,7 +563,8 @@ def load_manifest(
     ------
     InputError : naming the manifest and the CSV line (exit code 2): missing columns, empty
         manifest, duplicate plan_id, unknown parent, parent cycle, missing file, unknown level,
-        a child above its parent, a bad population, an undecodable encoding, broken CSV.
+        a child above its parent, a bad population, a control character in a value, a file that
+        cannot be reached or a link leading nowhere, an undecodable encoding, broken CSV.
     """
     return [
         meta for meta, _ in _read_manifest(Path(path), Path(plans_dir) if plans_dir else None, check_files)

@@ -281,6 +281,11 @@ BAD_INPUTS = [
         run_with_manifest(",2022-10-31,", ",二〇二二年一月,", LINE["jiujiang"]),
         r"issued '二〇二二年一月' is not a date",
     ),
+    Bad(  # a NUL in a title once ended the run, after all the work, with lxml's traceback
+        "manifest-control-character",
+        run_with_manifest("九江市全民科学", "九江市\x00全民科学", LINE["jiujiang"]),
+        r"the title '九江市\\x00全民科学.*' holds the control character U\+0000",
+    ),
     Bad("corpus-folder-missing", _corpus_missing, r"corpus folder does not exist"),
     Bad("compare-unknown-plan-id", _compare_unknown_plan, r"neither a plan id.*plans\.csv"),
     Bad(

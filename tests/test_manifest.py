@@ -292,6 +292,25 @@ BAD_MANIFESTS: list[tuple[str, str, int, str]] = [
         3,
         "not a regular file",
     ),
+    (  # once said "does not exist (did you mean gone.txt?)", naming the very file
+        "file-is-a-dangling-link",
+        f"{HEADER}\n{J}\njiujiang,gone.txt,九江市,municipal,jiangxi,,,",
+        3,
+        r"file 'gone.txt' of plan 'jiujiang' is a link to .*moved.gone\.txt, which leads to no file$",
+    ),
+    (  # control characters once reached graph.graphml and ended the run with lxml's traceback
+        "control-character-in-title",
+        f"{HEADER}\n{J}\njiujiang,,九江市,municipal,jiangxi,九江市\x01方案,,",
+        3,
+        r"the title '九江市\\x01方案' holds the control character U\+0001",
+    ),
+    ("escape-in-plan-id", f"{HEADER}\njiang\x1bxi,,江西省,provincial,,,,", 2, "plan_id .jiang.*U\\+001B"),
+    (  # the file system's error once read "cannot write …/plans/xxx…: File name too long"
+        "file-name-too-long",
+        f"{HEADER}\n{J}\njiujiang,{'x' * 300}.txt,九江市,municipal,jiangxi,,,",
+        3,
+        r"file 'x+\.txt' of plan 'jiujiang' cannot be reached: File name too long$",
+    ),
 ]
 
 
@@ -304,6 +323,7 @@ def test_bad_manifest(tmp_path: Path, name: str, content: str, line: int, messag
     for file in (JIANGXI_FILE, JIUJIANG_FILE):
         shutil.copy(DATA / "plans" / file, plans / file)
     os.mkfifo(plans / "pipe.txt")
+    os.symlink(tmp_path / "moved" / "gone.txt", plans / "gone.txt")
     manifest = tmp_path / "plans.csv"
     manifest.write_text(content, encoding="utf-8")
     for load in (lambda: load_manifest(manifest), lambda: Corpus.load(tmp_path)):
