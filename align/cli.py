@@ -536,6 +536,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
         graph = nx.read_graphml(args.graph, force_multigraph=True)
     except (ElementTree.ParseError, nx.NetworkXError, KeyError, ValueError) as exc:
         raise AlignError(f"not a graph written by `align run`: {exc}", path=args.graph) from None
+    except OSError as exc:  # unreadable: not an output that cannot be written
+        raise AlignError(f"cannot be read: {exc.strerror or exc}", path=args.graph) from None
     print(format_lineage_tree(lineage(graph, args.measure, args.plan)))
     return 0
 

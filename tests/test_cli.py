@@ -282,6 +282,25 @@ def test_trace_prints_a_lineage_for_a_jiangxi_measure(
         )
 
 
+def test_trace_of_an_unreadable_graph_says_it_cannot_be_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Once reported as "cannot write …/graph.graphml" (chmod 000 does not stop root: simulated)."""
+    import errno
+
+    import networkx
+
+    graph = tmp_path / "graph.graphml"
+    graph.write_text("<graphml/>", encoding="utf-8")
+
+    def denied(path: Path, **_: Any) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(networkx, "read_graphml", denied)
+    assert main(["trace", "一", "--graph", str(graph)]) == 2
+    assert capsys.readouterr().err == f"align: error: {graph}: cannot be read: Permission denied\n"
+
+
 def test_report_writes_a_side_by_side_page(corpus: Path, tmp_path: Path) -> None:
     page = tmp_path / "pages" / "jiangxi_jiujiang.html"
     assert main(["report", "jiangxi", "jiujiang", "--html", str(page), "--corpus", str(corpus), *FAST]) == 0
