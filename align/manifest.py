@@ -442,10 +442,15 @@ def folder_documents(folder: str | Path, suffixes: Sequence[str] | None = None) 
 
     folder = Path(folder)
     wanted = {s.lower() for s in suffixes} if suffixes is not None else set(FORMATS) - {".csv"}
-    _, written = read_ledger(folder)
-    return sorted(
-        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in wanted and p.name not in written
-    )
+    try:
+        _, written = read_ledger(folder)
+        return sorted(
+            p
+            for p in folder.iterdir()
+            if p.is_file() and p.suffix.lower() in wanted and p.name not in written
+        )
+    except OSError as exc:  # a folder that may not be listed: once reported as "cannot write"
+        raise InputError(f"cannot be read: {exc.strerror or exc}", folder) from None
 
 
 def infer_manifest(

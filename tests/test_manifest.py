@@ -621,6 +621,22 @@ def test_checking_parents_compares_each_citation_with_the_plans_it_may_name(
     assert calls <= 2 * len(counties)
 
 
+def test_a_folder_that_cannot_be_listed_is_named_with_its_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder without read permission (chmod 000 does not stop root, so the error is simulated)
+    once surfaced as the CLI's "cannot write …/.align-outputs"."""
+    import errno
+
+    def denied(self: Path) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "iterdir", denied)
+    with pytest.raises(InputError) as err:
+        infer_manifest(tmp_path)
+    assert str(err.value) == f"{tmp_path}: cannot be read: Permission denied"
+
+
 def test_infer_manifest_on_the_seed_folder(tmp_path: Path) -> None:
     manifest = infer_manifest(PLANS)
     rows = manifest.set_index("file")
