@@ -212,6 +212,12 @@ def check_output_folder(out: str | Path, command: str | None = None, names: Iter
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError("output folder is an existing file; choose a folder", path=out)
+    if out.is_symlink() and not out.exists():  # once "cannot create …: File exists", after the work
+        raise InputError(
+            f"output folder is a link to {os.readlink(out)}, which leads to no folder; create that folder "
+            "or choose another --out",
+            path=out,
+        )
     previous, recorded = read_ledger_checksums(out) if out.is_dir() else (None, {})
     names = list(names)
     _check_foreign(out, names, set(recorded))

@@ -216,6 +216,22 @@ def test_a_folder_where_an_output_goes_is_refused_before_any_work(run_folder: Pa
     assert (run_folder / "alignment.csv" / "notes.txt").read_text(encoding="utf-8") == GOAL
 
 
+@pytest.mark.parametrize("target", ["moved/out", "out"])  # a link to nowhere, a link to itself
+def test_an_output_folder_that_is_a_link_to_nowhere_is_refused_before_any_work(
+    tmp_path: Path, target: str
+) -> None:
+    from align.fileio import check_output_folder
+
+    link = tmp_path / "out"
+    link.symlink_to(tmp_path / target)
+    with pytest.raises(InputError) as err:
+        check_output_folder(link, "compare", ["alignment.csv"])
+    assert str(err.value) == (
+        f"{link}: output folder is a link to {tmp_path / target}, which leads to no folder; create that "
+        "folder or choose another --out"
+    )
+
+
 def test_a_single_file_writer_is_refused_an_output_the_user_edited(run_folder: Path) -> None:
     """`report --html` or `measures --csv` onto an output a run recorded: refused once the user
     changed it (its checksum in the ledger of the folder above no longer matches), else allowed."""
