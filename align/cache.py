@@ -324,7 +324,8 @@ class SqliteStore:
                     conn.executemany(sql, rows)
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # a full disk rolls back by itself: its error must show
+                    conn.execute("ROLLBACK")
                 raise
         except sqlite3.Error as err:
             log.warning("cache %s: could not store entries (%s)", self.path, err)

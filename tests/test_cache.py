@@ -232,3 +232,27 @@ def test_measures_carry_the_binding_cue_of_each_sentence() -> None:
     assert cue_of("实施科技助力乡村振兴工程，新建10个") == "10个"
     assert cue_of("坚持立德树人") == ""
     assert sum(bool(c) for c in cues.values()) < len(cues) / 4  # most sentences bind nothing
+
+
+def test_a_full_disk_while_storing_is_logged_as_such(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SQLite rolls a transaction back by itself when the disk is full (simulated by a page limit);
+    the warning once read "cannot rollback - no transaction is active" instead."""
+    from align.cache import BlobStore, blob_schema
+
+    class Store(BlobStore):
+        FILE_NAME = "blobs.sqlite3"
+        TABLE = "blobs"
+        SCHEMA = blob_schema(TABLE)
+
+    store = Store(tmp_path)
+    conn = store._connect()
+    assert conn is not None
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+    rows = [(b"key%d" % i, os.urandom(100_000), b"sum") for i in range(3)]
+    with caplog.at_level("WARNING", logger="align.cache"):
+        store._write(conn, [(f"INSERT OR REPLACE INTO {Store.TABLE} VALUES (?, ?, ?)", rows)])
+    conn.close()
+    assert "could not store entries (database or disk is full)" in caplog.text
