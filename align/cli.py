@@ -56,7 +56,13 @@ def _cache_dir(args: argparse.Namespace) -> Path:
     """The align cache folder: --cache-dir, else $ALIGN_CACHE_DIR, else the per-user folder."""
     from align.embed import default_cache_dir
 
-    return Path(args.cache_dir or os.environ.get("ALIGN_CACHE_DIR") or default_cache_dir())
+    folder = Path(args.cache_dir or os.environ.get("ALIGN_CACHE_DIR") or default_cache_dir())
+    if folder.exists() and not folder.is_dir():  # once a warning, then "cannot write …/embeddings"
+        raise AlignError(
+            "is not a folder; --cache-dir (or $ALIGN_CACHE_DIR) names the folder of align's cache",
+            path=folder,
+        )
+    return folder
 
 
 def _encoder(args: argparse.Namespace):

@@ -301,6 +301,23 @@ def test_trace_of_an_unreadable_graph_says_it_cannot_be_read(
     assert capsys.readouterr().err == f"align: error: {graph}: cannot be read: Permission denied\n"
 
 
+@pytest.mark.parametrize("encoder", ["lexical", "hashing"])
+def test_a_cache_dir_that_is_a_file_is_one_error_line(
+    encoder: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Once a warning and a run without cache (lexical), or a warning and then "cannot write
+    …/embeddings: Not a directory" (an encoder with an embedding cache)."""
+    cache = tmp_path / "cache.txt"
+    cache.write_text("notes", encoding="utf-8")
+    argv = ["compare", str(JIANGXI), str(JIUJIANG), "--out", str(tmp_path / "o"), "--no-progress"]
+    assert main([*argv, "--encoder", encoder, "--cache-dir", str(cache)]) == 2
+    assert capsys.readouterr().err == (
+        f"align: error: {cache}: is not a folder; --cache-dir (or $ALIGN_CACHE_DIR) names the folder of "
+        "align's cache\n"
+    )
+    assert not (tmp_path / "o").exists() and cache.read_text(encoding="utf-8") == "notes"
+
+
 def test_report_writes_a_side_by_side_page(corpus: Path, tmp_path: Path) -> None:
     page = tmp_path / "pages" / "jiangxi_jiujiang.html"
     assert main(["report", "jiangxi", "jiujiang", "--html", str(page), "--corpus", str(corpus), *FAST]) == 0
