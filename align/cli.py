@@ -697,7 +697,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"align: error: {err}", file=sys.stderr)
         return 2
     except OSError as err:
-        message = _write_error(err)
+        message = _write_error(err, _outputs(args))
         if args.verbose or message is None:
             raise
         print(f"align: error: {message}", file=sys.stderr)
@@ -724,10 +724,24 @@ _WRITE_ERRNOS = frozenset(
 
 _FULL_DISK = frozenset({errno.ENOSPC, errno.EDQUOT})
 
+# of those, the errno values that opening an input for reading gives as well
+_READ_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR, errno.ENAMETOOLONG})
 
-def _write_error(err: OSError) -> str | None:
+
+def _outputs(args: argparse.Namespace) -> list[Path]:
+    """Where the command writes: its output folder or file, and the cache folder."""
+    places = [getattr(args, name, None) for name in ("out", "csv", "html")]
+    if hasattr(args, "cache_dir"):
+        from align.embed import default_cache_dir
+
+        places.append(args.cache_dir or os.environ.get("ALIGN_CACHE_DIR") or default_cache_dir())
+    return [Path(os.path.abspath(place)) for place in places if place]
+
+
+def _write_error(err: OSError, outputs: Sequence[Path] = ()) -> str | None:
     """One line for an OSError about a file the user named, or None for anything else (a bug,
-    whose traceback must stay visible)."""
+    whose traceback must stay visible). A path outside ``outputs`` (where the command writes) is
+    an input: it could not be read."""
     # os.replace(tmp, target) reports the target as filename2
     target = err.filename2 if err.filename2 is not None else err.filename
     if target is None and err.errno in _FULL_DISK:
@@ -735,6 +749,10 @@ def _write_error(err: OSError) -> str | None:
         return f"cannot write: {err.strerror}; outputs left as they were (free some space and run again)"
     if target is None or err.errno not in _WRITE_ERRNOS:
         return None
+    path = Path(os.path.abspath(os.fsdecode(target)))
+    written = any(path == place or place in path.parents for place in outputs)
+    if not written and err.errno in _READ_ERRNOS:
+        return f"cannot read {os.fsdecode(target)}: {err.strerror}"
     return f"cannot write {os.fsdecode(target)}: {err.strerror}"
 
 

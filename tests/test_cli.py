@@ -537,6 +537,27 @@ def test_os_error_writing_an_output_is_one_line(
     one_error_line(code, capsys.readouterr().err, f"cannot write {target}: Permission denied", ".")
 
 
+@pytest.mark.parametrize("command", ["measures", "compare", "report", "evaluate", "trace", "manifest", "run"])
+def test_an_input_path_the_system_refuses_is_not_reported_as_a_write(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A name too long for the file system (a stand-in for any input that cannot be opened) once
+    read "cannot write <the input>" in every command."""
+    bad = tmp_path / ("x" * 300 + ".txt")
+    argv = {
+        "measures": ["measures", str(bad)],
+        "compare": ["compare", str(bad), str(JIUJIANG), "--out", str(tmp_path / "o"), *FAST],
+        "report": ["report", str(bad), str(JIUJIANG), "--html", str(tmp_path / "r.html"), *FAST],
+        "evaluate": ["evaluate", str(bad), str(GOLD)],
+        "trace": ["trace", "一", "--graph", str(bad)],
+        "manifest": ["manifest", "--infer", str(bad)],
+        "run": ["run", "--corpus", str(bad), "--out", str(tmp_path / "o"), *FAST],
+    }[command]
+    capsys.readouterr()
+    code = main(argv)
+    one_error_line(code, capsys.readouterr().err, f"cannot read {bad}: File name too long", ".")
+
+
 def test_full_disk_is_one_line_and_keeps_the_outputs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
