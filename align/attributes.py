@@ -35,8 +35,10 @@ Decisions worth knowing
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
+import os
 import re
 import threading
 import unicodedata
@@ -44,6 +46,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Protocol, TypedDict
 
 from align.models import Target
@@ -923,6 +926,15 @@ _MULTI_WORDS = tuple(w for w in MODALITY_LEVELS if len(w) > 1) + (
 )
 
 
+def _user_tag() -> str:
+    """A short stable tag of the current user (their home folder), for per-user file names."""
+    try:
+        home = str(Path.home())
+    except (RuntimeError, KeyError):  # no HOME and no password entry
+        home = str(getattr(os, "getuid", lambda: "")())
+    return hashlib.sha1(home.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+
+
 class _Segmenter:
     """A private jieba tokenizer with the vocabulary of this module added (the global jieba
     dictionary is left untouched). Loaded on first use, once per process."""
@@ -938,8 +950,13 @@ class _Segmenter:
                     warnings.simplefilter("ignore", UserWarning)
                     import jieba
 
-                jieba.setLogLevel(logging.WARNING)
+                # jieba's only messages are a failed cache dump (with a traceback) and debug
+                # chatter; the dictionary cache is a speed-up, so failing to write it is silent.
+                jieba.setLogLevel(logging.CRITICAL)
                 tok = jieba.Tokenizer()
+                # One cache per user: jieba's shared /tmp/jieba.cache is private to whoever
+                # wrote it first, and every other user's dump then fails.
+                tok.cache_file = f"jieba.align.{_user_tag()}.cache"
                 tok.initialize()
                 words = {w for syn in GROUP_SYNONYMS.values() for w in syn} | set(_BLOCKERS)
                 words |= {w for w in _MULTI_WORDS if len(w) > 1}

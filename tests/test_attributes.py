@@ -590,3 +590,20 @@ def test_nested_titles_hide_their_years_and_numbers() -> None:
     nested = f"《关于印发{inner}的通知》（2021年第5号）"
     assert extract_deadlines(nested) == ()
     assert extract_targets(nested) == ()
+
+
+def test_segmenter_cache_is_per_user_and_quiet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # jieba's shared /tmp/jieba.cache belongs to whoever wrote it first; a second user's dump
+    # failed with a traceback on every load. Here the shared name cannot be written by anyone.
+    import tempfile
+
+    from align import attributes
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    (tmp_path / "jieba.cache").mkdir()
+    segmenter = attributes._Segmenter()
+    assert [w for w, _ in segmenter.tokens("开展科普活动")] == ["开展", "科普活动"]
+    assert capfd.readouterr().err == ""
+    assert [p.name for p in tmp_path.glob("jieba.align.*.cache")]
