@@ -59,15 +59,16 @@ def move_aside(path: Path, err: Exception, what: str = "cache") -> bool:
 
     Returns
     -------
-    Whether it was moved; False when the folder cannot be written (e.g. read-only), where a fresh
-    database could not be made either.
+    Whether it was moved; False when there is no such file or the folder cannot be written (e.g.
+    read-only), where a fresh database could not be made either.
     """
     broken = path.with_name(f"{path.name}.corrupt-{os.getpid()}")
+    present = [suffix for suffix in ("", "-wal", "-shm") if Path(f"{path}{suffix}").exists()]
+    if not present:  # nothing to move: the database could not be created (a read-only folder)
+        return False
     try:
-        for suffix in ("", "-wal", "-shm"):
-            src = Path(f"{path}{suffix}")
-            if src.exists():
-                os.replace(src, Path(f"{broken}{suffix}"))
+        for suffix in present:
+            os.replace(Path(f"{path}{suffix}"), Path(f"{broken}{suffix}"))
     except OSError as move_err:
         log.warning("%s %s is unreadable (%s) and cannot be moved aside (%s)", what, path, err, move_err)
         return False

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from align.cache import MeasureCache, checksum, decode_measures, encode_measures
+from align.cache import MeasureCache, checksum, decode_measures, encode_measures, move_aside
 from align.cli import main
 from align.measures import MeasureExtractor
 from align.models import Measure
@@ -256,3 +256,15 @@ def test_a_full_disk_while_storing_is_logged_as_such(
         store._write(conn, [(f"INSERT OR REPLACE INTO {Store.TABLE} VALUES (?, ?, ?)", rows)])
     conn.close()
     assert "could not store entries (database or disk is full)" in caplog.text
+
+
+def test_move_aside_moves_only_what_exists(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # a database that could not even be created (a read-only cache folder) is not "moved aside
+    # and rebuilt": the caller goes on without the cache, with one warning of its own
+    err = sqlite3.OperationalError("unable to open database file")
+    assert move_aside(tmp_path / "measures.sqlite3", err) is False
+    assert caplog.text == ""
+    (tmp_path / "measures.sqlite3").write_bytes(b"not a database")
+    assert move_aside(tmp_path / "measures.sqlite3", err) is True
+    assert "moved to" in caplog.text and not (tmp_path / "measures.sqlite3").exists()
+    assert len(list(tmp_path.glob("measures.sqlite3.corrupt-*"))) == 1
