@@ -393,6 +393,8 @@ def _resolve_pair(args: argparse.Namespace, parent_ref: str, child_ref: str):
             raise AlignError("is a folder, not a document; name one of its files", path=ref)
         if path.exists():
             raise AlignError("is not a regular file (a pipe or device?); name a document", path=ref)
+        if path.is_symlink():
+            raise AlignError(f"is a link to {os.readlink(path)}, which leads to no file", path=ref)
         raise AlignError(
             f"'{ref}' is neither a document nor a plan id (no manifest at {manifest_path(args.corpus)}; "
             "pass --corpus to use plan ids)"

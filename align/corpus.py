@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from align.documents import BOMS, MIN_PLAN_CHARS, read_document, sniff_format
+from align.documents import BOMS, FORMATS, MIN_PLAN_CHARS, read_document, sniff_format
 from align.errors import AlignWarning, InputError
 from align.models import LEVELS, Plan, PlanMeta, level_rank
 
@@ -377,6 +377,18 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
             raise InputError(f"column '{name}' appears twice in the header", path, 1)
         seen_columns.add(name)
     missing = [name for name in REQUIRED_COLUMNS if name not in seen_columns]
+    if (
+        missing
+        and len(header) == 1
+        and path.suffix.lower() in FORMATS
+        and not any(name in columns[0] for name in REQUIRED_COLUMNS)
+    ):
+        # a plan document given where its manifest was expected (--corpus data/plans/x.txt)
+        raise InputError(
+            "is a plan document, not a manifest: give the corpus folder (the one holding plans.csv "
+            "or plans.xlsx) or the manifest file itself",
+            path,
+        )
     if missing:
         raise InputError(
             f"missing column(s) {', '.join(missing)} (the header reads {', '.join(map(repr, header))}); "
@@ -457,6 +469,8 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
                         if target.exists()
                         else f"is a link to {os.readlink(target)}, which leads to no file"
                         if target.is_symlink()
+                        else f"does not exist: {base} is a file, not the folder of the documents"
+                        if base.is_file()
                         else f"does not exist in {base}" + _case_hint(base, file)
                     ),
                     path,
@@ -782,6 +796,8 @@ class Corpus:
             raise InputError("is a folder, not a document; name one of its files", key)
         if path.exists():
             raise InputError("is not a regular file (a pipe or device?); name a document", key)
+        if path.is_symlink():
+            raise InputError(f"is a link to {os.readlink(path)}, which leads to no file", key)
         where = f" of {self.manifest}" if self.manifest else ""
         raise InputError(f"is neither a plan id{where} nor an existing file", key)
 

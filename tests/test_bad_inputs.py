@@ -170,6 +170,31 @@ def _corpus_missing(tmp: Path, out: Path) -> tuple[list[str], str]:
     return ["run", "--corpus", str(missing), "--out", str(out), *FAST], str(missing)
 
 
+def _corpus_is_a_document(tmp: Path, out: Path) -> tuple[list[str], str]:
+    document = make_corpus(tmp) / "plans" / JIUJIANG
+    return ["run", "--corpus", str(document), "--out", str(out), *FAST], str(document)
+
+
+def _plans_folder_is_a_file(tmp: Path, out: Path) -> tuple[list[str], str]:
+    corpus = make_corpus(tmp)
+    shutil.rmtree(corpus / "plans")
+    (corpus / "plans").write_text("not a folder", encoding="utf-8")
+    return [
+        "run",
+        "--corpus",
+        str(corpus),
+        "--out",
+        str(out),
+        *FAST,
+    ], f"{corpus / 'plans.csv'}:{LINE['jiangxi']}"
+
+
+def _compare_dangling_link(tmp: Path, out: Path) -> tuple[list[str], str]:
+    link = tmp / "jiangxi.txt"
+    link.symlink_to(tmp / "moved-away.txt")
+    return ["compare", str(link), str(DATA / "plans" / JIUJIANG), "--out", str(out), *FAST], str(link)
+
+
 def _compare_unknown_plan(tmp: Path, out: Path) -> tuple[list[str], str]:
     corpus = make_corpus(tmp)
     return ["compare", "jiangxi", "wuhan", "--corpus", str(corpus), "--out", str(out), *FAST], "wuhan"
@@ -288,6 +313,15 @@ BAD_INPUTS = [
     ),
     Bad("corpus-folder-missing", _corpus_missing, r"corpus folder does not exist"),
     Bad("compare-unknown-plan-id", _compare_unknown_plan, r"neither a plan id.*plans\.csv"),
+    Bad("corpus-is-a-document", _corpus_is_a_document, r"is a plan document, not a manifest"),
+    Bad(
+        "plans-folder-is-a-file", _plans_folder_is_a_file, r"plans is a file, not the folder of the documents"
+    ),
+    Bad(
+        "compare-dangling-link",
+        _compare_dangling_link,
+        r"is a link to .*moved-away\.txt, which leads to no file",
+    ),
     Bad(
         "evaluate-gold-missing-columns",
         _evaluate_gold_missing_columns,
