@@ -109,7 +109,7 @@ def _parse_population(value: str, path: Path, line: int) -> float | None:
         number = float(text) * scale
     except ValueError:
         number = math.nan
-    if not math.isfinite(number) or number <= 0:
+    if not math.isfinite(number) or number < 1:
         raise InputError(f"population '{value}' is not a positive number (e.g. 4600276 or 460万)", path, line)
     return number
 

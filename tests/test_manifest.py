@@ -259,6 +259,12 @@ BAD_MANIFESTS: list[tuple[str, str, int, str]] = [
     ),
     ("bad-population", f"{HEADER},population\n{J},many", 2, "population 'many' is not a positive number"),
     ("negative-population", f"{HEADER},population\n{J},-5", 2, "population '-5'"),
+    (
+        "tiny-population",
+        f"{HEADER},population\n{J},1e-300",
+        2,
+        "population '1e-300' is not a positive number",
+    ),
     ("extra-values", f"{HEADER}\n{J},江西,extra", 2, "a value containing a comma must be quoted"),
     (
         "missing-values",
