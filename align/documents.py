@@ -61,6 +61,7 @@ import charset_normalizer
 from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
 
 from align.errors import AlignWarning, InputError
+from align.outline import is_furniture_line
 
 MIN_PLAN_CHARS = 200
 """Fewer non-space characters than this cannot be a plan (an empty export, a truncated download)."""
@@ -1226,41 +1227,6 @@ _BLOCK_TAGS = frozenset(
         "body",
     ]
 )
-_FURNITURE_FIELD = re.compile(
-    r"^(?:【|\[|\()?\s*(?:"
-    r"(?:发布|更新|发表)(?:日期|时间)\s*[:：].*|(?:访问|浏览|阅读|点击)(?:次数|量|数)\s*[:：].*|"
-    r"(?:来源|信息来源|作者|编辑|责任编辑|供稿)\s*[:：].*|字体\s*[:：]?\s*[【\[]?\s*(?:[大中小]\s*[】\]]?\s*[【\[]?\s*)*|"
-    r"[大中小]|打印(?:本页|此页|文章|页面)?|关闭(?:窗口|本页|页面)?|返回顶部|收藏(?:本页)?|"
-    r"分享到?\s*[:：]?.*|扫一扫.*|(?:当前|您现在的|您的)位置\s*[:：].*|首页\s*[>＞»].*|"
-    r"(?:上一篇|下一篇)\s*[:：].*|(?:版权所有|网站标识码|技术支持\s*[:：]).*|.*ICP备.*|.*公网安备.*"
-    r")\s*(?:】|\]|\))?$"
-)
-
-
-def is_furniture_line(line: str) -> bool:
-    """Whether a line of a web page is site furniture rather than document text.
-
-    A line is furniture when every ``|``-separated field of it is: ``发布日期：…``, ``访问次数：…``,
-    ``来源：…``, ``字体：大 中 小``, ``【打印】``, ``【关闭】``, breadcrumbs (``首页 > …``,
-    ``当前位置：…``), share and copyright lines. A field such as ``发文字号：…`` or ``成文日期：…``
-    is document metadata and keeps its line.
-
-    Parameters
-    ----------
-    line : one line of text.
-
-    Returns
-    -------
-    True for a furniture line.
-    """
-    fields = [f.strip(" \t\u3000\xa0") for f in re.split(r"[|｜]|\s{2,}|\u3000+|】\s*(?=【)", line)]
-    fields = [f for f in fields if f]
-    if not fields:
-        return False
-    return all(
-        _FURNITURE_FIELD.match(f + ("】" if f.startswith("【") and not f.endswith("】") else ""))
-        for f in fields
-    )
 
 
 def _nonspace(text: str) -> int:

@@ -72,6 +72,44 @@ _FURNITURE = re.compile(
     r"索\s*引\s*号|主题分类|成文日期|主\s*题\s*词)",
     re.IGNORECASE,
 )
+_FURNITURE_FIELD = re.compile(
+    r"^(?:【|\[|\()?\s*(?:"
+    r"(?:发布|更新|发表)(?:日期|时间)\s*[:：].*|(?:访问|浏览|阅读|点击)(?:次数|量|数)\s*[:：].*|"
+    r"(?:来源|信息来源|作者|编辑|责任编辑|供稿)\s*[:：].*|字体\s*[:：]?\s*[【\[]?\s*(?:[大中小]\s*[】\]]?\s*[【\[]?\s*)*|"
+    r"[大中小]|打印(?:本页|此页|文章|页面)?|关闭(?:窗口|本页|页面)?|返回顶部|收藏(?:本页)?|"
+    r"分享到?\s*[:：]?.*|扫一扫.*|(?:当前|您现在的|您的)位置\s*[:：].*|首页\s*[>＞»].*|"
+    r"(?:上一篇|下一篇)\s*[:：].*|(?:版权所有|网站标识码|技术支持\s*[:：]).*|.*ICP备.*|.*公网安备.*|"
+    r"(?:主办|承办|协办)(?:单位)?\s*[:：].*"
+    r")\s*(?:】|\]|\))?$"
+)
+
+
+def is_furniture_line(line: str) -> bool:
+    """Whether a line of a web page is site furniture rather than document text.
+
+    A line is furniture when every ``|``-separated field of it is: ``发布日期：…``, ``访问次数：…``,
+    ``来源：…``, ``字体：大 中 小``, ``【打印】``, ``【关闭】``, breadcrumbs (``首页 > …``,
+    ``当前位置：…``), share and copyright lines. A field such as ``发文字号：…`` or ``成文日期：…``
+    is document metadata and keeps its line.
+
+    Parameters
+    ----------
+    line : one line of text.
+
+    Returns
+    -------
+    True for a furniture line.
+    """
+    fields = [f.strip(" \t\u3000\xa0") for f in re.split(r"[|｜]|\s{2,}|\u3000+|】\s*(?=【)", line)]
+    fields = [f for f in fields if f]
+    if not fields:
+        return False
+    return all(
+        _FURNITURE_FIELD.match(f + ("】" if f.startswith("【") and not f.endswith("】") else ""))
+        for f in fields
+    )
+
+
 # Page numbers left in a text copied out of a PDF ("— 3 —", "-5-", "第 2 页 共 10 页", "3/10",
 # a bare "12"): set aside, and the sentence they cut continues on the next line.
 _PAGE_NUMBER = re.compile(
@@ -265,7 +303,7 @@ def rebuild_paragraphs(text: str) -> list[Paragraph]:
             set_aside.append(Paragraph(text=line, line=number))
             continue
         marker, rest = strip_marker(line)
-        if marker is None and open_sentence and paragraphs and not _FURNITURE.match(line):
+        if marker is None and open_sentence and paragraphs and not _is_site_furniture(line):
             prev = paragraphs[-1]
             prev.text = prev.text + line
             open_sentence = not prev.text.endswith(tuple(_TERMINAL))
@@ -280,14 +318,20 @@ def rebuild_paragraphs(text: str) -> list[Paragraph]:
             not heading_only
             and not line.endswith(tuple(_TERMINAL))
             and not _is_heading_like(line)
-            and not _FURNITURE.match(line)
+            and not _is_site_furniture(line)
         )
     return sorted(paragraphs + set_aside, key=lambda p: p.line) if set_aside else paragraphs
 
 
+def _is_site_furniture(line: str) -> bool:
+    """Web-page furniture (a text copied from a site keeps its 【打印】, 上一篇：…, ICP lines) and
+    document metadata lines."""
+    return bool(_FURNITURE.match(line)) or is_furniture_line(line)
+
+
 def _is_furniture(paragraph: Paragraph) -> bool:
     text = paragraph.text
-    return bool(_FURNITURE.match(text) or _PAGE_NUMBER.match(text) or _is_toc_entry(text))
+    return _is_site_furniture(text) or bool(_PAGE_NUMBER.match(text) or _is_toc_entry(text))
 
 
 # Rank of each style, highest first ("dec" stands for its depths dec2 … dec4).

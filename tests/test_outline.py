@@ -198,3 +198,20 @@ def test_a_table_of_contents_opens_no_headings() -> None:
         (m.measure_id, m.text) for m in original
     ]
     assert set(toc) <= {p.text for p in parse_outline(with_toc).furniture}
+
+
+def test_web_page_furniture_of_a_text_copy_is_set_aside() -> None:
+    # a plan copied as text out of a government site, with the site's lines above and below it
+    text = seed_text("jiujiang")
+    head = "首页 > 政务公开 > 政策文件\n发布时间：2022-10-31 访问次数：1024\n【字体：大 中 小】\n"
+    tail = (
+        "\n【打印本页】【关闭窗口】\n上一篇：九江市关于印发某方案的通知\n下一篇：九江市人民政府关于某某的通知\n"
+        "主办：九江市人民政府办公室 承办：九江市大数据中心\n版权所有：九江市人民政府 网站标识码：3604000001\n"
+        "赣ICP备05004000号 赣公网安备 36040202000001号\n"
+    )
+    original = extract_measures(text)
+    assert [(m.measure_id, m.text) for m in extract_measures(head + text + tail)] == [
+        (m.measure_id, m.text) for m in original
+    ]
+    furniture = {p.text for p in parse_outline(head + text + tail).furniture}
+    assert {"【打印本页】【关闭窗口】", "上一篇：九江市关于印发某方案的通知"} <= furniture
