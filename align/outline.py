@@ -134,9 +134,13 @@ def _is_toc_entry(line: str) -> bool:
     )
 
 
+# A date as signed under a document: 2022年10月31日, or 二〇二二年十月三十一日 in older ones.
+_DATE = r"[0-9〇○零一二三四五六七八九]{4}\s*年\s*[0-9一二三四五六七八九十]{1,2}\s*月\s*[0-9一二三四五六七八九十]{1,3}\s*日"
+_DATE_LINE = re.compile(rf"^{_DATE}\s*$")
+_SIGNATURE = re.compile(r"^[^。；;，,：:！!？?、（(]{2,30}$")
 _FOOTER = re.compile(
     r"^(抄送[:：]|抄报[:：]|主送[:：]|（此件|\(此件|此件|.*办公厅秘书处\s*$|.*办公室秘书科\s*$|"
-    r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*(印发|印)?\s*$)"
+    rf"{_DATE}\s*(印发|印)?\s*$)"
 )
 
 
@@ -418,10 +422,17 @@ def parse_outline(text: str) -> Outline:
         else:  # pragma: no cover - start is the first heading
             front.append(para)
 
-    # Footer lines after the outline (抄送, 印发 dates) are furniture, not body text.
+    # Footer lines after the outline (抄送, 印发 dates) are furniture, not body text; so are the
+    # signatures above a date (the issuing bodies' names: short lines without punctuation).
     if roots:
         last = roots[-1].walk()[-1]
-        while len(last.paragraphs) > 1 and _FOOTER.match(last.paragraphs[-1].text):
+        dated = False
+        while len(last.paragraphs) > 1:
+            text = last.paragraphs[-1].text
+            if _FOOTER.match(text):
+                dated = dated or bool(_DATE_LINE.match(text))
+            elif not (dated and _SIGNATURE.match(text)):
+                break
             furniture.append(last.paragraphs.pop())
     return Outline(
         roots=roots, front=front, furniture=furniture, lines=text.count("\n") + 1, appendix=appendix

@@ -215,3 +215,17 @@ def test_web_page_furniture_of_a_text_copy_is_set_aside() -> None:
     ]
     furniture = {p.text for p in parse_outline(head + text + tail).furniture}
     assert {"【打印本页】【关闭窗口】", "上一篇：九江市关于印发某方案的通知"} <= furniture
+
+
+def test_signature_and_date_under_the_plan_are_furniture() -> None:
+    text = seed_text("jiujiang")
+    original = extract_measures(text)
+    for signed in (
+        "九江市人民政府\n2022年10月31日",
+        "中共九江市委办公室\n九江市人民政府办公室\n二〇二二年十月三十一日",
+    ):
+        document = f"{text}\n{signed}\n（此件主动公开）\n"
+        assert [(m.measure_id, m.text) for m in extract_measures(document)] == [
+            (m.measure_id, m.text) for m in original
+        ]
+        assert set(signed.split("\n")) <= {p.text for p in parse_outline(document).furniture}
