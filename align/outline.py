@@ -359,6 +359,33 @@ def _key(style: str, number: str, marker: str, index: int) -> str:
     return number
 
 
+def _chars(paragraphs: list[Paragraph]) -> int:
+    return sum(len(p.text) for p in paragraphs)
+
+
+def _outline_span(body: list[Paragraph], begin: int) -> tuple[int, int]:
+    """Where the outline of ``body[begin:]`` starts and ends.
+
+    It starts at the first heading of the highest style used; the front matter (title,
+    addressees, notice, preamble) comes before it. It ends at an attachment line (附件1, 附件：)
+    after its start; one announced in the front matter does not end it.
+    """
+    styles = [p.style for p in body[begin:] if p.style and p.style != "dash"]
+    start = len(body)
+    if styles:
+        top = min(styles, key=lambda s: _RANK[s])
+        start = next(i for i in range(begin, len(body)) if body[i].style == top)
+    end = next(
+        (
+            i
+            for i in range(start, len(body))
+            if not body[i].style and len(body[i].text) <= 60 and _APPENDIX.match(body[i].text)
+        ),
+        len(body),
+    )
+    return start, end
+
+
 def parse_outline(text: str) -> Outline:
     """Parse a document's text into an :class:`Outline`.
 
@@ -374,24 +401,12 @@ def parse_outline(text: str) -> Outline:
     furniture = [p for p in paragraphs if _is_furniture(p)]
     body = [p for p in paragraphs if not _is_furniture(p)]
 
-    # The outline starts at the first heading of the highest style the document uses; the
-    # front matter (title, addressees, notice, preamble) comes before it.
-    styles = [p.style for p in body if p.style and p.style != "dash"]
-    start = len(body)
-    if styles:
-        top = min(styles, key=lambda s: _RANK[s])
-        start = next(i for i, p in enumerate(body) if p.style == top)
+    start, end = _outline_span(body, 0)
+    # A notice with numbered points of its own, then 附件 and the plan it issues: the plan is the
+    # document (the larger part); the notice is front matter.
+    while end < len(body) and _chars(body[end:]) > _chars(body[start:end]):
+        start, end = _outline_span(body, end + 1)
     front = body[:start]
-    # An attachment after the outline has begun ends it (one announced in the front matter, where
-    # the plan itself may be the attachment, does not).
-    end = next(
-        (
-            i
-            for i in range(start, len(body))
-            if not body[i].style and len(body[i].text) <= 60 and _APPENDIX.match(body[i].text)
-        ),
-        len(body),
-    )
     appendix = body[end:]
 
     roots: list[Node] = []

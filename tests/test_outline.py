@@ -176,9 +176,18 @@ def test_attachments_after_the_plan_are_kept_outside_its_outline() -> None:
     outline = parse_outline(annexed)
     assert [p.text for p in outline.appendix][:2] == ["附件1", "重点任务分工表"]
     assert any(p.text.endswith("印发") for p in outline.furniture)  # the footer before it
-    # a notice whose plan is its attachment: 附件 in the front matter does not end anything
+    # a notice whose plan is its attachment: 附件 in the front matter does not end anything, nor
+    # does one after the notice's own numbered points
     notice = "关于印发实施方案的通知\n附件：某市实施方案\n" + text
     assert len(extract_measures(notice)) == len(original)
+    points = (
+        "关于印发实施方案的通知\n各县（市、区）人民政府：\n现将实施方案印发给你们，并就有关事项通知如下：\n"
+        "一、提高思想认识。各地要充分认识全民科学素质工作的重要意义。\n"
+        "二、加强组织领导。各地要明确责任分工，抓好贯彻落实。\n附件\n"
+    )
+    assert [(m.measure_id, m.text) for m in extract_measures(points + text)] == [
+        (m.measure_id, m.text) for m in original
+    ]
 
 
 def test_a_table_of_contents_opens_no_headings() -> None:
