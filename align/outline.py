@@ -402,10 +402,27 @@ def parse_outline(text: str) -> Outline:
     body = [p for p in paragraphs if not _is_furniture(p)]
 
     start, end = _outline_span(body, 0)
-    # A notice with numbered points of its own, then 附件 and the plan it issues: the plan is the
-    # document (the larger part); the notice is front matter.
-    while end < len(body) and _chars(body[end:]) > _chars(body[start:end]):
-        start, end = _outline_span(body, end + 1)
+    while True:
+        # A notice with numbered points of its own, then 附件 and the plan it issues: the plan is
+        # the document (the larger part); the notice is front matter.
+        if end < len(body) and _chars(body[end:]) > _chars(body[start:end]):
+            start, end = _outline_span(body, end + 1)
+            continue
+        # The same without 附件, or a table of contents without page numbers: the top numbering
+        # starts again (一、 … 二、 … 一、), and the part before the restart is the smaller one.
+        first = body[start] if start < len(body) else None
+        restart = next(
+            (
+                i
+                for i in range(start + 1, end)
+                if first and body[i].style == first.style and body[i].number == first.number
+            ),
+            None,
+        )
+        if restart is not None and _chars(body[start:restart]) < _chars(body[restart:end]):
+            start, end = _outline_span(body, restart)
+            continue
+        break
     front = body[:start]
     appendix = body[end:]
 

@@ -238,3 +238,26 @@ def test_signature_and_date_under_the_plan_are_furniture() -> None:
             (m.measure_id, m.text) for m in original
         ]
         assert set(signed.split("\n")) <= {p.text for p in parse_outline(document).furniture}
+
+
+def test_numbering_that_starts_again_begins_the_plan() -> None:
+    # a notice's own numbered points, or a table of contents without page numbers, before the plan
+    text = seed_text("jiangxi")
+    original = [(m.measure_id, m.text) for m in extract_measures(text)]
+    lines = text.split("\n")
+    first = next(i for i, line in enumerate(lines) if line.startswith("一、"))
+    toc = [
+        "目录",
+        "一、指导思想和发展目标",
+        "二、聚焦全人群覆盖,实施五项提升行动",
+        "三、夯实基础支撑",
+        "四、组织实施",
+    ]
+    with_toc = "\n".join([*lines[:first], *toc, *lines[first:]])
+    assert [(m.measure_id, m.text) for m in extract_measures(with_toc)] == original
+    notice = (
+        "关于印发实施方案的通知\n现将实施方案印发给你们，并就有关事项通知如下：\n"
+        "一、提高思想认识。各地要充分认识全民科学素质工作的重要意义。\n"
+        "二、加强组织领导。各地要明确责任分工，抓好贯彻落实。\n"
+    )
+    assert [(m.measure_id, m.text) for m in extract_measures(notice + text)] == original
