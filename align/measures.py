@@ -214,6 +214,13 @@ class MeasureExtractor:
                 else "the document has no numbered outline (一、 （一） 1. …, 第一章 第一条, 1.1) and no task paragraphs"
             )
             raise NoMeasuresError(f"no measures found: {why}; is this a plan?", path=source or None)
+        duties = table_duties(outline)
+        measures = [
+            replace(m, extra={**m.extra, "duty": duties[m.line]})
+            if m.line in duties and not m.extra.get("duty")
+            else m
+            for m in measures
+        ]
         measures = [self.with_attributes(m) for m in _unique_ids(measures)]
         return ParsedPlan(
             measures=measures, context=state.context, furniture=outline.furniture, outline=outline
@@ -240,6 +247,37 @@ class MeasureExtractor:
 def extract_measures(text: str, plan_id: str = "", source: str = "") -> list[Measure]:
     """Measures of a document with the default :class:`MeasureExtractor`."""
     return MeasureExtractor().extract(text, plan_id, source)
+
+
+_AGENCY_COLUMN = re.compile(r"^(牵头|主责|责任|配合|参与|协办)(单位|部门)")
+_ROLE = {"牵头": "牵头单位", "主责": "牵头单位", "责任": "责任单位", "配合": "配合单位", "参与": "配合单位", "协办": "配合单位"}
+
+
+def table_duties(outline: Outline) -> dict[int, str]:
+    """Agencies named in the columns of a task table (``序号⇥重点任务⇥牵头单位⇥配合单位``): for each
+    row below such a header, by line, a duty note such as ``牵头单位：县教育局；配合单位：县科协``.
+
+    Tables reach the text as tab-separated lines (docx, doc and html readers; a copy from a
+    spreadsheet); a row's measure then carries its agencies like one with a 牵头单位 note.
+    """
+    paragraphs = sorted(
+        [*outline.front, *(p for node in outline.nodes() for p in node.paragraphs)], key=lambda p: p.line
+    )
+    duties: dict[int, str] = {}
+    columns: list[tuple[int, str]] = []
+    for para in paragraphs:
+        cells = [c.strip() for c in para.text.split("\t")]
+        if len(cells) < 2:
+            columns = []
+            continue
+        header = [(i, m.group(1)) for i, c in enumerate(cells) if (m := _AGENCY_COLUMN.match(c))]
+        if header:
+            columns = header
+            continue
+        notes = [f"{_ROLE[role]}：{cells[i]}" for i, role in columns if i < len(cells) and cells[i]]
+        if notes:
+            duties[para.line] = "；".join(notes)
+    return duties
 
 
 class _Walk:

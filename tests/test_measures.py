@@ -157,3 +157,25 @@ def test_mangled_text_never_crashes_nor_loses_text(data: st.DataObject) -> None:
         table = str.maketrans("()，:.0123456789", "（）,：．０１２３４５６７８９")
         lines = [x.translate(table) for x in lines]
     _covered("\n".join(lines))
+
+
+def test_agencies_of_a_task_table_come_from_its_columns() -> None:
+    # Jiujiang's first three youth items laid out as a task table (as a docx table reaches the
+    # text: one tab-separated line a row), their (责任单位:…) notes moved into a column
+    items = extract_measures(seed_text("jiujiang"))[2:5]
+    rows = []
+    for i, item in enumerate(items, start=1):
+        body, _, note = item.text.rpartition("(责任单位:")
+        rows.append(f"{i}\t{re.sub(r'^[0-9]+[.．]', '', body)}\t{note.rstrip(')')}\t")
+    table = "\n".join(
+        [
+            "一、重点任务",
+            "序号\t重点任务\t责任单位\t配合单位",
+            *rows,
+            "二、保障措施",
+            "加强组织领导。各地抓好落实。",
+        ]
+    )
+    measures = extract_measures(table)
+    assert [m.responsible_agencies for m in measures[:3]] == [m.responsible_agencies for m in items]
+    assert measures[0].responsible_agencies == ("市科协", "市委宣传部", "市教育局", "团市委")
