@@ -100,6 +100,8 @@ def is_furniture_line(line: str) -> bool:
     -------
     True for a furniture line.
     """
+    if len(line) > 300:  # furniture lines are short; plan paragraphs run to thousands of characters
+        return False
     fields = [f.strip(" \t\u3000\xa0") for f in re.split(r"[|｜]|\s{2,}|\u3000+|】\s*(?=【)", line)]
     fields = [f for f in fields if f]
     if not fields:
@@ -398,8 +400,9 @@ def parse_outline(text: str) -> Outline:
     Outline with the heading tree; paragraphs before the first top-level heading are ``front``.
     """
     paragraphs = rebuild_paragraphs(text)
-    furniture = [p for p in paragraphs if _is_furniture(p)]
-    body = [p for p in paragraphs if not _is_furniture(p)]
+    set_aside = [_is_furniture(p) for p in paragraphs]
+    furniture = [p for p, aside in zip(paragraphs, set_aside, strict=True) if aside]
+    body = [p for p, aside in zip(paragraphs, set_aside, strict=True) if not aside]
 
     start, end = _outline_span(body, 0)
     while True:
