@@ -57,7 +57,8 @@ MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("pnum", re.compile(rf"^[{_OPEN}]?\s*([0-9０-９]{{1,2}})\s*[{_CLOSE}]\s*")),
     ("circ", re.compile(r"^([\u2460-\u2473\u3251-\u325f])\s*")),
-    ("dash", re.compile(r"^(——|──|—|--|－－)\s*(?=\S)")),
+    # a single dash before a digit continues a range broken over two lines (2021\n—2035年)
+    ("dash", re.compile(r"^(——|──|—(?![—0-9０-９])|--|－－)\s*(?=\S)")),
 )
 
 # Sentence ends: a paragraph not ending with one of these continues on the next line

@@ -27,6 +27,9 @@ def test_markers_full_and_half_width() -> None:
     assert strip_marker("二)加强")[0][:2] == ("pcn", "二")  # type: ignore[index]
     assert strip_marker("①开展")[0][:2] == ("circ", "①")  # type: ignore[index]
     assert strip_marker("——树立相信科学")[0][:2] == ("dash", "—")  # type: ignore[index]
+    assert strip_marker("—树立相信科学")[0][:2] == ("dash", "—")  # type: ignore[index]
+    # a range broken over two lines ("（2021" / "—2035年）") continues its sentence
+    assert strip_marker("—2035年）》的要求")[0] is None
     # a year or a decimal is not a heading
     assert strip_marker("2025年,我省公民")[0] is None
     assert strip_marker("2.0版本")[0] is None
