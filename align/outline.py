@@ -47,7 +47,13 @@ MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("cn", re.compile(rf"^([{CN_NUM}]{{1,3}})\s*[、，,．.]\s*")),
     ("article", re.compile(rf"^{_ORDINAL}条{_AFTER_ORDINAL}")),
     ("pcn", re.compile(rf"^[{_OPEN}]?\s*([{CN_NUM}]{{1,3}})\s*[{_CLOSE}]\s*[、，,．.]?\s*")),
-    ("num", re.compile(r"^([0-9０-９]{1,2})\s*(?:[.．、，,](?![0-9０-９])|\s+(?=[\u4e00-\u9fff]))\s*")),
+    # "2 重点任务" is a heading, "10 个基地" (a PDF copy's line break before a count) is not
+    (
+        "num",
+        re.compile(
+            rf"^([0-9０-９]{{1,2}})\s*(?:[.．、，,](?![0-9０-９])|\s+(?=[\u4e00-\u9fff])(?![{_DECIMAL_UNIT}]))\s*"
+        ),
+    ),
     (
         "dec",
         re.compile(

@@ -148,7 +148,16 @@ def test_chapter_and_decimal_markers() -> None:
     assert strip_marker("2.1 青少年科学素质提升行动")[0][:2] == ("dec2", "2.1")  # type: ignore[index]
     assert strip_marker("１．２．３加强")[0][:2] == ("dec3", "1.2.3")  # type: ignore[index]
     # ordinals and decimals that open ordinary sentences are not headings
-    for text in ("第一批试点单位", "第三方评估", "2.5万人次参加", "1.5倍", "1.2 亿元", "12.3 km", "1.1%的"):
+    for text in (
+        "第一批试点单位",
+        "第三方评估",
+        "2.5万人次参加",
+        "1.5倍",
+        "1.2 亿元",
+        "12.3 km",
+        "1.1%的",
+        "10 个基地",
+    ):
         assert strip_marker(text)[0] is None, text
 
 
