@@ -303,6 +303,7 @@ def rebuild_paragraphs(text: str) -> list[Paragraph]:
     paragraphs: list[Paragraph] = []
     set_aside: list[Paragraph] = []  # page numbers and table-of-contents lines
     open_sentence = False  # previous paragraph stops mid-sentence
+    bare_marker = False  # previous paragraph is a heading marker without its title
     lines = (
         (number, piece)
         for number, raw in enumerate(text.split("\n"), start=1)
@@ -316,15 +317,22 @@ def rebuild_paragraphs(text: str) -> list[Paragraph]:
             set_aside.append(Paragraph(text=line, line=number))
             continue
         marker, rest = strip_marker(line)
-        if marker is None and open_sentence and paragraphs and not _is_site_furniture(line):
+        if marker is None and paragraphs and bare_marker and not _is_site_furniture(line):
+            # a marker alone on its line ("（一）" / "实施青少年…"): the title follows on the next
+            para = paragraphs[-1]
+            para.text = para.text + line
+            line, marker, rest, bare_marker = para.text, (para.style, para.number, para.marker), line, False
+        elif marker is None and open_sentence and paragraphs and not _is_site_furniture(line):
             prev = paragraphs[-1]
             prev.text = prev.text + line
             open_sentence = not prev.text.endswith(tuple(_TERMINAL))
             continue
-        para = Paragraph(text=line, line=number)
-        if marker is not None:
-            para.style, para.number, para.marker = marker
-        paragraphs.append(para)
+        else:
+            para = Paragraph(text=line, line=number)
+            if marker is not None:
+                para.style, para.number, para.marker = marker
+            paragraphs.append(para)
+            bare_marker = marker is not None and not rest.strip()
         # Headings and short title-like lines are complete as they are; only body text continues.
         heading_only = marker is not None and len(rest) <= 40 and not re.search(r"[。；;]", rest)
         open_sentence = (

@@ -273,3 +273,16 @@ def test_numbering_that_starts_again_begins_the_plan() -> None:
         "二、加强组织领导。各地要明确责任分工，抓好贯彻落实。\n"
     )
     assert [(m.measure_id, m.text) for m in extract_measures(notice + text)] == original
+
+
+def test_a_marker_alone_on_its_line_takes_the_next_line_as_title() -> None:
+    # a PDF copy that broke every heading after its number: "（一）" / "实施青少年…"
+    text = seed_text("jiangxi")
+    broken = []
+    for line in text.split("\n"):
+        marker, rest = strip_marker(line)
+        broken.extend([marker[2], rest] if marker and rest else [line])
+    original = extract_measures(text)
+    rebuilt = extract_measures("\n".join(broken))
+    assert [(m.measure_id, m.path) for m in rebuilt] == [(m.measure_id, m.path) for m in original]
+    assert [m.text.replace(" ", "") for m in rebuilt] == [m.text.replace(" ", "") for m in original]
