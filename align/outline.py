@@ -420,7 +420,7 @@ def parse_outline(text: str) -> Outline:
     body = [p for p, aside in zip(paragraphs, set_aside, strict=True) if not aside]
 
     start, end = _outline_span(body, 0)
-    while True:
+    for _ in range(8):  # a notice, a table of contents: a few rounds; never quadratic on odd text
         # A notice with numbered points of its own, then 附件 and the plan it issues: the plan is
         # the document (the larger part); the notice is front matter.
         if end < len(body) and _chars(body[end:]) > _chars(body[start:end]):
