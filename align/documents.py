@@ -29,9 +29,14 @@ once, and a document that cannot be read is rejected here with an error naming i
   footer, scripts, breadcrumbs, link lists, ``发布日期``/``访问次数``/``字体 大中小``/``打印``/``关闭`` lines).
 * MHT/MHTML web archives (a MIME message): the page in it and the pages it frames, read as HTML;
   other pages in the archive and a truncated archive get a :class:`PartialTextWarning`.
-* anything else is sniffed: PDF, DOCX, Word 97–2003 (an OLE compound file), MHT and HTML are
+* ``.ofd`` (GB/T 33190, read with ofdkit): the text objects of the pages and their templates, in
+  lines by position, the lines of a paragraph joined where the layout shows it, page numbers left
+  out; an encrypted OFD, one without text (scanned: it needs OCR) and a damaged one get a clear
+  error, unreadable or scanned pages among others a :class:`PartialTextWarning`. Annotations are
+  not read.
+* anything else is sniffed: PDF, DOCX, Word 97–2003 (an OLE compound file), OFD, MHT and HTML are
   recognised by their content whatever the file is called; a password-protected ``.docx``, a
-  damaged ZIP, OFD, RTF, images and other binaries get a clear error. A file named ``.doc`` that
+  damaged ZIP, RTF, images and other binaries get a clear error. A file named ``.doc`` that
   is a web page or text (as portals often serve them) is read as one.
 
 The text keeps the characters the user sees: full-width and half-width forms are *not* folded.
@@ -79,6 +84,7 @@ FORMATS: dict[str, str] = {
     ".xhtml": "html",
     ".mht": "mht",
     ".mhtml": "mht",
+    ".ofd": "ofd",
 }
 """File suffix → reader. Other suffixes are sniffed from the content."""
 
@@ -1164,6 +1170,241 @@ def _read_pdf(path: Path) -> str:
     return text
 
 
+# ---------------------------------------------------------------------------------------------
+# OFD (GB/T 33190-2016), China's fixed-layout format
+#
+# An OFD is a ZIP package of XML parts: OFD.xml names each document's Document.xml, which lists
+# the pages; a page's Content.xml places text objects (TextObject, TextCode) by coordinates, like a
+# PDF. ofdkit (standard library only, XML without DTDs or entities, size limits) resolves the parts,
+# templates, composite objects and transforms into positioned runs of text and joins the runs of a
+# line; this reader puts the runs into lines, and the lines of a paragraph together, from their
+# positions, checks what ofdkit does not tell (encryption, scanned pages) and turns its errors into
+# InputErrors.
+
+# the characters between which a space is layout, not text: ideographs, CJK and full-width
+# punctuation, and the quotes and dashes Chinese fonts draw full width
+_OFD_WIDE = "\u2014\u2018\u2019\u201c\u201d\u2026\u00b7\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+# ofdkit measures a run ending in “ ” ‘ ’ — … as if they were half width, so the gap it sees after
+# one (half an em) is its own: a space there is dropped too
+_OFD_LAYOUT_SPACE = re.compile(
+    f"(?<=[{_OFD_WIDE}]) +(?=[{_OFD_WIDE}])|(?<=[\u2014\u2018\u2019\u201c\u201d\u2026]) (?=\\S)"
+)
+_OFD_ENCRYPTIONS = "encryptions.xml"  # GM/T 0099-2020: the package root's decryption entry
+_OFD_TERMINAL = tuple("。；;！!？?：:")  # a line ending so may end its paragraph
+_OFD_PAGE_MARGIN = 2.0  # mm: text this far outside the page box is still on the page (as ofdkit)
+
+
+class _OfdLine(NamedTuple):
+    """A text line of a page: its text, where it starts and ends (mm from the left of the page), its
+    baseline (mm from the top), its font size (mm), its page, and whether its pieces stand far apart
+    (table cells, a signature beside a date)."""
+
+    text: str
+    left: float
+    right: float
+    y: float
+    size: float
+    page: int
+    gapped: bool
+
+
+def _ofd_page_lines(runs: list[Any], page: int) -> list[_OfdLine]:
+    """The text lines of a page, top to bottom, from its positioned runs (ofdkit ``TextRun``\\ s):
+    runs whose baselines are within half a font size are one line, joined left to right by ofdkit
+    (no space where they touch, three where they stand apart)."""
+    from ofdkit.layout import page_text
+
+    groups: list[list[Any]] = []
+    for run in sorted((r for r in runs if r.text.strip()), key=lambda r: (r.y, r.x)):
+        if groups:
+            anchor = groups[-1][0]
+            if abs(run.y - anchor.y) <= 0.5 * max(min(run.size, anchor.size), 1.0):
+                groups[-1].append(run)
+                continue
+        groups.append([run])
+    lines = []
+    for group in groups:
+        text = _OFD_LAYOUT_SPACE.sub("", page_text(group).replace("\n", " ")).strip()
+        if not text or _PDF_PAGE_NUMBER.match(text):
+            continue
+        sizes = sorted(run.size for run in group)
+        lines.append(
+            _OfdLine(
+                text=text,
+                left=min(run.x for run in group),
+                right=max(run.x + run.width for run in group),
+                y=group[0].y,
+                size=sizes[len(sizes) // 2],
+                page=page,
+                gapped="   " in text,
+            )
+        )
+    return lines
+
+
+def _ofd_paragraph_lines(lines: list[_OfdLine]) -> list[str]:
+    """The lines as text, the lines of one paragraph joined.
+
+    A line of body text that reaches the right margin (within 1.5 characters, or within 3 when it
+    does not end a sentence) goes on in the next line when that one starts
+    at the left margin (not indented, as a new paragraph is), in the same size, right below it or at
+    the top of the next page, and starts no heading (一、（一）1.); the outline parser would otherwise
+    take a line that happens to end with 。 at the margin for the end of a paragraph. Lines whose
+    pieces stand apart (tables) are never joined.
+    """
+    from align.outline import strip_marker
+
+    if not lines:
+        return []
+    weights: Counter[float] = Counter()
+    for line in lines:
+        weights[round(line.size, 1)] += len(line.text)
+    size = weights.most_common(1)[0][0]  # the body text's size: most of the characters
+    body = [line for line in lines if abs(line.size - size) <= 0.1 * size and not line.gapped]
+    if not body:
+        return [line.text for line in lines]
+    left = min(line.left for line in body)
+    right = max(line.right for line in body)
+
+    def continues(before: _OfdLine, after: _OfdLine) -> bool:
+        same_page = after.page == before.page and 0 < after.y - before.y <= 2.5 * size
+        return (
+            before in body_set
+            and after in body_set
+            and (
+                before.right >= right - 1.5 * size
+                # a run's width is ofdkit's estimate where the file gives no advances, short for “ ” …
+                or (before.right >= right - 3 * size and not before.text.endswith(_OFD_TERMINAL))
+            )
+            and after.left <= left + 0.5 * size
+            and (same_page or (after.page == before.page + 1 and before is last_of[before.page]))
+            and strip_marker(after.text)[0] is None
+        )
+
+    body_set = set(body)
+    last_of = {line.page: line for line in lines}
+    out = [lines[0].text]
+    for before, after in zip(lines, lines[1:], strict=False):
+        if continues(before, after):
+            out[-1] += after.text
+        else:
+            out.append(after.text)
+    return out
+
+
+def _ofd_damaged(reason: str, path: Path) -> InputError:
+    return InputError(
+        f"is not a readable OFD document ({reason}); is it truncated or damaged? Download it again, "
+        "or export it as PDF",
+        path,
+    )
+
+
+def _ofd_encrypted(path: Path) -> InputError:
+    return InputError(
+        "is an encrypted OFD document; open it in an OFD reader, save or print it without encryption "
+        "(or export it as PDF) and try again",
+        path,
+    )
+
+
+def _read_ofd(data: bytes, path: Path) -> str:
+    """The text of an OFD document, page after page: one line per paragraph where the layout shows
+    it (see :func:`_ofd_paragraph_lines`), else per text line.
+
+    Pages are read with ofdkit: the text objects of the page and of its templates (page furniture),
+    grouped into lines by baseline, lines top to bottom, pieces left to right; a space between two
+    Chinese characters (a gap between two text objects) is dropped. Page numbers (``— 3 —``) are
+    left out. An encrypted package, a package without a readable document, and one without text
+    (scanned pages: images only) are errors; unreadable or scanned pages among pages with text give
+    a :class:`PartialTextWarning`.
+    """
+    import ofdkit
+
+    lines: list[_OfdLine] = []
+    failed: list[str] = []
+    scanned = 0  # pages with images and (almost) no text
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            # bit 0 of the flags: a ZIP entry encrypted with a password
+            if any(info.flag_bits & 0x1 for info in infos):
+                raise _ofd_encrypted(path)
+            if any(info.filename.lower().lstrip("/") == _OFD_ENCRYPTIONS for info in infos):
+                raise _ofd_encrypted(path)
+            contents = {info.filename.lstrip("/"): info for info in infos}
+            with ofdkit.open(data) as document:
+                n_pages = len(document.pages)
+                n_read = 0
+                for page in document.pages:
+                    if page.location is None:  # its BaseLoc names no part of the package
+                        failed.append(f"page {page.index + 1}: its content is missing")
+                        continue
+                    try:
+                        x0, y0, width, height = page.box
+                        runs = [
+                            run
+                            for run in page.runs
+                            if x0 - _OFD_PAGE_MARGIN <= run.x <= x0 + width + _OFD_PAGE_MARGIN
+                            and y0 - _OFD_PAGE_MARGIN <= run.y <= y0 + height + _OFD_PAGE_MARGIN
+                        ]
+                    except ofdkit.OFDError as exc:
+                        failed.append(f"page {page.index + 1}: {exc}")
+                        continue
+                    n_read += 1
+                    page_lines = _ofd_page_lines(runs, page.index)
+                    lines.extend(page_lines)
+                    info = contents.get(page.location)
+                    if (
+                        sum(_nonspace(line.text) for line in page_lines) < 20
+                        and info is not None
+                        and b"ImageObject" in archive.read(info)
+                    ):
+                        scanned += 1
+    except InputError:
+        raise
+    except ofdkit.OFDLimitError as exc:
+        raise InputError(f"is an OFD document beyond the reader's safety limits ({exc})", path) from None
+    except ofdkit.OFDError as exc:
+        raise _ofd_damaged(str(exc), path) from None
+    except Exception as exc:  # zipfile, zlib and the XML parser raise many types for a broken package
+        raise _ofd_damaged(str(exc) or type(exc).__name__, path) from None
+    if n_pages == 0:
+        raise InputError("is an OFD document without pages", path)
+    if not n_read:
+        raise _ofd_damaged(f"no page can be read: {failed[0]}", path)
+    text = "\n".join(_ofd_paragraph_lines(lines))
+    n_chars = _nonspace(text)
+    if n_chars < 20 * n_pages and scanned:
+        raise InputError(
+            f"has no text layer ({n_chars} characters on {n_pages} page(s) of images), so it looks "
+            "scanned; it needs OCR before it can be read",
+            path,
+        )
+    if n_chars == 0:
+        raise InputError(
+            "is an OFD document without any text (no text objects and no images: its text may be drawn "
+            "as shapes, which needs OCR)",
+            path,
+        )
+    if failed:
+        shown = "; ".join(failed[:3]) + ("; …" if len(failed) > 3 else "")
+        warnings.warn(
+            f"{path}: {len(failed)} of {n_pages} pages could not be read ({shown}), so their text is "
+            "missing; download the document again or export it as PDF",
+            PartialTextWarning,
+            stacklevel=2,
+        )
+    if scanned:
+        warnings.warn(
+            f"{path}: {scanned} of {n_pages} pages have no text layer (likely scanned images), so "
+            "their text is missing; OCR them to read them",
+            PartialTextWarning,
+            stacklevel=2,
+        )
+    return text
+
+
 _FURNITURE_TAGS = (
     "script",
     "style",
@@ -1370,11 +1611,6 @@ def _format_error(kind: str, path: Path) -> InputError:
             "download or save it again",
             path,
         )
-    if kind == "ofd":
-        return InputError(
-            "is an OFD document (GB/T 33190); OFD documents are not supported; export it as PDF (or .docx)",
-            path,
-        )
     if kind.startswith("image:"):
         return InputError(
             f"is a {kind.split(':', 1)[1]} image, not a text document; it needs OCR first", path
@@ -1548,8 +1784,8 @@ def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
 
     Parameters
     ----------
-    path : a ``.txt``, ``.docx``, ``.doc``/``.wps``, ``.pdf`` or ``.html`` file; other names are
-        sniffed by content.
+    path : a ``.txt``, ``.docx``, ``.doc``/``.wps``, ``.pdf``, ``.ofd`` or ``.html`` file; other names
+        are sniffed by content.
     min_chars : the fewest non-space characters a plan may have; shorter documents are rejected
         as empty or truncated.
 
@@ -1561,7 +1797,7 @@ def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
     Raises
     ------
     InputError : missing file, empty or whitespace-only file, binary or undecodable content,
-        a scanned PDF, an unsupported format, or a text too short to be a plan.
+        a scanned PDF or OFD, an encrypted one, an unsupported format, or a text too short to be a plan.
     """
     path = Path(path)
     if not path.exists():
@@ -1578,9 +1814,21 @@ def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
     page: str | None = None  # the decoded web page, for HTML and MHT
     by_suffix = FORMATS.get(path.suffix.lower())
     sniffed = sniff_format(data)
-    kind = sniffed if sniffed in ("pdf", "docx", "mht") else "doc" if sniffed == "ole" else by_suffix
-    if sniffed is not None and sniffed not in ("pdf", "docx", "html", "mht", "ole"):
+    kind = sniffed if sniffed in ("pdf", "docx", "mht", "ofd") else "doc" if sniffed == "ole" else by_suffix
+    if by_suffix == "ofd" and sniffed in ("zip", "zip-damaged"):
+        raise InputError(
+            "is a ZIP archive but not an OFD document (no OFD.xml)"
+            if sniffed == "zip"
+            else "is a damaged or truncated OFD document (its ZIP package does not open: an interrupted "
+            "download?); download or save it again",
+            path,
+        )
+    if sniffed is not None and sniffed not in ("pdf", "docx", "html", "mht", "ole", "ofd"):
         raise _format_error(sniffed, path)
+    if kind == "ofd" and sniffed != "ofd":
+        raise InputError(
+            "is named .ofd but is not an OFD document (not a ZIP package); is it misnamed?", path
+        )
     if kind == "mht" and sniffed != "mht" and not _MIME_HEADER.search(data[:8192]):
         kind = "html" if sniffed == "html" else None  # named .mht but not a MIME message
     if kind == "doc" and sniffed != "ole":  # named .doc but not one: often a web page or text
@@ -1600,6 +1848,8 @@ def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
         text, page = _read_mht(data, path)
     elif kind == "doc":
         text = _read_doc(data, path)
+    elif kind == "ofd":
+        text = _read_ofd(data, path)
     else:
         try:
             raw = _decode_page(data, path) if kind == "html" or sniffed == "html" else decode_text(data, path)

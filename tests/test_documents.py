@@ -32,6 +32,7 @@ from align.documents import (
 )
 from align.errors import InputError
 from tests.doc_fixture import FIB_CLX, compound_file, split_pieces, word_document, word_streams
+from tests.ofd_fixture import ofd_package, text_object
 
 PLANS = Path(__file__).resolve().parent.parent / "data" / "plans"
 JIUJIANG = PLANS / "000_db08bb93956ab56b.txt"
@@ -1106,7 +1107,9 @@ def test_encrypted_damaged_and_ofd_packages(tmp_path: Path) -> None:
         archive.writestr("Doc_0/Document.xml", "<x/>")
     ofd = tmp_path / "plan.ofd"
     ofd.write_bytes(buffer.getvalue())
-    with pytest.raises(InputError, match=r"OFD documents are not supported; export it as PDF") as err:
+    with pytest.raises(
+        InputError, match=r"not a readable OFD document \(OFD.xml contains no DocBody\)"
+    ) as err:
         read_document(ofd)
     assert str(ofd) in str(err.value)
 
@@ -1648,3 +1651,228 @@ def test_single_part_mht_bom_blank_lines_empty_page_and_start_root(tmp_path: Pat
     empty.write_bytes(mime_archive([("Content-Type: text/html\r\nContent-Location: http://x/a.html", b"")]))
     with pytest.raises(InputError, match=r"whose web page is empty"):
         read_document(empty)
+
+
+# ---------------------------------------------------------------------------------------------
+# .ofd (GB/T 33190)
+
+
+def seed_paragraphs(path: Path) -> list[str]:
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def ofd_parts(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def zip_parts(parts: dict[str, bytes], stored: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("absolute", [False, True], ids=["relative", "absolute"])
+def test_ofd_plan_reads_as_its_text_and_gives_its_measures(tmp_path: Path, absolute: bool) -> None:
+    from align.measures import extract_measures
+
+    paragraphs = seed_paragraphs(JIUJIANG)
+    data = ofd_package(paragraphs, absolute=absolute)
+    assert data.count(b"Content.xml") > 20  # many pages, each with its number at its foot
+    path = tmp_path / "jiujiang.ofd"
+    path.write_bytes(data)
+    text = read_document(path)
+    # lines cut at the margin (also across pages, in text objects written in any order, split in
+    # three, one per character, scaled) are joined again; page numbers are left out
+    assert text.split("\n") == paragraphs
+    from_ofd = [(m.measure_id, m.text) for m in extract_measures(text, "jiujiang")]
+    from_text = [(m.measure_id, m.text) for m in extract_measures(read_document(JIUJIANG), "jiujiang")]
+    assert from_ofd == from_text and len(from_ofd) >= 50
+
+
+def test_ofd_lines_that_end_a_paragraph_or_start_a_heading_are_not_joined(tmp_path: Path) -> None:
+    full = "为贯彻落实国务院全民科学素质行动规划纲要精神，结合实际，制定本实施方案。"  # 37 characters
+    paragraphs = [full[:26], "（一）指导思想。" + full, full[:20] + "。", full]
+    path = tmp_path / "plan.ofd"
+    path.write_bytes(ofd_package(paragraphs * 3, template=["九江市人民政府文件"]))
+    text = read_document(path, min_chars=1)
+    # the template's line is on every page (page furniture, left to the outline parser)
+    assert text.split("\n")[:5] == ["九江市人民政府文件", *paragraphs]
+
+
+def test_ofd_text_objects_are_read_in_reading_order_with_pieces_joined(tmp_path: Path) -> None:
+    lines = seed_lines(JIUJIANG, 5, 3)
+    objects = [
+        text_object(30, 60, lines[1][:10]),
+        text_object(30 + 10 * 5.6, 60, lines[1][10:20], per_char=True),
+        text_object(30, 40, lines[0][:20], ctm="0.5 0 0 0.5 0 0"),
+        text_object(30 + 20 * 5.6, 60, lines[1][20:24]),
+        text_object(100, 280, "— 1 —", size=2.8),
+        text_object(30, 80, lines[2][:20], delta=False),
+    ]
+    parts = ofd_parts(ofd_package([]))
+    parts["Doc_0/Pages/Page_0/Content.xml"] = (
+        '<ofd:Page xmlns:ofd="http://www.ofdspec.org/2016"><ofd:Content><ofd:Layer ID="1">'
+        + "".join(objects)
+        + "</ofd:Layer></ofd:Content></ofd:Page>"
+    ).encode()
+    path = tmp_path / "plan.ofd"
+    path.write_bytes(zip_parts(parts))
+    assert read_document(path, min_chars=1).split("\n") == [lines[0][:20], lines[1][:24], lines[2][:20]]
+
+
+def test_a_real_ofd_written_by_another_tool_is_read() -> None:
+    # tests/data/README.md: easyofd's pdf2ofd of the PDF that test_pdf_text_layer_is_extracted makes
+    # (its own namespace URI, sizes in a lower-case attribute, two pages with their numbers)
+    path = Path(__file__).resolve().parent / "data" / "jiujiang-easyofd.ofd"
+    text = read_document(path)
+    assert text.split("\n") == wrap(seed_lines(JIUJIANG, 5, 4)) + wrap(seed_lines(JIUJIANG, 9, 3))
+
+
+def _ofd_with(tmp_path: Path, change: dict[str, bytes | None], name: str = "plan.ofd") -> Path:
+    parts = ofd_parts(ofd_package(seed_paragraphs(JIUJIANG)[:20]))
+    for part, data in change.items():
+        if data is None:
+            del parts[part]
+        else:
+            parts[part] = data
+    path = tmp_path / name
+    path.write_bytes(zip_parts(parts))
+    return path
+
+
+_SCANNED_PAGE = (
+    b'<ofd:Page xmlns:ofd="http://www.ofdspec.org/2016"><ofd:Content><ofd:Layer ID="1">'
+    b'<ofd:ImageObject ID="2" ResourceID="9" Boundary="0 0 210 297" CTM="210 0 0 297 0 0"/>'
+    b"</ofd:Layer></ofd:Content></ofd:Page>"
+)
+
+
+def test_ofd_errors_name_the_file_and_say_what_is_wrong(tmp_path: Path) -> None:
+    pages = [f"Doc_0/Pages/Page_{n}/Content.xml" for n in range(5)]  # 20 paragraphs: 5 pages
+    cases: list[tuple[Path, str]] = [
+        (_ofd_with(tmp_path, {"Encryptions.xml": b"<Encryptions/>"}, "encrypted.ofd"), "is an encrypted OFD"),
+        (
+            _ofd_with(tmp_path, {p: _SCANNED_PAGE for p in pages}, "scanned.ofd"),
+            "looks scanned; it needs OCR",
+        ),
+        (
+            _ofd_with(
+                tmp_path,
+                {p: _SCANNED_PAGE.replace(b"ImageObject", b"PathObject") for p in pages},
+                "shapes.ofd",
+            ),
+            "without any text .*drawn as shapes",
+        ),
+        (
+            _ofd_with(tmp_path, {"Doc_0/Document.xml": None}, "nodoc.ofd"),
+            r"not a readable OFD .*Document.xml not found",
+        ),
+        (
+            _ofd_with(tmp_path, {p: None for p in pages}, "nopages.ofd"),
+            r"no page can be read: page 1: its content is missing",
+        ),
+        (
+            _ofd_with(tmp_path, {"Doc_0/Document.xml": b"<ofd:Document"}, "broken.ofd"),
+            r"not a readable OFD .*invalid XML",
+        ),
+        (
+            _ofd_with(
+                tmp_path,
+                {"OFD.xml": b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><ofd:OFD>&a;</ofd:OFD>'},
+                "entities.ofd",
+            ),
+            "DTDs and entity declarations are not allowed",
+        ),
+    ]
+    data = ofd_package(seed_paragraphs(JIUJIANG)[:20])
+    truncated = tmp_path / "truncated.ofd"
+    truncated.write_bytes(data[: len(data) // 2])
+    cases.append((truncated, "damaged or truncated OFD document"))
+    misnamed = tmp_path / "text.ofd"
+    misnamed.write_bytes(b"\x00\x01binary")
+    cases.append((misnamed, "is named .ofd but is not an OFD document"))
+    other_zip = tmp_path / "archive.ofd"
+    other_zip.write_bytes(zip_parts({"a.txt": b"a"}))
+    cases.append((other_zip, r"not an OFD document \(no OFD.xml\)"))
+    # ZIP entries with a password: bit 0 of the flags of the local and central headers (zipfile
+    # cannot write them, so they are set in place)
+    locked = bytearray(data)
+    for signature, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        for match in re.finditer(re.escape(signature), data):
+            locked[match.start() + at] |= 0x1
+    (tmp_path / "locked.ofd").write_bytes(bytes(locked))
+    cases.append((tmp_path / "locked.ofd", "is an encrypted OFD"))
+    for path, message in cases:
+        with pytest.raises(InputError, match=message) as err:
+            read_document(path)
+        assert str(path) in str(err.value), path
+
+
+def test_ofd_pages_that_cannot_be_read_or_are_scanned_warn(tmp_path: Path) -> None:
+    partial = _ofd_with(tmp_path, {"Doc_0/Pages/Page_1/Content.xml": None}, "partial.ofd")
+    with pytest.warns(
+        PartialTextWarning, match=r"1 of 5 pages could not be read \(page 2: its content is missing\)"
+    ):
+        text = read_document(partial)
+    assert seed_paragraphs(JIUJIANG)[0] in text
+    scanned = _ofd_with(tmp_path, {"Doc_0/Pages/Page_2/Content.xml": _SCANNED_PAGE}, "scan.ofd")
+    with pytest.warns(PartialTextWarning, match=r"1 of 5 pages have no text layer"):
+        read_document(scanned)
+
+
+def test_ofd_named_otherwise_is_sniffed(tmp_path: Path) -> None:
+    path = tmp_path / "plan.zip"
+    path.write_bytes(ofd_package(seed_paragraphs(JIUJIANG)[:20]))
+    assert sniff_format(path.read_bytes()) == "ofd"
+    assert read_document(path).split("\n") == seed_paragraphs(JIUJIANG)[:20]
+
+
+_GOOD_OFD = zip_parts(ofd_parts(ofd_package(seed_paragraphs(JIUJIANG)[:12])), stored=True)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(cut=len(_GOOD_OFD), flips=[])  # the document itself reads
+@given(
+    cut=st.integers(min_value=0, max_value=len(_GOOD_OFD)),
+    flips=st.lists(st.tuples(st.integers(0, len(_GOOD_OFD) - 1), st.integers(0, 255)), max_size=6),
+)
+def test_mangled_ofd_only_ever_raises_input_error(cut: int, flips: list[tuple[int, int]]) -> None:
+    # stored, not deflated: the flips land in the XML parts (a CRC error is one outcome among many)
+    data = bytearray(_GOOD_OFD)
+    for index, value in flips:
+        data[index] = value
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "plan.ofd"
+        path.write_bytes(bytes(data[: max(cut, 4)]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                text = read_document(path, min_chars=1)
+            except InputError as err:
+                assert str(path) in str(err)
+            else:
+                assert isinstance(text, str) and text.strip()
+
+
+def test_mangled_ofd_xml_only_ever_raises_input_error(tmp_path: Path) -> None:
+    # damage inside the XML of every part (CRCs right): attributes, numbers, tags, encodings
+    rng = random.Random(5)
+    parts = ofd_parts(ofd_package(seed_paragraphs(JIUJIANG)[:8]))
+    for trial in range(60):
+        mangled = dict(parts)
+        for name in rng.sample(sorted(parts), 2):
+            data = bytearray(parts[name])
+            for _ in range(rng.randint(1, 8)):
+                data[rng.randrange(len(data))] = rng.choice(b'<>"/= 0-.gX\xff\x00e9')
+            mangled[name] = bytes(data)
+        path = tmp_path / f"plan{trial}.ofd"
+        path.write_bytes(zip_parts(mangled))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                read_document(path, min_chars=1)
+            except InputError as err:
+                assert str(path) in str(err)
