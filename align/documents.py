@@ -66,7 +66,7 @@ import charset_normalizer
 from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
 
 from align.errors import AlignWarning, InputError
-from align.outline import is_furniture_line
+from align.outline import is_furniture_line, strip_marker
 
 MIN_PLAN_CHARS = 200
 """Fewer non-space characters than this cannot be a plan (an empty export, a truncated download)."""
@@ -1252,8 +1252,6 @@ def _ofd_paragraph_lines(lines: list[_OfdLine]) -> list[str]:
     take a line that happens to end with 。 at the margin for the end of a paragraph. Lines whose
     pieces stand apart (tables) are never joined.
     """
-    from align.outline import strip_marker
-
     if not lines:
         return []
     weights: Counter[float] = Counter()
