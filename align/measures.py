@@ -250,7 +250,14 @@ def extract_measures(text: str, plan_id: str = "", source: str = "") -> list[Mea
 
 
 _AGENCY_COLUMN = re.compile(r"^(牵头|主责|责任|配合|参与|协办)(单位|部门)")
-_ROLE = {"牵头": "牵头单位", "主责": "牵头单位", "责任": "责任单位", "配合": "配合单位", "参与": "配合单位", "协办": "配合单位"}
+_ROLE = {
+    "牵头": "牵头单位",
+    "主责": "牵头单位",
+    "责任": "责任单位",
+    "配合": "配合单位",
+    "参与": "配合单位",
+    "协办": "配合单位",
+}
 
 
 def table_duties(outline: Outline) -> dict[int, str]:
