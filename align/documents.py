@@ -22,9 +22,10 @@ once, and a document that cannot be read is rejected here with an error naming i
   empty table cell ends its row early. Word 6.0/95 files, encrypted ones and Office/WPS binaries
   that hold no Word document (Excel, PowerPoint, old WPS) get a clear error, a damaged one an
   error saying so.
-* ``.pdf`` with a text layer (pdfplumber); a PDF without text gets an error saying it looks scanned,
-  one whose fonts have no Unicode mapping an error saying so, and one with some scanned pages a
-  :class:`PartialTextWarning`.
+* ``.pdf`` with a text layer (pdfplumber): its lines as pdfplumber reads them, the lines of a
+  paragraph joined where the layout shows it (as for OFD, below), page numbers left out; a PDF
+  without text gets an error saying it looks scanned, one whose fonts have no Unicode mapping an
+  error saying so, and one with some scanned pages a :class:`PartialTextWarning`.
 * ``.html``/``.htm``/``.shtml``: the page text without its site furniture (navigation, header,
   footer, scripts, breadcrumbs, link lists, ``发布日期``/``访问次数``/``字体 大中小``/``打印``/``关闭`` lines).
 * MHT/MHTML web archives (a MIME message): the page in it and the pages it frames, read as HTML;
@@ -1089,18 +1090,151 @@ def _read_doc(data: bytes, path: Path) -> str:
     return _doc_visible_text(text)
 
 
+# ---------------------------------------------------------------------------------------------
+# Fixed-layout pages (PDF, OFD): the lines of a paragraph joined from their positions
+#
+# A PDF or OFD page places text by coordinates, so its text comes out one printed line at a time.
+# The outline parser joins a line that stops in the middle of a sentence with the next, but takes
+# a line that happens to end with 。 at the right margin for the end of its paragraph; the positions
+# tell the two apart (a paragraph's next line starts at the left margin, a new one is indented).
+
 _PDF_PAGE_NUMBER = re.compile(r"^\s*[-—–－]\s*\d{1,4}\s*[-—–－]\s*$")
+_LAYOUT_TERMINAL = tuple("。；;！!？?：:")  # a line ending so may end its paragraph
+# a horizontal gap wider than this many font sizes splits a line into pieces (table cells, a
+# signature beside a date), as ofdkit splits an OFD line
+_LAYOUT_COLUMN_GAP = 1.5
+
+
+class _LayoutLine(NamedTuple):
+    """A text line of a fixed-layout page: its text, where it starts and ends (from the left of the
+    page), its baseline (from the top), its font size, its page, and whether its pieces stand far
+    apart (table cells, a signature beside a date). Lengths are in the format's unit (points for a
+    PDF, millimetres for an OFD)."""
+
+    text: str
+    left: float
+    right: float
+    y: float
+    size: float
+    page: int
+    gapped: bool
+
+
+def _layout_paragraph_lines(lines: list[_LayoutLine]) -> list[str]:
+    """The lines as text, the lines of one paragraph joined.
+
+    A line of body text that reaches the right margin (within 1.5 characters, or within 3 when it
+    does not end a sentence) goes on in the next line when that one starts at the left margin (not
+    indented, as a new paragraph is), in the same size, right below it (within 2.5 font sizes, or
+    within a fifth more than the body's usual line distance where the lines stand further apart) or
+    at the top of the next page, and starts no heading (一、（一）1.); the outline parser would
+    otherwise take a line that happens to end with 。 at the margin for the end of a paragraph.
+    Lines whose pieces stand apart (tables) are never joined, and nothing is joined when the
+    lines have no font size (nothing to measure margins and distances by).
+    """
+    if not lines:
+        return []
+    weights: Counter[float] = Counter()
+    for line in lines:
+        weights[round(line.size, 1)] += len(line.text)
+    size = weights.most_common(1)[0][0]  # the body text's size: most of the characters
+    body = [line for line in lines if abs(line.size - size) <= 0.1 * size and not line.gapped]
+    if not body or size <= 0:
+        return [line.text for line in lines]
+    left = min(line.left for line in body)
+    right = max(line.right for line in body)
+    # the usual distance between body lines: a layout with wide line spacing (double spacing)
+    # still has its paragraph's lines right below one another
+    steps = sorted(
+        after.y - before.y
+        for before, after in zip(body, body[1:], strict=False)
+        if after.page == before.page and after.y > before.y
+    )
+    below = max(2.5 * size, 1.2 * steps[len(steps) // 2]) if steps else 2.5 * size
+
+    def continues(before: _LayoutLine, after: _LayoutLine) -> bool:
+        same_page = after.page == before.page and 0 < after.y - before.y <= below
+        return (
+            before in body_set
+            and after in body_set
+            and (
+                before.right >= right - 1.5 * size
+                # an OFD run's width is ofdkit's estimate where the file gives no advances, short for “ ” …
+                or (before.right >= right - 3 * size and not before.text.endswith(_LAYOUT_TERMINAL))
+            )
+            and after.left <= left + 0.5 * size
+            and (same_page or (after.page == before.page + 1 and before is last_of[before.page]))
+            and strip_marker(after.text)[0] is None
+        )
+
+    body_set = set(body)
+    last_of = {line.page: line for line in lines}
+    out = [lines[0].text]
+    for before, after in zip(lines, lines[1:], strict=False):
+        if continues(before, after):
+            out[-1] += after.text
+        else:
+            out.append(after.text)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# PDF
+
+
 _PDF_CID = re.compile(r"\(cid:\d+\)")
 
 
+def _pdf_page_lines(rows: list[dict[str, Any]], page: int) -> list[_LayoutLine]:
+    """The text lines of a PDF page from pdfplumber's text lines (``extract_text_lines``: the lines
+    of ``extract_text`` with their characters), page numbers (``— 3 —``) left out.
+
+    A line's baseline is where most of its characters sit (the bottom of their boxes: digits in a
+    Latin font sit a little lower than the ideographs around them), its size the size most of them
+    have.
+    """
+    lines = []
+    for row in rows:
+        text: str = row["text"]
+        chars = row["chars"]
+        if not chars or _PDF_PAGE_NUMBER.match(text):
+            continue
+        sizes = sorted(char["size"] for char in chars)
+        bottoms = sorted(char["bottom"] for char in chars)
+        size = sizes[len(sizes) // 2]
+        lines.append(
+            _LayoutLine(
+                text=text,
+                left=row["x0"],
+                right=row["x1"],
+                y=bottoms[len(bottoms) // 2],
+                size=size,
+                page=page,
+                gapped=any(
+                    after["x0"] - before["x1"] > _LAYOUT_COLUMN_GAP * size
+                    for before, after in zip(chars, chars[1:], strict=False)
+                ),
+            )
+        )
+    return lines
+
+
 def _read_pdf(path: Path) -> str:
+    """The text of a PDF's text layer (pdfplumber), page after page: one line per paragraph where
+    the layout shows it (see :func:`_layout_paragraph_lines`), else per text line, page numbers
+    left out. A PDF of images without text, an encrypted or damaged one and one whose fonts have no
+    Unicode mapping are errors; scanned pages or glyph codes among text give a
+    :class:`PartialTextWarning`.
+    """
     import logging
 
     import pdfplumber
 
-    pages: list[str] = []
+    lines: list[_LayoutLine] = []
+    n_pages = 0
     n_images = 0
     n_scanned = 0  # pages of images with (almost) no text: scans inside a text PDF
+    cid_pages = 0  # pages with glyph codes (cid:N)
     # pdfminer logs font quirks ("Could not get FontBBox from font descriptor …") the user cannot act on
     pdfminer_log = logging.getLogger("pdfminer")
     level = pdfminer_log.level
@@ -1108,11 +1242,15 @@ def _read_pdf(path: Path) -> str:
     try:
         with pdfplumber.open(str(path)) as pdf:
             for page in pdf.pages:
-                page_text = page.extract_text() or ""
-                pages.append(page_text)
+                # the lines of extract_text, with their characters and where they stand
+                rows = page.extract_text_lines()
+                page_chars = sum(_nonspace(row["text"]) for row in rows)
+                lines.extend(_pdf_page_lines(rows, n_pages))
+                n_pages += 1
+                cid_pages += any(_PDF_CID.search(row["text"]) for row in rows)
                 page_images = len(page.images)
                 n_images += page_images
-                n_scanned += page_images > 0 and _nonspace(page_text) < 20
+                n_scanned += page_images > 0 and page_chars < 20
     except Exception as exc:  # pdfminer raises many types for broken or encrypted files
         # pdfplumber wraps pdfminer's error as its first argument
         inner = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
@@ -1128,12 +1266,11 @@ def _read_pdf(path: Path) -> str:
         ) from None
     finally:
         pdfminer_log.setLevel(level)
-    lines = [line for line in "\n".join(pages).split("\n") if not _PDF_PAGE_NUMBER.match(line)]
-    text = "\n".join(lines)
+    text = "\n".join(_layout_paragraph_lines(lines))
     n_chars = sum(not ch.isspace() for ch in text)
-    if n_chars < 20 * len(pages) and n_images:
+    if n_chars < 20 * n_pages and n_images:
         raise InputError(
-            f"has no text layer ({n_chars} characters on {len(pages)} page(s) of images), so it looks "
+            f"has no text layer ({n_chars} characters on {n_pages} page(s) of images), so it looks "
             "scanned; it needs OCR (e.g. ocrmypdf) before it can be read",
             path,
         )
@@ -1149,12 +1286,11 @@ def _read_pdf(path: Path) -> str:
             path,
         )
     if glyph_codes:  # some fonts (a page, the headings) without one: leave their glyph codes out
-        n_pages = sum(1 for page_text in pages if _PDF_CID.search(page_text))
         share = len(glyph_codes) / (len(glyph_codes) + n_chars - sum(map(len, glyph_codes)))
         stripped = ((_PDF_CID.sub("", line), line) for line in text.split("\n"))
         text = "\n".join(line for line, raw in stripped if line.strip() or not _PDF_CID.search(raw))
         warnings.warn(
-            f"{path}: {n_pages} of {len(pages)} pages use fonts without a Unicode mapping: "
+            f"{path}: {cid_pages} of {n_pages} pages use fonts without a Unicode mapping: "
             f"{len(glyph_codes)} characters ({share:.0%} of the text) are glyph codes (cid:N) and were left "
             "out; OCR the PDF (e.g. ocrmypdf --force-ocr) or export it again to read them",
             PartialTextWarning,
@@ -1162,7 +1298,7 @@ def _read_pdf(path: Path) -> str:
         )
     if n_scanned:
         warnings.warn(
-            f"{path}: {n_scanned} of {len(pages)} pages have no text layer (likely scanned images), so "
+            f"{path}: {n_scanned} of {n_pages} pages have no text layer (likely scanned images), so "
             "their text is missing; OCR the PDF (e.g. ocrmypdf) to read them",
             PartialTextWarning,
             stacklevel=2,
@@ -1190,25 +1326,10 @@ _OFD_LAYOUT_SPACE = re.compile(
     f"(?<=[{_OFD_WIDE}]) +(?=[{_OFD_WIDE}])|(?<=[\u2014\u2018\u2019\u201c\u201d\u2026]) (?=\\S)"
 )
 _OFD_ENCRYPTIONS = "encryptions.xml"  # GM/T 0099-2020: the package root's decryption entry
-_OFD_TERMINAL = tuple("。；;！!？?：:")  # a line ending so may end its paragraph
 _OFD_PAGE_MARGIN = 2.0  # mm: text this far outside the page box is still on the page (as ofdkit)
 
 
-class _OfdLine(NamedTuple):
-    """A text line of a page: its text, where it starts and ends (mm from the left of the page), its
-    baseline (mm from the top), its font size (mm), its page, and whether its pieces stand far apart
-    (table cells, a signature beside a date)."""
-
-    text: str
-    left: float
-    right: float
-    y: float
-    size: float
-    page: int
-    gapped: bool
-
-
-def _ofd_page_lines(runs: list[Any], page: int) -> list[_OfdLine]:
+def _ofd_page_lines(runs: list[Any], page: int) -> list[_LayoutLine]:
     """The text lines of a page, top to bottom, from its positioned runs (ofdkit ``TextRun``\\ s):
     runs whose baselines are within half a font size are one line, joined left to right by ofdkit
     (no space where they touch, three where they stand apart)."""
@@ -1229,7 +1350,7 @@ def _ofd_page_lines(runs: list[Any], page: int) -> list[_OfdLine]:
             continue
         sizes = sorted(run.size for run in group)
         lines.append(
-            _OfdLine(
+            _LayoutLine(
                 text=text,
                 left=min(run.x for run in group),
                 right=max(run.x + run.width for run in group),
@@ -1240,54 +1361,6 @@ def _ofd_page_lines(runs: list[Any], page: int) -> list[_OfdLine]:
             )
         )
     return lines
-
-
-def _ofd_paragraph_lines(lines: list[_OfdLine]) -> list[str]:
-    """The lines as text, the lines of one paragraph joined.
-
-    A line of body text that reaches the right margin (within 1.5 characters, or within 3 when it
-    does not end a sentence) goes on in the next line when that one starts
-    at the left margin (not indented, as a new paragraph is), in the same size, right below it or at
-    the top of the next page, and starts no heading (一、（一）1.); the outline parser would otherwise
-    take a line that happens to end with 。 at the margin for the end of a paragraph. Lines whose
-    pieces stand apart (tables) are never joined.
-    """
-    if not lines:
-        return []
-    weights: Counter[float] = Counter()
-    for line in lines:
-        weights[round(line.size, 1)] += len(line.text)
-    size = weights.most_common(1)[0][0]  # the body text's size: most of the characters
-    body = [line for line in lines if abs(line.size - size) <= 0.1 * size and not line.gapped]
-    if not body:
-        return [line.text for line in lines]
-    left = min(line.left for line in body)
-    right = max(line.right for line in body)
-
-    def continues(before: _OfdLine, after: _OfdLine) -> bool:
-        same_page = after.page == before.page and 0 < after.y - before.y <= 2.5 * size
-        return (
-            before in body_set
-            and after in body_set
-            and (
-                before.right >= right - 1.5 * size
-                # a run's width is ofdkit's estimate where the file gives no advances, short for “ ” …
-                or (before.right >= right - 3 * size and not before.text.endswith(_OFD_TERMINAL))
-            )
-            and after.left <= left + 0.5 * size
-            and (same_page or (after.page == before.page + 1 and before is last_of[before.page]))
-            and strip_marker(after.text)[0] is None
-        )
-
-    body_set = set(body)
-    last_of = {line.page: line for line in lines}
-    out = [lines[0].text]
-    for before, after in zip(lines, lines[1:], strict=False):
-        if continues(before, after):
-            out[-1] += after.text
-        else:
-            out.append(after.text)
-    return out
 
 
 def _ofd_damaged(reason: str, path: Path) -> InputError:
@@ -1308,7 +1381,7 @@ def _ofd_encrypted(path: Path) -> InputError:
 
 def _read_ofd(data: bytes, path: Path) -> str:
     """The text of an OFD document, page after page: one line per paragraph where the layout shows
-    it (see :func:`_ofd_paragraph_lines`), else per text line.
+    it (see :func:`_layout_paragraph_lines`), else per text line.
 
     Pages are read with ofdkit: the text objects of the page and of its templates (page furniture),
     grouped into lines by baseline, lines top to bottom, pieces left to right; a space between two
@@ -1319,7 +1392,7 @@ def _read_ofd(data: bytes, path: Path) -> str:
     """
     import ofdkit
 
-    lines: list[_OfdLine] = []
+    lines: list[_LayoutLine] = []
     failed: list[str] = []
     scanned = 0  # pages with images and (almost) no text
     try:
@@ -1371,7 +1444,7 @@ def _read_ofd(data: bytes, path: Path) -> str:
         raise InputError("is an OFD document without pages", path)
     if not n_read:
         raise _ofd_damaged(f"no page can be read: {failed[0]}", path)
-    text = "\n".join(_ofd_paragraph_lines(lines))
+    text = "\n".join(_layout_paragraph_lines(lines))
     n_chars = _nonspace(text)
     if n_chars < 20 * n_pages and scanned:
         raise InputError(

@@ -504,13 +504,46 @@ def wrap(lines: list[str], width: int = 50) -> list[str]:
     return [line[i : i + width] for line in lines for i in range(0, len(line), width)]
 
 
+def typeset(paragraphs: list[str], width: int = 28) -> list[str]:
+    """Paragraphs broken into lines as a typesetter breaks them: each line as many characters as
+    fit in ``width`` ideographs (Noto Sans SC's advances: a digit is about half as wide), so a full
+    line ends within a character of the margin, and a paragraph's first line indented by two
+    ideographic spaces (left out of a PDF's text, they only move its first character)."""
+    from matplotlib.font_manager import get_font
+    from matplotlib.ft2font import LoadFlags
+
+    font = get_font(noto_sans_sc())
+    font.set_size(1000, 72)  # advances in thousandths of an em
+
+    def advance(ch: str) -> float:
+        return font.load_char(ord(ch), flags=LoadFlags.NO_HINTING).linearHoriAdvance / 65536 / 1000
+
+    lines = []
+    for paragraph in paragraphs:
+        line = "\u3000\u3000"
+        used = sum(map(advance, line))
+        for ch in paragraph:
+            if used + advance(ch) > width + 1e-6:
+                lines.append(line)
+                line, used = "", 0.0
+            line += ch
+            used += advance(ch)
+        lines.append(line)
+    return lines
+
+
 def test_pdf_text_layer_is_extracted(tmp_path: Path) -> None:
     page1 = wrap(seed_lines(JIUJIANG, 5, 4))
     page2 = wrap(seed_lines(JIUJIANG, 9, 3))
     path = tmp_path / "jiujiang.pdf"
     make_text_pdf(path, [page1, page2])
     text = read_document(path)
-    assert text.split("\n") == page1 + page2  # page numbers "— 1 —" dropped
+    # page numbers "— 1 —" dropped; lines that reach the right margin go on in the next line. Cut
+    # at 50 characters (not at a width), lines with half-width digits stop short of the margin:
+    # page 1's paragraphs and the first line of page 2's last one stay in their lines.
+    paragraphs = seed_lines(JIUJIANG, 9, 3)
+    first, *rest = wrap(paragraphs[2:])
+    assert text.split("\n") == page1 + [paragraphs[0], paragraphs[1], first, "".join(rest)]
     assert "公民具备科学素质的比例力争达到15.5%" in squash(text)
 
 
@@ -577,6 +610,51 @@ def test_pdf_named_txt_is_read_as_pdf(tmp_path: Path) -> None:
     path = tmp_path / "misnamed.txt"
     make_text_pdf(path, [wrap(seed_lines(GUANGXI, 14, 4))])
     assert "强化各级党委和政府的科普工作领导责任" in squash(read_document(path))
+
+
+def test_pdf_paragraphs_cut_at_the_margin_give_the_measures_of_the_text(tmp_path: Path) -> None:
+    """Lines that end with 。 at the right margin (the paragraph goes on in the next line, which is
+    not indented) are joined, so no measure is split in two (a .p2 measure)."""
+    from align.measures import extract_measures
+
+    paragraphs = seed_lines(JIUJIANG, 0, 10_000)
+    lines = typeset(paragraphs)
+    cut_at_stop = [
+        n for n, line in enumerate(lines[:-1]) if line.endswith("。") and lines[n + 1][:1] != "\u3000"
+    ]
+    assert len(cut_at_stop) >= 4  # what the outline parser alone takes for ends of paragraphs
+    path = tmp_path / "jiujiang.pdf"
+    make_text_pdf(path, [lines[i : i + 30] for i in range(0, len(lines), 30)])  # 18 pages
+    text = read_document(path)
+    assert text.split("\n") == paragraphs  # page numbers dropped, paragraphs across pages joined
+    from_pdf = [(m.measure_id, m.text) for m in extract_measures(text, "jiujiang")]
+    from_text = [(m.measure_id, m.text) for m in extract_measures(read_document(JIUJIANG), "jiujiang")]
+    assert from_pdf == from_text
+
+
+def test_pdf_lines_at_the_margin_are_not_joined_to_a_new_paragraph_a_heading_or_a_table(
+    tmp_path: Path,
+) -> None:
+    ideographs = "".join(ch for ch in seed_lines(JIUJIANG, 9, 1)[0] if "\u4e00" <= ch <= "\u9fff")
+    full, half = ideographs[:27] + "。", ideographs[27:40] + "。"  # lines that end a sentence
+    lines = [
+        full,  # reaches the margin and goes on in the next line, which starts at the margin
+        full,  # reaches the margin, but the next line is indented: a new paragraph
+        "\u3000\u3000" + full[2:],  # reaches the margin and goes on in the next line
+        full[:-1] + "，",  # reaches the margin, but a heading follows
+        "（二）主要目标。",
+        "序号\u3000\u3000\u3000\u3000" + full[6:],  # a table row: its pieces stand apart
+        half,
+    ]
+    path = tmp_path / "layout.pdf"
+    make_text_pdf(path, [lines])
+    assert read_document(path, min_chars=1).split("\n") == [
+        full + full,
+        full[2:] + full[:-1] + "，",
+        "（二）主要目标。",
+        "序号 " + full[6:],
+        half,
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1279,7 +1357,8 @@ def test_pdf_without_unicode_mapping_says_so_and_pdfminer_stays_quiet(
     codes.write_bytes(glyph_pdf(pages, to_unicode=False))
     level = logging.getLogger("pdfminer").level
     with caplog.at_level(logging.DEBUG):
-        assert read_document(readable).split("\n") == pages[0] + pages[1]
+        # every glyph is one em wide (/DW 1000), so a paragraph's full lines reach the margin
+        assert read_document(readable).split("\n") == seed_lines(JIANGXI, 5, 12)
         with pytest.raises(
             InputError, match=r"fonts without a Unicode mapping.*cid:N.*cannot be extracted"
         ) as err:
@@ -1299,7 +1378,8 @@ def test_partly_scanned_pdf_warns_how_many_pages_have_no_text(tmp_path: Path) ->
     from matplotlib.font_manager import FontProperties
 
     font = FontProperties(fname=noto_sans_sc(), size=9)
-    lines = wrap(seed_lines(JIUJIANG, 5, 8))
+    paragraphs = seed_lines(JIUJIANG, 5, 8)
+    lines = typeset(paragraphs, 50)
     path = tmp_path / "mixed.pdf"
     with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(str(path)) as pdf:
         for page in range(5):
@@ -1313,7 +1393,7 @@ def test_partly_scanned_pdf_warns_how_many_pages_have_no_text(tmp_path: Path) ->
             plt.close(fig)
     with pytest.warns(PartialTextWarning, match=r"mixed\.pdf: 3 of 5 pages have no text layer.*scanned"):
         text = read_document(path)
-    assert [line for line in text.split("\n") if line] == lines + lines  # scanned pages: empty
+    assert text.split("\n") == paragraphs + paragraphs  # scanned pages: no lines
 
 
 def test_pdf_with_some_unmapped_glyphs_leaves_them_out_and_warns(tmp_path: Path) -> None:
@@ -1325,7 +1405,7 @@ def test_pdf_with_some_unmapped_glyphs_leaves_them_out_and_warns(tmp_path: Path)
     ) as record:
         text = read_document(path)
     assert "cid:" not in text
-    assert text.split("\n") == pages[0] + pages[1] + pages[3]
+    assert text.split("\n") == seed_lines(JIANGXI, 5, 12) + seed_lines(JIANGXI, 23, 6)
     share = sum(map(len, pages[2])) / sum(len(line) for page in pages for line in page)
     assert f"({share:.0%} of the text)" in str(record[0].message)
     # every page without a mapping: still an error
