@@ -61,7 +61,8 @@ MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
             rf"\s*(?=[\u4e00-\u9fff])(?![{_DECIMAL_UNIT}])"
         ),
     ),
-    ("pnum", re.compile(rf"^[{_OPEN}]?\s*([0-9０-９]{{1,2}})\s*[{_CLOSE}]\s*")),
+    # ⑴ ⑵ (one character each) are written for （1）（2）
+    ("pnum", re.compile(rf"^(?:[{_OPEN}]?\s*([0-9０-９]{{1,2}})\s*[{_CLOSE}]|([\u2474-\u2487]))\s*")),
     ("circ", re.compile(r"^([\u2460-\u2473\u3251-\u325f])\s*")),
     # a single dash before a digit continues a range broken over two lines (2021\n—2035年)
     ("dash", re.compile(r"^(——|──|—(?![—0-9０-９])|--|－－)\s*(?=\S)")),
@@ -223,7 +224,7 @@ def strip_marker(text: str) -> tuple[tuple[str, str, str] | None, str]:
     for style, pattern in MARKERS:
         match = pattern.match(stripped)
         if match:
-            number = match.group(1)
+            number = next(group for group in match.groups() if group)
             if style == "dash":
                 number = "—"
             number = number.translate(_FULLWIDTH_DIGITS)
@@ -234,7 +235,10 @@ def strip_marker(text: str) -> tuple[tuple[str, str, str] | None, str]:
     return None, stripped
 
 
-_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_FULLWIDTH_DIGITS: dict[int, str] = {
+    **{ord(ch): str(i) for i, ch in enumerate("０１２３４５６７８９")},
+    **{0x2474 + i: str(i + 1) for i in range(20)},  # ⑴ … ⒇
+}
 
 
 def split_title(text: str, max_len: int = 60) -> tuple[str, str, str]:

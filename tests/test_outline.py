@@ -24,6 +24,7 @@ def test_markers_full_and_half_width() -> None:
     assert strip_marker("4、发挥企业家")[0][:2] == ("num", "4")  # type: ignore[index]
     assert strip_marker("（1）加强")[0][:2] == ("pnum", "1")  # type: ignore[index]
     assert strip_marker("1）加强")[0][:2] == ("pnum", "1")  # type: ignore[index]
+    assert strip_marker("⑵加强")[0][:2] == ("pnum", "2")  # type: ignore[index]
     assert strip_marker("二)加强")[0][:2] == ("pcn", "二")  # type: ignore[index]
     assert strip_marker("①开展")[0][:2] == ("circ", "①")  # type: ignore[index]
     assert strip_marker("——树立相信科学")[0][:2] == ("dash", "—")  # type: ignore[index]
