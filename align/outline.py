@@ -380,6 +380,10 @@ def _key(style: str, number: str, marker: str, index: int) -> str:
     return number
 
 
+# Front matter before a plan (a notice's points, a table of contents) is a small part of the text.
+_FRONT_SHARE = 0.25
+
+
 def _chars(paragraphs: list[Paragraph]) -> int:
     return sum(len(p.text) for p in paragraphs)
 
@@ -426,12 +430,13 @@ def parse_outline(text: str) -> Outline:
     start, end = _outline_span(body, 0)
     for _ in range(8):  # a notice, a table of contents: a few rounds; never quadratic on odd text
         # A notice with numbered points of its own, then 附件 and the plan it issues: the plan is
-        # the document (the larger part); the notice is front matter.
-        if end < len(body) and _chars(body[end:]) > _chars(body[start:end]):
+        # the document (by far the larger part); the notice is front matter.
+        if end < len(body) and _chars(body[start:end]) < _FRONT_SHARE * _chars(body[end:]):
             start, end = _outline_span(body, end + 1)
             continue
         # The same without 附件, or a table of contents without page numbers: the top numbering
-        # starts again (一、 … 二、 … 一、), and the part before the restart is the smaller one.
+        # starts again (一、 … 二、 … 一、), and the part before the restart is a small one (two
+        # plans in one file, or a plan and a long annex, keep their outline).
         first = body[start] if start < len(body) else None
         restart = next(
             (
@@ -441,7 +446,7 @@ def parse_outline(text: str) -> Outline:
             ),
             None,
         )
-        if restart is not None and _chars(body[start:restart]) < _chars(body[restart:end]):
+        if restart is not None and _chars(body[start:restart]) < _FRONT_SHARE * _chars(body[restart:end]):
             start, end = _outline_span(body, restart)
             continue
         break

@@ -287,3 +287,15 @@ def test_a_marker_alone_on_its_line_takes_the_next_line_as_title() -> None:
     rebuilt = extract_measures("\n".join(broken))
     assert [(m.measure_id, m.path) for m in rebuilt] == [(m.measure_id, m.path) for m in original]
     assert [m.text.replace(" ", "") for m in rebuilt] == [m.text.replace(" ", "") for m in original]
+
+
+def test_a_plan_before_a_long_annex_keeps_its_outline() -> None:
+    # only a small part before the plan is front matter: a plan followed by an annex twice its size
+    # (a long task-division table) is still the plan
+    text = seed_text("jiujiang")
+    body = text[text.index("一、") :]
+    original = [(m.measure_id, m.text) for m in extract_measures(text)]
+    annexed = extract_measures(f"{text}\n附件\n{body}\n{body}")
+    assert [(m.measure_id, m.text) for m in annexed] == original
+    restarted = extract_measures(f"{text}\n{body}\n{body}")  # numbering starts again, no 附件
+    assert [(m.measure_id, m.text) for m in restarted][: len(original)] == original
