@@ -298,4 +298,6 @@ def test_a_plan_before_a_long_annex_keeps_its_outline() -> None:
     annexed = extract_measures(f"{text}\n附件\n{body}\n{body}")
     assert [(m.measure_id, m.text) for m in annexed] == original
     restarted = extract_measures(f"{text}\n{body}\n{body}")  # numbering starts again, no 附件
-    assert [(m.measure_id, m.text) for m in restarted][: len(original)] == original
+    assert [(m.measure_id, m.text, m.line) for m in restarted][: len(original)] == [
+        (m.measure_id, m.text, m.line) for m in extract_measures(text)
+    ]
