@@ -1219,6 +1219,15 @@ def _pdf_page_lines(rows: list[dict[str, Any]], page: int) -> list[_LayoutLine]:
     return lines
 
 
+def _scanned(n_chars: int, n_pages: int, path: Path, tool: str = "") -> InputError:
+    """The error for a PDF or OFD whose pages are images with (almost) no text."""
+    return InputError(
+        f"has no text layer ({n_chars} characters on {n_pages} page(s) of images), so it looks "
+        f"scanned; it needs OCR{tool} before it can be read",
+        path,
+    )
+
+
 def _read_pdf(path: Path) -> str:
     """The text of a PDF's text layer (pdfplumber), page after page: one line per paragraph where
     the layout shows it (see :func:`_layout_paragraph_lines`), else per text line, page numbers
@@ -1269,11 +1278,7 @@ def _read_pdf(path: Path) -> str:
     text = "\n".join(_layout_paragraph_lines(lines))
     n_chars = sum(not ch.isspace() for ch in text)
     if n_chars < 20 * n_pages and n_images:
-        raise InputError(
-            f"has no text layer ({n_chars} characters on {n_pages} page(s) of images), so it looks "
-            "scanned; it needs OCR (e.g. ocrmypdf) before it can be read",
-            path,
-        )
+        raise _scanned(n_chars, n_pages, path, " (e.g. ocrmypdf)")
     if n_chars == 0:
         raise InputError("is a PDF without any text (no text layer and no images)", path)
     # fonts without a ToUnicode map: pdfminer can only name the glyphs, as (cid:27743)
@@ -1447,11 +1452,7 @@ def _read_ofd(data: bytes, path: Path) -> str:
     text = "\n".join(_layout_paragraph_lines(lines))
     n_chars = _nonspace(text)
     if n_chars < 20 * n_pages and scanned:
-        raise InputError(
-            f"has no text layer ({n_chars} characters on {n_pages} page(s) of images), so it looks "
-            "scanned; it needs OCR before it can be read",
-            path,
-        )
+        raise _scanned(n_chars, n_pages, path)
     if n_chars == 0:
         raise InputError(
             "is an OFD document without any text (no text objects and no images: its text may be drawn "
