@@ -211,8 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
     measures = sub.add_parser(
         "measures", help="print the measures of one document", description=cmd_measures.__doc__
     )
-    measures.add_argument("file", type=Path, help="document (.txt, .docx, .doc, .pdf, .html)")
+    measures.add_argument("file", type=Path, help="document (.txt, .docx, .doc, .pdf, .ofd, .html)")
     measures.add_argument("--csv", type=Path, default=None, help="also write them to this CSV")
+    measures.add_argument(
+        "--set-aside",
+        action="store_true",
+        help="also list, with line numbers, the text kept outside the measures (front matter, "
+        "section intros, duty notes, attachments; page numbers, tables of contents, web furniture, footers)",
+    )
     measures.add_argument(
         "--width", type=_positive_int, default=48, help="characters of text shown per measure (≥ 1)"
     )
@@ -462,9 +468,36 @@ def cmd_measures(args: argparse.Namespace) -> int:
     plan = plan_from_path(args.file)
     measures = parse_plan(plan)
     print(format_measures(measures, args.width))
+    print(format_set_aside(plan.text, args.width if args.set_aside else None))
     if args.csv:
         write_csv(measures_frame(measures), args.csv)
     return 0
+
+
+def format_set_aside(text: str, width: int | None = 48) -> str:
+    """What the parser kept outside the measures: one count line, and with ``width`` each
+    paragraph (line number, text cut to ``width`` characters) under its heading."""
+    from align.measures import MeasureExtractor
+
+    parsed = MeasureExtractor(require_measures=False).parse(text)
+    groups = [
+        ("context (front matter, section intros, duty notes, attachments)", parsed.context),
+        (
+            "furniture (page numbers, tables of contents, web furniture, signatures, footers)",
+            parsed.furniture,
+        ),
+    ]
+    lines = [
+        "set aside, kept outside the measures: "
+        + ", ".join(f"{len(paragraphs)} {name.split(' ')[0]} paragraph(s)" for name, paragraphs in groups)
+    ]
+    if width is not None:
+        for name, paragraphs in groups:
+            lines.append(f"▸ {name}")
+            for para in sorted(paragraphs, key=lambda p: p.line):
+                shown = para.text.replace("\n", " ")
+                lines.append(f"  {para.line:>5}  {shown[:width]}{'…' if len(shown) > width else ''}")
+    return "\n".join(lines)
 
 
 def format_measures(measures: Sequence[Measure], width: int = 48) -> str:

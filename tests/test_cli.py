@@ -249,7 +249,9 @@ def test_measures_prints_the_tree(run_out: Path, capsys: pytest.CaptureFixture[s
     text = capsys.readouterr().out
     assert "推进基础教育阶段科学教育工作" in text
     assert "▸" in text  # section headings of the tree
-    last = re.fullmatch(r"(\d+) measures", text.strip().splitlines()[-1])
+    *_, last_line, aside = text.strip().splitlines()
+    assert aside == "set aside, kept outside the measures: 22 context paragraph(s), 3 furniture paragraph(s)"
+    last = re.fullmatch(r"(\d+) measures", last_line)
     assert last, text[-200:]
     n = int(last.group(1))
     measures = read_csv(run_out / "measures.csv")
@@ -260,6 +262,27 @@ def test_measures_prints_the_tree(run_out: Path, capsys: pytest.CaptureFixture[s
         written["measure_id"].tolist()
         == measures.loc[measures["plan_id"] == "jiangxi", "measure_id"].tolist()
     )
+
+
+def test_measures_set_aside_lists_what_is_not_a_measure(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Jiujiang as copied from a PDF on a web page: a page number inside a sentence, site lines below
+    lines = JIUJIANG.read_text(encoding="utf-8").split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("1.将弘扬科学精神"))
+    copied = [*lines[: at + 1], "— 2 —", *lines[at + 1 :], "【打印本页】【关闭窗口】", "上一篇：九江市某通知"]
+    document = tmp_path / "jiujiang.txt"
+    document.write_text("\n".join(copied), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["measures", str(document), "--set-aside", "--width", "12"]) == 0
+    out = capsys.readouterr().out
+    furniture = out[out.index("▸ furniture") :].splitlines()[1:]
+    assert [line.split() for line in furniture] == [
+        [str(at + 2), "—", "2", "—"],
+        [str(len(lines) + 2), "【打印本页】【关闭窗口】"],
+        [str(len(lines) + 3), "上一篇：九江市某通知"],
+    ]
+    assert "▸ context" in out and "set aside, kept outside the measures:" in out
 
 
 def test_trace_prints_a_lineage_for_a_jiangxi_measure(
