@@ -432,8 +432,10 @@ def parse_outline(text: str) -> Outline:
         # A notice with numbered points of its own, then 附件 and the plan it issues: the plan is
         # the document (by far the larger part); the notice is front matter.
         if end < len(body) and _chars(body[start:end]) < _FRONT_SHARE * _chars(body[end:]):
-            start, end = _outline_span(body, end + 1)
-            continue
+            attached = _outline_span(body, end + 1)
+            if attached[0] < len(body):  # the attachment has an outline: it is the plan
+                start, end = attached
+                continue
         # The same without 附件, or a table of contents without page numbers: the top numbering
         # starts again (一、 … 二、 … 一、), and the part before the restart is a small one (two
         # plans in one file, or a plan and a long annex, keep their outline).

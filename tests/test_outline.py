@@ -301,3 +301,13 @@ def test_a_plan_before_a_long_annex_keeps_its_outline() -> None:
     assert [(m.measure_id, m.text, m.line) for m in restarted][: len(original)] == [
         (m.measure_id, m.text, m.line) for m in extract_measures(text)
     ]
+
+
+def test_a_short_plan_keeps_its_outline_before_a_long_unnumbered_annex() -> None:
+    # the attachment is the plan only when it has an outline of its own
+    text = seed_text("jiujiang")
+    rows = [strip_marker(p)[1] for p in seed_text("guangxi").split("\n") if len(p) > 60]
+    annex = "\n".join(rows * 12)  # a table five times the plan's size, its rows unnumbered
+    assert len(annex) > 4 * len(text)
+    original = [(m.measure_id, m.text) for m in extract_measures(text)]
+    assert [(m.measure_id, m.text) for m in extract_measures(f"{text}\n附件\n{annex}")] == original
