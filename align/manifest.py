@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -34,7 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from align.errors import InputError
+from align.errors import AlignWarning, InputError
 from align.models import MANIFEST_COLUMNS, PlanMeta, level_rank
 
 _DOC_NUMBER_RE = re.compile(
@@ -444,13 +445,21 @@ def folder_documents(folder: str | Path, suffixes: Sequence[str] | None = None) 
     wanted = {s.lower() for s in suffixes} if suffixes is not None else set(FORMATS) - {".csv"}
     try:
         _, written = read_ledger(folder)
-        return sorted(
-            p
-            for p in folder.iterdir()
-            if p.is_file() and p.suffix.lower() in wanted and p.name not in written
-        )
+        named = sorted(p for p in folder.iterdir() if p.suffix.lower() in wanted and p.name not in written)
+        documents = [p for p in named if p.is_file()]
     except OSError as exc:  # a folder that may not be listed: once reported as "cannot write"
         raise InputError(f"cannot be read: {exc.strerror or exc}", folder) from None
+    for path in named:
+        if not path.is_file():  # named like a document, but nothing to read: say so, not silently
+            what = (
+                "a folder"
+                if path.is_dir()
+                else "a link leading nowhere"
+                if path.is_symlink() and not path.exists()
+                else "not a regular file (a pipe or device?)"
+            )
+            warnings.warn(f"{path}: skipped, it is {what}", AlignWarning, stacklevel=2)
+    return documents
 
 
 def infer_manifest(

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from align.corpus import Corpus, load_manifest
-from align.errors import InputError
+from align.errors import AlignWarning, InputError
 from align.fileio import write_csv
 from align.manifest import check_parents, cited_parents, document_info, extract_citations, infer_manifest
 from align.models import LEVELS, PlanMeta
@@ -641,6 +641,21 @@ def test_a_folder_that_cannot_be_listed_is_named_with_its_error(
     with pytest.raises(InputError) as err:
         infer_manifest(tmp_path)
     assert str(err.value) == f"{tmp_path}: cannot be read: Permission denied"
+
+
+def test_infer_manifest_says_which_document_names_it_skipped(tmp_path: Path) -> None:
+    shutil.copy(PLANS / SEEDS["jiujiang"], tmp_path)
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "moved-away.txt")
+    (tmp_path / "scans.docx").mkdir()
+    os.mkfifo(tmp_path / "pipe.txt")
+    with pytest.warns(AlignWarning) as caught:
+        manifest = infer_manifest(tmp_path)
+    assert manifest["file"].tolist()[0] == SEEDS["jiujiang"]
+    assert sorted(str(w.message) for w in caught) == [
+        f"{tmp_path / 'gone.txt'}: skipped, it is a link leading nowhere",
+        f"{tmp_path / 'pipe.txt'}: skipped, it is not a regular file (a pipe or device?)",
+        f"{tmp_path / 'scans.docx'}: skipped, it is a folder",
+    ]
 
 
 def test_infer_manifest_on_the_seed_folder(tmp_path: Path) -> None:
