@@ -85,6 +85,22 @@ def decode_table(data: bytes, path: str | Path, what: str = "manifest") -> str:
                 return data.decode(encoding)
             except UnicodeDecodeError:
                 break
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # UTF-8 cut in the middle of its last character (an interrupted copy or download): say so,
+        # rather than read it as GBK mojibake or call it undecodable
+        if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
+            try:
+                data[: exc.start].decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                raise InputError(
+                    f"is truncated: it ends in the middle of a UTF-8 character (an interrupted copy or "
+                    f"download?); save the {what} again",
+                    path,
+                ) from None
     for encoding in ("utf-8", "gb18030"):
         try:
             text = data.decode(encoding)

@@ -208,6 +208,13 @@ def _evaluate_gold_missing_columns(tmp: Path, out: Path) -> tuple[list[str], str
     return ["evaluate", str(out / "alignment.csv"), str(gold)], f"{gold}:1"
 
 
+def _evaluate_gold_truncated(tmp: Path, out: Path) -> tuple[list[str], str]:
+    gold = tmp / "gold.csv"
+    # the real gold file, its copy interrupted inside a Chinese character
+    gold.write_bytes(_cut_mid_character(GOLD.read_bytes(), len(GOLD.read_bytes()) // 2))
+    return ["evaluate", str(out / "alignment.csv"), str(gold)], str(gold)
+
+
 def _evaluate_gold_ragged(tmp: Path, out: Path) -> tuple[list[str], str]:
     gold = tmp / "gold.csv"
     # the real gold file whose third line lost its child anchor, label and evidence
@@ -328,6 +335,9 @@ BAD_INPUTS = [
         r"missing columns: child_doc, child_anchor",
     ),
     Bad("evaluate-gold-ragged", _evaluate_gold_ragged, r"row has 3 values but the header has 6 columns"),
+    Bad(
+        "evaluate-gold-truncated", _evaluate_gold_truncated, r"is truncated: it ends in the middle of a UTF-8"
+    ),
 ]
 BY_NAME = {bad.name: bad for bad in BAD_INPUTS}
 
