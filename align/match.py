@@ -38,12 +38,11 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
 from align.errors import PairTooLargeError
 from align.models import Measure
+from align.outline import strip_marker as outline_marker
 
 MODEL_PATH = Path(__file__).with_name("data") / "link_model.json"
 
-_MARKER = re.compile(
-    r"^(?:\s*第\s*[\d一二三四五六七八九十百零〇]{1,4}\s*(?:章|节|条|部分|篇|编))?[\s\d一二三四五六七八九十、.．()（）—-]*"
-)
+_MARKER = re.compile(r"^[\s\d一二三四五六七八九十、.．()（）—-]+")
 
 
 class Encoder(Protocol):
@@ -55,8 +54,9 @@ class Encoder(Protocol):
 
 
 def strip_marker(sentence: str) -> str:
-    """Drop the outline marker: "1." and "（一）" say nothing about content."""
-    return _MARKER.sub("", sentence)
+    """Drop the outline marker: "1.", "（一）" and "第三条" say nothing about content. The outline
+    parser's marker goes first (every style it knows), then any numbering left before the text."""
+    return _MARKER.sub("", outline_marker(sentence)[1])
 
 
 def robust_z(matrix: np.ndarray) -> np.ndarray:
