@@ -25,12 +25,15 @@ import sys
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import pandas as pd
 
 from align.errors import AlignError, AlignWarning
 from align.models import Measure, Plan
+
+if TYPE_CHECKING:
+    from align.measures import ParsedPlan
 
 DEFAULT_ENCODER = "m3e"
 ENCODER_HELP = (
@@ -458,28 +461,27 @@ def cmd_measures(args: argparse.Namespace) -> int:
     """Print the measures of one document as an indented table: id, kind, targets, text."""
     from align.corpus import plan_from_path
     from align.fileio import write_csv
+    from align.measures import MeasureExtractor
     from align.models import measures_frame
-    from align.pipeline import parse_plan
 
     if args.csv:
         _check_out_file(args.csv)
         _check_not_an_input(args.csv, [args.file], "--csv")
         _check_replaceable(args.csv, "--csv", _is_measures_csv, "a measures table written by align")
     plan = plan_from_path(args.file)
-    measures = parse_plan(plan)
+    # parsed once: the measures and what was set aside beside them
+    parsed = MeasureExtractor().parse(plan.text, plan.plan_id, source=plan.source or plan.plan_id)
+    measures = parsed.measures
     print(format_measures(measures, args.width))
-    print(format_set_aside(plan.text, args.width if args.set_aside else None))
+    print(format_set_aside(parsed, args.width if args.set_aside else None))
     if args.csv:
         write_csv(measures_frame(measures), args.csv)
     return 0
 
 
-def format_set_aside(text: str, width: int | None = 48) -> str:
+def format_set_aside(parsed: ParsedPlan, width: int | None = 48) -> str:
     """What the parser kept outside the measures: one count line, and with ``width`` each
     paragraph (line number, text cut to ``width`` characters) under its heading."""
-    from align.measures import MeasureExtractor
-
-    parsed = MeasureExtractor(require_measures=False).parse(text)
     groups = [
         ("context (front matter, section intros, duty notes, attachments)", parsed.context),
         (
