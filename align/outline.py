@@ -304,6 +304,12 @@ def rebuild_paragraphs(text: str) -> list[Paragraph]:
     a long line before the headings written inside it (line breaks lost in web or PDF copies).
     Pieces of a split line keep its line number. Page-number and table-of-contents lines are
     returned in place but do not end the sentence they interrupt."""
+    paragraphs, set_aside = _rebuild(text)
+    return sorted(paragraphs + set_aside, key=lambda p: p.line) if set_aside else paragraphs
+
+
+def _rebuild(text: str) -> tuple[list[Paragraph], list[Paragraph]]:
+    """:func:`rebuild_paragraphs`, with the page-number and table-of-contents lines apart."""
     paragraphs: list[Paragraph] = []
     set_aside: list[Paragraph] = []  # page numbers and table-of-contents lines
     open_sentence = False  # previous paragraph stops mid-sentence
@@ -345,18 +351,13 @@ def rebuild_paragraphs(text: str) -> list[Paragraph]:
             and not _is_heading_like(line)
             and not _is_site_furniture(line)
         )
-    return sorted(paragraphs + set_aside, key=lambda p: p.line) if set_aside else paragraphs
+    return paragraphs, set_aside
 
 
 def _is_site_furniture(line: str) -> bool:
     """Web-page furniture (a text copied from a site keeps its 【打印】, 上一篇：…, ICP lines) and
     document metadata lines."""
     return bool(_FURNITURE.match(line)) or is_furniture_line(line)
-
-
-def _is_furniture(paragraph: Paragraph) -> bool:
-    text = paragraph.text
-    return _is_site_furniture(text) or bool(_PAGE_NUMBER.match(text) or _is_toc_entry(text))
 
 
 # Rank of each style, highest first ("dec" stands for its depths dec2 … dec4).
@@ -422,10 +423,12 @@ def parse_outline(text: str) -> Outline:
     -------
     Outline with the heading tree; paragraphs before the first top-level heading are ``front``.
     """
-    paragraphs = rebuild_paragraphs(text)
-    set_aside = [_is_furniture(p) for p in paragraphs]
-    furniture = [p for p, aside in zip(paragraphs, set_aside, strict=True) if aside]
-    body = [p for p, aside in zip(paragraphs, set_aside, strict=True) if not aside]
+    paragraphs, set_aside = _rebuild(text)
+    site = [_is_site_furniture(p.text) for p in paragraphs]
+    furniture = sorted(
+        set_aside + [p for p, aside in zip(paragraphs, site, strict=True) if aside], key=lambda p: p.line
+    )
+    body = [p for p, aside in zip(paragraphs, site, strict=True) if not aside]
 
     start, end = _outline_span(body, 0)
     for _ in range(8):  # a notice, a table of contents: a few rounds; never quadratic on odd text
