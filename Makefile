@@ -34,7 +34,7 @@ $(RUN_STAMP): $(STAMP) data/plans.csv $(wildcard data/plans/*) $(wildcard align/
 lint: $(STAMP)
 	$(BIN)/ruff check align tests bench
 	$(BIN)/ruff format --check align tests bench
-	$(BIN)/mypy
+	$(BIN)/mypy --show-traceback
 
 test: lint
 	$(BIN)/pytest
