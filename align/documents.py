@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import re
 import unicodedata
 import warnings
@@ -64,7 +65,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import charset_normalizer
-from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
+from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag, XMLParsedAsHTMLWarning
 
 from align.errors import AlignWarning, InputError
 from align.outline import is_furniture_line, strip_marker
@@ -222,6 +223,34 @@ def _almost_gb(data: bytes) -> tuple[str, int] | None:
     return None
 
 
+def _mixed_utf8_gb(data: bytes) -> tuple[str, list[int]] | None:
+    """Text whose lines are each UTF-8 or GB18030 Chinese (lines pasted from a GBK file into a UTF-8
+    one, or the reverse): the text and the 1-based numbers of the GB18030 lines; None unless both
+    kinds are there, every line decodes as one of them and the GB18030 lines read as Chinese."""
+    lines: list[str] = []
+    gb_lines: list[int] = []
+    utf8_wide: list[str] = []
+    for number, line in enumerate(data.split(b"\n"), 1):
+        try:
+            lines.append(line.decode("utf-8"))
+            if not line.isascii():
+                utf8_wide.append(lines[-1])
+        except UnicodeDecodeError:
+            try:
+                lines.append(line.decode("gb18030"))
+            except UnicodeDecodeError:
+                return None
+            gb_lines.append(number)
+    if not gb_lines or not utf8_wide:
+        return None
+    text = "\n".join(lines)
+    gb_text = "\n".join(lines[n - 1] for n in gb_lines)
+    # both parts read as Chinese: a GBK line that happens to be valid UTF-8 reads as rare letters
+    if _looks_like_text(text) and _plausible_gb_text(gb_text) and _plausible_gb_text("\n".join(utf8_wide)):
+        return text, gb_lines
+    return None
+
+
 def _gb_truncated(data: bytes) -> bool:
     """Whether the bytes are GB18030 Chinese text cut off in the middle of its last character."""
     try:
@@ -249,7 +278,8 @@ def decode_text(data: bytes, path: str | Path, declared: str | None = None) -> s
     -------
     The decoded text (not yet cleaned).
 
-    Order: a byte-order mark; strict UTF-8; UTF-8 with a few damaged bytes (replaced by U+FFFD,
+    Order: a byte-order mark; strict UTF-8; lines each in UTF-8 or GB18030 (with a
+    :class:`DecodeWarning` naming the GB18030 lines); UTF-8 with a few damaged bytes (replaced by U+FFFD,
     with a :class:`DecodeWarning`); the declared encoding (except a single-byte Latin charset
     declared over bytes that read as GBK Chinese, a common CMS default); GB18030 when the bytes read as
     Chinese, also with a few damaged bytes (replaced, with a :class:`DecodeWarning`);
@@ -277,6 +307,19 @@ def decode_text(data: bytes, path: str | Path, declared: str | None = None) -> s
     else:
         if _looks_like_text(text):
             return text
+    mixed = _mixed_utf8_gb(data)
+    if mixed is not None:
+        text, gb_lines = mixed
+        shown = ", ".join(map(str, gb_lines[:5])) + (
+            f" and {len(gb_lines) - 5} more" if len(gb_lines) > 5 else ""
+        )
+        warnings.warn(
+            f"{path}: mixes two encodings: line(s) {shown} are GBK/GB18030, the others UTF-8 (text pasted "
+            "from another file?); each line was read in its own",
+            DecodeWarning,
+            stacklevel=2,
+        )
+        return text
     damaged = _almost_utf8(data)
     if damaged is not None:
         text, bad = damaged
@@ -408,6 +451,11 @@ def sniff_format(data: bytes) -> str | None:
     if _HTML_START.match(head.decode("latin-1")):
         return "html"
     return None
+
+
+# an XML declaration first (BOM and blank lines allowed): data or a Word XML file, not a page
+_XML_START = re.compile(r"^[\ufeff\s]*<\?xml\s", re.IGNORECASE)
+_WORD_XML = re.compile(r'progid="Word\.Document"|<w:(?:wordDocument|document)\b')
 
 
 def _looks_like_html(text: str) -> bool:
@@ -824,6 +872,10 @@ def _read_docx(path: Path) -> str:
         raise
     except Exception as exc:
         raise InputError(f"is a damaged .docx ({exc})", path) from None
+    if not text.strip() and any(
+        part.partname.startswith("/word/media/") for part in document.part.package.iter_parts()
+    ):
+        raise InputError("has pictures but no text (scanned pages?); it needs OCR first", path)
     return "\n".join(line for line in text.split("\n") if line.strip())
 
 
@@ -1638,6 +1690,14 @@ def _html_pieces(body: Tag) -> list[str]:
     return out
 
 
+def parse_page(page: str) -> BeautifulSoup:
+    """The page parsed by lxml's HTML parser, also an XHTML page (which starts with an XML
+    declaration: the HTML parser is the right one for it, so BeautifulSoup's warning is not shown)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        return BeautifulSoup(page, "lxml")
+
+
 def html_to_text(html: str) -> str:
     """The document text of a web page: paragraphs as lines, site furniture dropped.
 
@@ -1651,7 +1711,7 @@ def html_to_text(html: str) -> str:
     navigation, header, footer, scripts, styles, breadcrumbs, link lists and furniture lines
     (see :func:`is_furniture_line`).
     """
-    soup = BeautifulSoup(html, "lxml")
+    soup = parse_page(html)
     body = soup.body or soup
     _strip_furniture(body)
     lines = []
@@ -1799,7 +1859,7 @@ def _read_mht(data: bytes, path: Path) -> tuple[str, str | None]:
     def visit(part: Any, base: str) -> str:
         page = _decode_page(bodies[id(part)], path, part.get_content_charset(), truncated=truncated)
         read.append(part)
-        soup = BeautifulSoup(page, "lxml")
+        soup = parse_page(page)
         if soup.find("frameset") is None:  # a frameset's own text is only its title
             texts.append(html_to_text(page))
         for frame in soup.find_all(["frame", "iframe"]):
@@ -1839,7 +1899,7 @@ def _read_mht(data: bytes, path: Path) -> tuple[str, str | None]:
 
 def _check_frames(page: str, path: Path) -> None:
     """Raise for a frameset page (or one whose text is in iframes): its text is elsewhere."""
-    soup = BeautifulSoup(page, "lxml")
+    soup = parse_page(page)
     sources = [str(tag.get("src")) for tag in soup.find_all(["frame", "iframe"]) if tag.get("src")]
     if soup.find("frameset") is not None or sources:
         shown = ", ".join(sources[:4]) + (", …" if len(sources) > 4 else "")
@@ -1873,6 +1933,8 @@ def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
     """
     path = Path(path)
     if not path.exists():
+        if path.is_symlink():  # a link to a file moved away, or a loop of links
+            raise InputError(f"is a link to {os.readlink(path)}, which leads to no file", path)
         raise InputError("does not exist", path)
     if not path.is_file():
         raise InputError("is not a file", path)
@@ -1942,6 +2004,16 @@ def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
         if kind == "html" or _looks_like_html(raw.lstrip("\ufeff")):
             page = raw
             text = html_to_text(raw)
+        elif _XML_START.match(raw):  # its tags would be read as the plan's words
+            if _WORD_XML.search(raw[:4096]):
+                raise InputError(
+                    "is a Word XML document (Word 2003 XML or a .docx's document.xml), not text; open "
+                    "it in Word or WPS and save it as .docx",
+                    path,
+                )
+            raise InputError(
+                "is an XML file, not a plan's text; save the plan as .txt, .docx, .doc, .pdf or .html", path
+            )
         else:
             text = raw
 

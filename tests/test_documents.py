@@ -759,6 +759,46 @@ def test_html_named_txt_and_unknown_suffix(tmp_path: Path) -> None:
     assert read_document(plain) == "\n".join(paragraphs)
 
 
+def test_xml_files_are_refused_instead_of_read_with_their_tags(tmp_path: Path) -> None:
+    """An XML file (a data export, Word's "XML document") decodes as text, but its tags are no
+    words of the plan; an XHTML page, which also starts with an XML declaration, is still a page."""
+    paragraphs = seed_lines(NEIMENGGU, 14, 5)
+    word = "".join(f"<w:p><w:r><w:t>{p}</w:t></w:r></w:p>" for p in paragraphs)
+    files = {
+        "plan.xml": (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<doc>'
+            + "".join(f"<p>{p}</p>" for p in paragraphs)
+            + "</doc>",
+            "is an XML file",
+        ),
+        "plan-word2003.xml": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<?mso-application progid="Word.Document"?>\n'
+            f'<w:wordDocument xmlns:w="http://schemas.microsoft.com/office/word/2003/wordml"><w:body>{word}'
+            "</w:body></w:wordDocument>",
+            "is a Word XML document.*save it as .docx",
+        ),
+        "document.txt": (
+            '\ufeff<?xml version="1.0"?><w:document xmlns:w="urn:w"><w:body>'
+            + word
+            + "</w:body></w:document>",
+            "is a Word XML document",
+        ),
+    }
+    for name, (text, message) in files.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError, match=message) as err:
+            read_document(path)
+        assert str(err.value).startswith(str(path))
+    xhtml = tmp_path / "page.txt"
+    xhtml.write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+        "<body>" + "".join(f"<p>{p}</p>" for p in paragraphs) + "</body></html>",
+        encoding="utf-8",
+    )
+    assert read_document(xhtml).split("\n") == paragraphs
+
+
 # ---------------------------------------------------------------------------------------------
 # bad documents
 
@@ -776,6 +816,18 @@ def test_missing_empty_whitespace_and_folder(tmp_path: Path) -> None:
         with pytest.raises(InputError, match=message) as err:
             read_document(path)
         assert str(err.value).startswith(str(path)) and err.value.exit_code == 2
+
+
+def test_a_link_leading_nowhere_or_in_a_loop_is_named_as_a_link(tmp_path: Path) -> None:
+    (tmp_path / "moved.txt").symlink_to(tmp_path / "gone" / "plan.txt")
+    (tmp_path / "a.txt").symlink_to("b.txt")
+    (tmp_path / "b.txt").symlink_to("a.txt")
+    for name, target in {"moved.txt": str(tmp_path / "gone" / "plan.txt"), "a.txt": "b.txt"}.items():
+        with pytest.raises(
+            InputError, match=f"is a link to {re.escape(target)}, which leads to no file"
+        ) as err:
+            read_document(tmp_path / name)
+        assert str(err.value).startswith(str(tmp_path / name))
 
 
 def test_too_short_to_be_a_plan(tmp_path: Path) -> None:
@@ -984,6 +1036,38 @@ def test_damaged_utf8_is_decoded_with_a_warning(tmp_path: Path) -> None:
     assert "公民具备科学素质的比例力争达到15.5%" in text
 
 
+def test_lines_pasted_in_another_encoding_are_each_read_in_theirs(tmp_path: Path) -> None:
+    """A UTF-8 plan with a few paragraphs pasted from a GBK file (too many bad bytes to be damage)
+    was called binary; a GBK one with a UTF-8 paragraph lost that paragraph to replacement marks.
+    Each line is read in its own encoding, with a warning naming the GBK lines."""
+    original = JIANGXI.read_text(encoding="utf-8")
+    lines = original.split("\n")
+    wide = [n for n, line in enumerate(lines) if len(line) > 40]
+    pasted = set(wide[3:6])
+    utf8_with_gbk = tmp_path / "utf8-with-gbk.txt"
+    utf8_with_gbk.write_bytes(
+        b"\n".join(line.encode("gb18030" if n in pasted else "utf-8") for n, line in enumerate(lines))
+    )
+    shown = ", ".join(str(n + 1) for n in sorted(pasted))
+    with pytest.warns(
+        DecodeWarning, match=rf"utf8-with-gbk.txt: mixes two encodings: line\(s\) {shown} are GBK"
+    ):
+        assert read_document(utf8_with_gbk) == original
+    gbk_with_utf8 = tmp_path / "gbk-with-utf8.txt"
+    gbk_with_utf8.write_bytes(
+        b"\n".join(line.encode("utf-8" if n in pasted else "gb18030") for n, line in enumerate(lines))
+    )
+    with pytest.warns(DecodeWarning, match="gbk-with-utf8.txt: mixes two encodings"):
+        assert read_document(gbk_with_utf8) == original
+    # a UTF-8 line with a damaged byte is still damage, not GBK
+    damaged = tmp_path / "damaged.txt"
+    damaged.write_bytes(
+        original.encode("utf-8").replace("推进基础教育".encode(), "推进基础教育".encode()[:-1] + b"\xff")
+    )
+    with pytest.warns(DecodeWarning, match="invalid UTF-8"):
+        read_document(damaged)
+
+
 def test_damaged_or_truncated_gbk_is_a_warning_or_says_truncated(tmp_path: Path) -> None:
     """A GBK/GB18030 text with a damaged character reads like damaged UTF-8 (marked, with a warning),
     and one cut off in the middle of its last character says it is truncated, where both were called
@@ -1142,6 +1226,26 @@ def rezip(data: bytes, rename: dict[str, str]) -> bytes:
                 content = content.replace(old.encode(), new.encode())
             archive.writestr(rename.get(info.filename, info.filename), content)
     return buffer.getvalue()
+
+
+def test_docx_of_pictures_without_text_says_it_needs_ocr(tmp_path: Path) -> None:
+    """A scan pasted into Word, as a scanned PDF: not "is empty (no text)"."""
+    import docx
+    import numpy as np
+    from PIL import Image
+
+    picture = tmp_path / "page.png"
+    Image.fromarray((np.random.default_rng(0).random((60, 40)) * 255).astype("uint8")).save(picture)
+    document = docx.Document()
+    document.add_picture(str(picture))
+    path = tmp_path / "scanned.docx"
+    document.save(str(path))
+    with pytest.raises(InputError, match="has pictures but no text.*needs OCR") as err:
+        read_document(path)
+    assert str(err.value).startswith(str(path))
+    docx.Document().save(str(tmp_path / "blank.docx"))
+    with pytest.raises(InputError, match=r"is empty \(no text\)"):
+        read_document(tmp_path / "blank.docx")
 
 
 def test_docx_whose_main_part_has_another_name(tmp_path: Path) -> None:
