@@ -246,7 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument(
         "--plan", default=None, help="plan of the measure (needed when ids repeat across plans)"
     )
-    trace.add_argument("--graph", type=Path, default=Path("outputs/graph.graphml"), help="graph of a run")
+    trace.add_argument(
+        "--graph",
+        type=Path,
+        default=Path("outputs/graph.graphml"),
+        help="graph of a run (its graph.graphml or graph.json)",
+    )
 
     report = sub.add_parser(
         "report", help="side-by-side HTML page of one pair", description=cmd_report.__doc__
@@ -573,11 +578,16 @@ def cmd_trace(args: argparse.Namespace) -> int:
         raise AlignError("graph not found; run `align run` first or pass --graph", path=args.graph)
     if not args.graph.is_file():
         raise AlignError(
-            "is not a file; --graph names the graph.graphml that `align run` wrote", path=args.graph
+            "is not a file; --graph names the graph.graphml (or graph.json) that `align run` wrote",
+            path=args.graph,
         )
     try:
-        graph = nx.read_graphml(args.graph, force_multigraph=True)
-    except (ElementTree.ParseError, nx.NetworkXError, KeyError, ValueError) as exc:
+        if args.graph.suffix.lower() == ".json":  # the node-link copy `align run` writes beside it
+            data = json.loads(args.graph.read_text(encoding="utf-8"))
+            graph = nx.MultiDiGraph(nx.node_link_graph(data, edges="edges"))
+        else:
+            graph = nx.read_graphml(args.graph, force_multigraph=True)
+    except (ElementTree.ParseError, nx.NetworkXError, KeyError, ValueError, TypeError, AttributeError) as exc:
         raise AlignError(f"not a graph written by `align run`: {exc}", path=args.graph) from None
     except OSError as exc:  # unreadable: not an output that cannot be written
         raise AlignError(f"cannot be read: {exc.strerror or exc}", path=args.graph) from None
@@ -702,12 +712,18 @@ def _show_warning(
 
 def _run(args: argparse.Namespace) -> int:
     """Run the chosen command; user errors become one line and an exit code."""
-    from align.fileio import sigterm_as_interrupt
+    from align.fileio import check_interrupted, sigterm_as_interrupt
 
     # `kill` ends a command as Ctrl-C does: a message, nothing half-written
     restore_sigterm = sigterm_as_interrupt()
     try:
-        return COMMANDS[args.command](args)
+        try:
+            return COMMANDS[args.command](args)
+        except Exception:
+            # a Ctrl-C that a library turned into another error (matplotlib's C code raises
+            # "ValueError: Invalid affine transformation matrix" when it lands in its callback)
+            check_interrupted()
+            raise
     except AlignError as err:
         if args.verbose:
             raise

@@ -130,7 +130,7 @@ def _parse_population(value: str, path: Path, line: int) -> float | None:
     return number
 
 
-def _delimiter(header: str) -> str:
+def header_delimiter(header: str) -> str:
     """The header's separator: a comma unless the header has none and has tabs or semicolons
     (what spreadsheet programs in many locales save as "CSV"). Quoted names do not count."""
     header = re.sub(r'"[^"]*"', "", header)
@@ -181,14 +181,21 @@ def _is_comment(row: list[str], columns: list[str]) -> bool:
 
 def _case_hint(base: Path, file: str) -> str:
     """' (did you mean jx.txt?)' when ``file`` exists under another case (exact match is kept:
-    the corpus must work on case-sensitive file systems too)."""
+    the corpus must work on case-sensitive file systems too), or, written without its suffix (as
+    Windows shows file names), with one."""
     folder = (base / file).parent
     if not folder.is_dir():
         return ""
     name = Path(file).name
     try:
         matches = sorted(
-            p.name for p in folder.iterdir() if p.name.lower() == name.lower() and p.name != name
+            p.name
+            for p in folder.iterdir()
+            if (
+                p.name.lower() == name.lower()
+                or (Path(name).suffix.lower() not in FORMATS and p.stem.lower() == name.lower())
+            )
+            and p.name != name
         )
     except OSError:  # a folder that cannot be listed: no hint (its files may still be opened)
         return ""
@@ -358,7 +365,7 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
             path,
             1,
         )
-    delimiter = _delimiter(text.split("\n", 1)[0])
+    delimiter = header_delimiter(text.split("\n", 1)[0])
     # strict: an unclosed quote is an error, not the rest of the file swallowed into one cell
     reader = csv.reader(
         io.StringIO(text, newline=""), delimiter=delimiter, strict=True, skipinitialspace=True
@@ -421,6 +428,13 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
     files_seen: dict[Path, tuple[str, int]] = {}
     for row, line in rows:
         if not any(cell.strip() for cell in row) or _is_comment(row, columns):
+            continue
+        if [_visible(cell).lower() for cell in row] == columns:
+            warnings.warn(
+                f"{path}:{line}: repeats the header (two manifests pasted together?); skipped",
+                AlignWarning,
+                stacklevel=2,
+            )
             continue
         if len(row) > len(columns) and any(cell.strip() for cell in row[len(columns) :]):
             raise InputError(
@@ -536,9 +550,18 @@ def check_hierarchy(metas: list[tuple[PlanMeta, int]], path: str | Path | None =
     by_id = {meta.plan_id: (meta, line) for meta, line in metas}
     for meta, line in metas:
         if meta.parent_id and meta.parent_id not in by_id:
+            # the parent written by another of its names: its id in another case, its
+            # jurisdiction or its document number
+            named = [
+                other.plan_id
+                for other, _ in metas
+                if meta.parent_id.lower() == other.plan_id.lower()
+                or meta.parent_id in (other.jurisdiction, other.doc_number)
+            ]
+            hint = f"did you mean {named[0]}? Otherwise add" if len(named) == 1 else "add"
             raise InputError(
                 f"parent_id '{meta.parent_id}' of plan '{meta.plan_id}' is not a plan_id of the manifest "
-                "(add a row for it, with an empty file if its text is not available)",
+                f"({hint} a row for it, with an empty file if its text is not available)",
                 path,
                 line or None,
             )

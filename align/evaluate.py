@@ -33,14 +33,14 @@ def norm(text: str) -> str:
 
 
 def read_table(path: str | Path, need: tuple[str, ...]) -> list[dict[str, str]]:
-    """Read a CSV (UTF-8 with or without BOM, UTF-16, or GBK) and check its columns and that
+    """Read a CSV (UTF-8 with or without BOM, UTF-16, or GBK; commas, tabs or semicolons) and check its columns and that
     every row has as many values as the header; errors name the file (and line)."""
     return [row for row, _line in read_rows(path, need)]
 
 
 def read_rows(path: str | Path, need: tuple[str, ...]) -> list[tuple[dict[str, str], int]]:
     """:func:`read_table` with the file line of each row."""
-    from align.corpus import decode_table
+    from align.corpus import decode_table, header_delimiter
 
     if Path(path).exists() and not Path(path).is_file():  # reading a pipe would wait forever
         kind = "a folder" if Path(path).is_dir() else "not a regular file (a pipe or device?)"
@@ -53,7 +53,8 @@ def read_rows(path: str | Path, need: tuple[str, ...]) -> list[tuple[dict[str, s
         raise InputError(f"cannot read CSV: {exc.strerror or exc}", path=path) from None
     # the decoder of the manifest: gold made in a spreadsheet on Chinese Windows is GBK
     text = decode_table(data, path, what="table").lstrip("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # tabs or semicolons, as the manifest: what spreadsheets save as "CSV" in some locales
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=header_delimiter(text.split("\n", 1)[0]))
     rows: list[tuple[dict[str, str], int]] = []
     try:
         header = [name.strip() for name in next(reader, [])]
@@ -252,9 +253,29 @@ def evaluate_files(
     rows = read_rows(gold_csv, GOLD_COLUMNS)
     check_labels(rows, gold_csv)
     gold = [row for row, _line in rows]
+    table = gold_pair_rows(table, gold, doc_ids or {})
     score = score_alignment(table, gold)
     score.warnings = fit_warnings(table, gold, str(alignment_csv), str(gold_csv), doc_ids or {})
     return score
+
+
+def gold_pair_rows(
+    alignment: pd.DataFrame, gold: list[dict[str, str]], doc_ids: dict[str, str]
+) -> pd.DataFrame:
+    """The rows of ``alignment`` (the table of a whole run holds every pair) whose parent and child
+    plans are the gold's documents; all of them when the gold names none of its plans (see
+    :func:`fit_warnings`). Other pairs hold the same texts (a province is the child of one pair
+    and the parent of the next): their rows would count as wrong links of the gold's pair."""
+    if not {"parent_plan", "child_plan"} <= set(alignment.columns):
+        return alignment
+    keep = pd.Series(True, index=alignment.index)
+    for side in ("parent", "child"):
+        plans = alignment[f"{side}_plan"].fillna("").astype(str)
+        docs = {g[f"{side}_doc"].strip() for g in gold} - {""}
+        named = {p for p in set(plans) if p and any(_names_plan(d, {p}, doc_ids) for d in docs)}
+        if named:
+            keep &= plans.isin(named)
+    return alignment[keep].reset_index(drop=True) if keep.any() else alignment
 
 
 def fit_warnings(

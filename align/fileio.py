@@ -88,18 +88,42 @@ def usable_cores() -> int:
 
 # -- SIGTERM ---------------------------------------------------------------------------------------
 
+_INTERRUPTED = threading.Event()
+"""Set by the handler of :func:`sigterm_as_interrupt` when a Ctrl-C or SIGTERM comes."""
+
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    _INTERRUPTED.set()
     raise KeyboardInterrupt
+
+
+def check_interrupted() -> None:
+    """Raise ``KeyboardInterrupt`` if a Ctrl-C or SIGTERM came while :func:`sigterm_as_interrupt`'s
+    handlers are in place, even one whose ``KeyboardInterrupt`` was lost: raised inside a weak-reference
+    callback or ``__del__`` (matplotlib's drawing runs many), Python prints "Exception ignored"
+    and carries on. :meth:`StagedOutput.publish` calls it, so that such a Ctrl-C publishes nothing."""
+    if _INTERRUPTED.is_set():
+        raise KeyboardInterrupt
+
+
+def _unraisable_hook(previous: Callable[[sys.UnraisableHookArgs], object]) -> Callable[..., None]:
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        # the interrupt lost in a callback is kept by _INTERRUPTED: no traceback for it
+        if not (unraisable.exc_type is KeyboardInterrupt and _INTERRUPTED.is_set()):
+            previous(unraisable)
+
+    return hook
 
 
 def sigterm_as_interrupt() -> Callable[[], None]:
     """Make SIGTERM raise ``KeyboardInterrupt`` as Ctrl-C does, so that ``kill`` unwinds the
-    command through the same clean-up (staging removed, "interrupted" message, exit 130).
+    command through the same clean-up (staging removed, "interrupted" message, exit 130); both
+    are also recorded for :func:`check_interrupted` (Python's own Ctrl-C handler is replaced
+    while it is in place, another one is left as it is).
 
     Returns
     -------
-    A function restoring the previous handler (a no-op where no handler could be installed:
+    A function restoring the previous handlers (a no-op where no handler could be installed:
     outside the main thread, or on a platform without SIGTERM).
     """
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
@@ -108,10 +132,24 @@ def sigterm_as_interrupt() -> Callable[[], None]:
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     except (ValueError, OSError):
         return lambda: None
+    outermost = previous is not _raise_interrupt
+    if outermost:
+        _INTERRUPTED.clear()
+    previous_int = signal.getsignal(signal.SIGINT)
+    if previous_int is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _raise_interrupt)
+    previous_hook = sys.unraisablehook
+    if outermost:
+        sys.unraisablehook = _unraisable_hook(previous_hook)
 
     def restore() -> None:
         if previous is not None:  # None: a handler set outside Python, which cannot be restored
             signal.signal(signal.SIGTERM, previous)
+        if previous_int is signal.default_int_handler:
+            signal.signal(signal.SIGINT, previous_int)
+        sys.unraisablehook = previous_hook
+        if outermost:  # a later command (a notebook, a test) starts without it
+            _INTERRUPTED.clear()
 
     return restore
 
@@ -323,6 +361,7 @@ class StagedOutput:
         AlignError : a move failed; the previous outputs were restored.
         """
         try:
+            check_interrupted()  # a Ctrl-C lost in a callback publishes nothing either
             self._publish()
         finally:
             shutil.rmtree(self.path, ignore_errors=True)

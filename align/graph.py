@@ -754,8 +754,22 @@ def resolve_measure(graph: nx.MultiDiGraph, measure: str, plan: str | None = Non
     """The node of ``measure`` (a node id, or a ``measure_id`` with an optional ``plan``).
 
     Without ``plan``, a measure id found in several plans resolves to the one of the highest
-    level; when that is still ambiguous an :class:`InputError` lists the plans.
+    level; when that is still ambiguous an :class:`InputError` lists the plans. An id typed with a
+    Chinese input method (``二．（一）．1``, ``二。（一）。1``) is the id in ASCII (``二.(一).1``).
     """
+    ascii_id = measure.strip().translate(_ID_PUNCTUATION)
+    if ascii_id != measure:
+        try:
+            return _resolve_measure(graph, measure, plan)
+        except InputError:
+            return _resolve_measure(graph, ascii_id, plan)
+    return _resolve_measure(graph, measure, plan)
+
+
+_ID_PUNCTUATION = str.maketrans("（）．。", "()..")
+
+
+def _resolve_measure(graph: nx.MultiDiGraph, measure: str, plan: str | None) -> str:
     if measure in graph and graph.nodes[measure].get("type") == "measure":
         return measure
     if plan is not None:

@@ -385,6 +385,14 @@ def align_corpus(
         backbone, table = build_consensus(metas, [m for ms in measures_by_plan.values() for m in ms])
     virtual = _virtual_plans(metas, backbone)
     notes += check_parents(metas, {p: corpus.text(p) for p in measures_by_plan})
+    # a row without a document stands for a parent; one without children has nothing to align
+    # (its file cell left empty, or holding only spaces, by mistake?)
+    parents = {m.parent_id for m in metas}
+    notes += [
+        f"{p}: no document (its file is empty in the manifest) and no child plan; nothing to align"
+        for p in corpus.order()
+        if not corpus.has_text(p) and p not in parents
+    ]
     for reference, child in planned:
         if reference is None:
             parent = corpus.parent(child)

@@ -48,7 +48,7 @@ from matplotlib.patches import FancyArrowPatch, Patch
 from matplotlib.ticker import PercentFormatter
 
 from align.cache import BlobStore, blob_schema, digest, file_digest, source_digest
-from align.fileio import atomic_write_bytes, usable_cores
+from align.fileio import atomic_write_bytes, check_interrupted, usable_cores
 from align.models import LEVELS
 from align.report import (
     STATUS_COLORS,
@@ -250,6 +250,7 @@ class FigureCache(BlobStore):
                         images = figure_bytes(draw(), formats, dpi)
                     self.misses += 1
                     fresh += [(keys[k][fmt], data) for fmt, data in images.items()]
+                check_interrupted()  # a Ctrl-C lost in matplotlib's callbacks stops here, not at the end
                 yield name, images
             if len(fresh) >= batch * len(formats):
                 self._store(fresh)

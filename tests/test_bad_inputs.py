@@ -476,3 +476,92 @@ def test_a_new_run_leaves_no_outputs_of_pairs_it_no_longer_has(tmp_path: Path, o
         "pairs"
     ]
     assert not (out / "html" / "jiangxi__jiujiang.html").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Ctrl-C that a library loses: raised in a weak-reference callback (Python prints "Exception
+# ignored" and carries on: matplotlib's drawing runs many) or turned into another error by C code
+# (matplotlib's SVG writer: "ValueError: Invalid affine transformation matrix")
+
+
+def _ctrl_c_lost_in_a_callback() -> None:
+    import signal
+    import weakref
+
+    class Artist:
+        pass
+
+    artist = Artist()
+    ref = weakref.ref(artist, lambda _: signal.raise_signal(signal.SIGINT))
+    del artist
+    assert ref() is None
+
+
+def _ctrl_c_turned_into_another_error() -> None:
+    import signal
+
+    try:
+        signal.raise_signal(signal.SIGINT)
+    except KeyboardInterrupt:
+        raise ValueError("Invalid affine transformation matrix") from None
+
+
+@pytest.mark.parametrize("lost", [_ctrl_c_lost_in_a_callback, _ctrl_c_turned_into_another_error])
+def test_a_ctrl_c_a_library_loses_still_interrupts_and_publishes_nothing(
+    lost: Callable[[], None],
+    tmp_path: Path,
+    out: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import signal
+
+    import align.output
+
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("the test runner handles Ctrl-C itself")
+    corpus = make_corpus(tmp_path)
+    (corpus / "plans" / JIUJIANG).write_bytes(b"")  # a run that would change the outputs
+    before = snapshot(out)
+    write_csv = align.output.write_csv
+    calls = []
+
+    def write_csv_interrupted(*args: object, **kwargs: object) -> object:
+        if not calls:
+            calls.append(1)
+            lost()
+        return write_csv(*args, **kwargs)
+
+    monkeypatch.setattr(align.output, "write_csv", write_csv_interrupted)
+    capsys.readouterr()
+    code = main(["run", "--corpus", str(corpus), "--out", str(out), "--no-figures", "--keep-going", *FAST])
+    err = capsys.readouterr().err
+    assert calls and code == 130, err
+    assert "Traceback" not in err and "Exception ignored" not in err
+    assert err.strip().splitlines()[-1] == "align: interrupted; outputs left as they were"
+    assert snapshot(out) == before
+    assert leftovers(out) == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # the interrupt ended with its command: the next one (a notebook's, a test's) is not stopped
+    from align.fileio import check_interrupted
+
+    check_interrupted()
+
+
+def test_a_leaf_plan_without_a_document_is_noted_not_silently_left_out(
+    tmp_path: Path, out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file cell holding only spaces reads as "no document", which stands for a parent not in
+    the corpus; a plan without children then has nothing to align, and the run says so instead of
+    dropping the pair without a word."""
+    # the bundled corpus, whose plans without a document all have children, gets no such note
+    before = json.loads((out / "run_summary.json").read_text(encoding="utf-8"))
+    assert not any("nothing to align" in note for note in before["notes"])
+    corpus = make_corpus(tmp_path)
+    edit_manifest(corpus, JIUJIANG, "   ")
+    capsys.readouterr()
+    assert main(["run", "--corpus", str(corpus), "--out", str(out), "--no-figures", *FAST]) == 0
+    note = "jiujiang: no document (its file is empty in the manifest) and no child plan; nothing to align"
+    assert f"note: {note}" in capsys.readouterr().err.splitlines()
+    summary = json.loads((out / "run_summary.json").read_text(encoding="utf-8"))
+    assert note in summary["notes"] and ["jiangxi", "jiujiang"] not in summary["pairs"]

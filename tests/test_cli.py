@@ -305,6 +305,20 @@ def test_trace_prints_a_lineage_for_a_jiangxi_measure(
         )
 
 
+def test_trace_reads_the_graph_json_of_a_run_as_its_graphml(
+    run_out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`align run` writes the graph twice; either copy given to --graph gives the same lineage."""
+    capsys.readouterr()
+    printed = []
+    for name in ("graph.graphml", "graph.json"):
+        code = main(["trace", "二.(一).1", "--plan", "jiangxi", "--graph", str(run_out / name)])
+        captured = capsys.readouterr()
+        assert code == 0, captured.err
+        printed.append(captured.out)
+    assert printed[0] == printed[1] and "九江市" in printed[1]
+
+
 def test_trace_of_an_unreadable_graph_says_it_cannot_be_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -160,6 +160,47 @@ def test_gbk_gold_reads_like_utf8(
     assert "pair_f1=1.000" in out
 
 
+@pytest.mark.parametrize("delimiter", ["\t", ";"])
+def test_gold_separated_by_tabs_or_semicolons_reads_like_commas(
+    delimiter: str, alignment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As the manifest: what a spreadsheet saves as "Unicode text" or as CSV in some locales (it
+    was "missing columns: parent_doc, …" with every column there)."""
+    gold = tmp_path / "gold.csv"
+    with gold.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(gold_rows()[0]), delimiter=delimiter)
+        writer.writeheader()
+        writer.writerows(gold_rows())
+    code, out, err = evaluate(alignment, gold, capsys)
+    assert code == 0 and err == ""
+    assert "pair_f1=1.000" in out
+
+
+def test_the_table_of_a_whole_run_is_scored_on_the_gold_pair_only(
+    alignment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`align run` writes every pair in one alignment.csv: the pair above the gold's (national →
+    Jiangxi) holds the gold's parent texts on both sides, and its rows counted as wrong links of
+    Jiangxi → Jiujiang (pair F1 0.788 instead of 0.983 on the bundled run, without a warning)."""
+    with alignment.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    above = [
+        {
+            "parent_plan": "national",
+            "child_plan": Path(JIANGXI_FILE).stem,
+            "parent_text": g["parent_anchor"],
+            "child_text": g["parent_anchor"],
+            "status": "inherited",
+        }
+        for g in gold_rows()
+    ]
+    (tmp_path / "run").mkdir()
+    run_table = write_csv(tmp_path / "run" / "alignment.csv", above + rows)
+    code, out, err = evaluate(run_table, write_csv(tmp_path / "gold.csv", gold_rows()), capsys)
+    assert code == 0 and err == ""
+    assert "pair_f1=1.000" in out
+
+
 def test_score_alignment_takes_gold_read_with_pandas(alignment: Path, tmp_path: Path) -> None:
     # a notebook reads the gold with pd.read_csv (an empty anchor is NaN) and passes the frame
     import pandas as pd

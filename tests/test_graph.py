@@ -293,6 +293,19 @@ def test_lineage_needs_a_plan_when_the_measure_id_is_ambiguous(
     assert lineage(graph, "二.(一).1").iloc[0]["plan"] == "jiangxi"
 
 
+def test_a_measure_id_typed_with_chinese_punctuation_is_found(
+    plans: list[PlanMeta], measures: dict[str, list[Measure]]
+) -> None:
+    """An input method types （一） and ．or 。 where the ids have (一) and ."""
+    graph = build_graph(plans, measures["jiangxi"], None)
+    expected = lineage(graph, "二.(一).1", plan="jiangxi")
+    for typed in ("二.（一）.1", "二．（一）．1", "二。（一）。1", " 二.(一).1 "):
+        assert lineage(graph, typed, plan="jiangxi").equals(expected), typed
+        assert lineage(graph, typed).equals(expected), typed
+    with pytest.raises(InputError, match=r"has no measure '二\.\(九\)\.1'"):
+        lineage(graph, "二.（九）.1", plan="jiangxi")
+
+
 # ---------------------------------------------------------------------------------------------
 # Escalations and responsibility
 

@@ -462,6 +462,33 @@ def test_rows_starting_with_hash_are_comments(tmp_path: Path) -> None:
     assert [m.plan_id for m in load_manifest(manifest)] == ["jiangxi"]
 
 
+def test_a_header_repeated_by_pasting_two_manifests_together_is_skipped_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    """It read as a plan 'plan_id' of level 'level' ("unknown level 'level'")."""
+    manifest = _one_plan(tmp_path)
+    header = manifest.read_text(encoding="utf-8").splitlines()[0]
+    with manifest.open("a", encoding="utf-8") as handle:
+        handle.write(f"{header.upper()}\n")
+    with pytest.warns(AlignWarning, match=rf"{re.escape(str(manifest))}:3: repeats the header"):
+        assert [m.plan_id for m in load_manifest(manifest)] == ["jiangxi"]
+
+
+@pytest.mark.parametrize("written", ["Jiangxi", "江西省", "赣府发〔2021〕29号"])
+def test_a_parent_written_by_another_of_its_names_hints_its_plan_id(tmp_path: Path, written: str) -> None:
+    manifest = tmp_path / "plans.csv"
+    shutil.copytree(DATA / "plans", tmp_path / "plans")
+    text = (DATA / "plans.csv").read_text(encoding="utf-8-sig")
+    manifest.write_text(
+        text.replace("municipal,jiangxi,九江", f"municipal,{written},九江", 1), encoding="utf-8"
+    )
+    with pytest.raises(
+        InputError, match=rf"parent_id '{written}' .*\(did you mean jiangxi\? Otherwise add a row"
+    ) as err:
+        load_manifest(manifest)
+    assert str(err.value).startswith(f"{manifest}:4: ")
+
+
 def test_semicolon_separated_manifest(tmp_path: Path) -> None:
     manifest = _one_plan(tmp_path)
     manifest.write_text(manifest.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
@@ -482,6 +509,16 @@ def test_file_case_mismatch_hints_the_real_name(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=f"does not exist.*did you mean {JIANGXI_FILE}") as err:
         load_manifest(manifest)
     assert str(err.value).startswith(f"{manifest}:2: ")
+
+
+@pytest.mark.parametrize("written", ["江西方案", "江西方案(2021.5)"])
+def test_a_file_written_without_its_suffix_hints_the_real_name(tmp_path: Path, written: str) -> None:
+    """Windows hides known suffixes: the name typed from Explorer lacks its ".txt"."""
+    manifest = _one_plan(tmp_path, file=written)
+    shutil.move(tmp_path / "plans" / JIANGXI_FILE, tmp_path / "plans" / f"{written}.txt")
+    with pytest.raises(InputError, match=rf"does not exist.*did you mean {re.escape(written)}\.txt\?") as err:
+        load_manifest(manifest)
+    assert str(err.value).startswith(f"{manifest}:2:")
 
 
 def test_invisible_characters_in_header_names_do_not_count(tmp_path: Path) -> None:
