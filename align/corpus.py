@@ -52,6 +52,7 @@ LEVEL_ALIASES: dict[str, str] = {
     "省": "provincial",
     "省级": "provincial",
     "自治区": "provincial",
+    "直辖市": "provincial",  # Beijing, Shanghai, Tianjin, Chongqing rank as provinces
     "municipal": "municipal",
     "city": "municipal",
     "prefecture": "municipal",
@@ -60,6 +61,10 @@ LEVEL_ALIASES: dict[str, str] = {
     "地市": "municipal",
     "地市级": "municipal",
     "盟市": "municipal",
+    "地级市": "municipal",
+    "副省级市": "municipal",
+    "自治州": "municipal",
+    "盟": "municipal",
     "county": "county",
     "district": "county",
     "县": "county",
@@ -68,6 +73,12 @@ LEVEL_ALIASES: dict[str, str] = {
     "区县": "county",
     "县区": "county",
     "旗县": "county",
+    "区级": "county",
+    "县级市": "county",
+    "市辖区": "county",
+    "自治县": "county",
+    "旗": "county",
+    "自治旗": "county",
 }
 """Accepted spellings of the manifest's ``level`` (compared case-insensitively)."""
 

@@ -211,6 +211,34 @@ def test_manifest_variants_tabs_aliases_population_crlf(tmp_path: Path) -> None:
     assert corpus.metas["peer"].population is None and corpus.metas["peer"].title == ""
 
 
+@pytest.mark.parametrize(
+    ("level", "expected"),
+    [
+        ("直辖市", "provincial"),
+        ("地级市", "municipal"),
+        ("自治州", "municipal"),
+        ("盟", "municipal"),
+        ("区级", "county"),
+        ("县级市", "county"),
+        ("旗", "county"),
+        ("自治旗", "county"),
+    ],
+)
+def test_level_names_of_every_kind_of_jurisdiction(tmp_path: Path, level: str, expected: str) -> None:
+    """The names the administrative divisions go by (a 旗 in Inner Mongolia, a 自治州, a 县级市) are
+    levels, not errors."""
+    manifest = "\n".join(
+        [
+            "plan_id,file,jurisdiction,level,parent_id",
+            f"jiangxi,{JIANGXI_FILE},江西省,省级,",
+            f"child,{JIUJIANG_FILE},某地,{level},jiangxi",
+            "",
+        ]
+    )
+    corpus = copy_corpus(tmp_path, manifest)
+    assert corpus.metas["child"].level == expected
+
+
 # ---------------------------------------------------------------------------------------------
 # the bad-manifest matrix: each names the manifest and the CSV line, exit code 2
 
