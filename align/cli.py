@@ -680,10 +680,24 @@ COMMANDS = {
 }
 
 
+class _LogFormat(logging.Formatter):
+    """Log lines read like the warnings: ``align: warning: cache … cannot be used``; another
+    library's (with ``--verbose``) carry its logger's name instead."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        source = "align" if record.name.split(".")[0] == "align" else record.name
+        text = f"{source}: {record.levelname.lower()}: {record.getMessage()}"
+        if record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_LogFormat())
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, handlers=[handler])
     # Models load from local folders only; never reach a hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -953,3 +953,20 @@ def test_plan_ids_resolve_through_a_manifest_given_as_a_file(tmp_path: Path) -> 
     args = ["compare", "jiangxi", "jiujiang", "--corpus", str(DATA / "plans.csv"), "--out", str(out), *FAST]
     assert main(args) == 0
     assert set(read_csv(out / "alignment.csv")["child_plan"]) == {"jiujiang"}
+
+
+def test_cache_notices_read_like_the_other_warnings(tmp_path: Path) -> None:
+    """A damaged cache is set aside and rebuilt; the notice has the ``align: warning:`` prefix of
+    every other warning, so that a user (or a script grepping stderr) sees it as one."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "measures.sqlite3").write_bytes(b"not a database, cut from a full disk" * 40)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    argv = [str(ALIGN), "compare", str(JIANGXI), str(JIUJIANG), "--out", str(tmp_path / "out")]
+    proc = subprocess.run(
+        [*argv, *FAST, "--cache-dir", str(cache)], capture_output=True, text=True, env=env, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    notices = [line for line in proc.stderr.splitlines() if "measures.sqlite3" in line]
+    assert notices and all(line.startswith("align: warning: ") for line in notices), proc.stderr
+    assert "moved to" in notices[0]
