@@ -164,7 +164,7 @@ def _looks_like_text(text: str) -> bool:
     bad = sum(  # counted per distinct character: a document uses a few thousand of them
         n
         for ch, n in Counter(text).items()
-        if unicodedata.category(ch) in ("Cc", "Co", "Cn", "Cs") and ch not in "\n\r\t\x0b\x0c"
+        if unicodedata.category(ch) in ("Cc", "Co", "Cn", "Cs") and ch not in "\n\r\t\x0b\x0c\x85"
     )
     return bad <= max(2, len(text) // 200)
 

@@ -125,6 +125,15 @@ def test_newlines_bom_and_control_characters(tmp_path: Path) -> None:
     assert text.split("\n") == [lines[0], lines[1], lines[2], "\t" + lines[3], lines[4], lines[5]]
 
 
+def test_next_line_separators_are_line_ends_not_binary(tmp_path: Path) -> None:
+    """U+0085 (NEL, the line end of some mainframe and old Unicode exports) ends a line like a
+    newline; before, a whole text separated by it was refused as binary."""
+    text = JIANGXI.read_text(encoding="utf-8")
+    path = tmp_path / "nel.txt"
+    path.write_bytes(text.replace("\n", "\x85").encode("utf-8"))
+    assert read_document(path) == read_document(JIANGXI)
+
+
 def test_clean_text_maps_kangxi_radicals_but_does_not_fold_widths() -> None:
     assert clean_text("⼀、指导思想（⼯作⽬标）ＡＢ１") == "一、指导思想（工作目标）ＡＢ１"
 
