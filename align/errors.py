@@ -53,3 +53,9 @@ class PairTooLargeError(InputError):
 class AlignWarning(UserWarning):
     """A usable input with a flaw the user should know of (damaged bytes replaced, pages without
     text). The CLI prints these as ``align: warning: …`` even without ``--verbose``."""
+
+
+class NotChineseWarning(AlignWarning):
+    """A document was parsed, but little of its text is Chinese: the outline styles, the attribute
+    patterns and the models are made for Chinese plans (a translation or a minority-language edition
+    gets few measures and poor matches)."""

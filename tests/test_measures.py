@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import random
 import re
+import warnings
 from collections import Counter
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from align.errors import NoMeasuresError
+from align.errors import NoMeasuresError, NotChineseWarning
 from align.measures import MeasureExtractor, extract_measures
 from tests.conftest import SEEDS, seed_text
 
@@ -179,3 +180,29 @@ def test_agencies_of_a_task_table_come_from_its_columns() -> None:
     measures = extract_measures(table)
     assert [m.responsible_agencies for m in measures[:3]] == [m.responsible_agencies for m in items]
     assert measures[0].responsible_agencies == ("市科协", "市委宣传部", "市教育局", "团市委")
+
+
+ENGLISH_PLAN = """Implementation Plan of Jiangxi Province for Scientific Literacy (2021-2025)
+一、Overall requirements
+（一）Guiding ideology. Guided by the Thought, we will improve the scientific literacy of all
+citizens of the province and build a strong province of science and technology.
+（二）Goals. By 2025 the share of citizens with basic scientific literacy strives to reach 15%,
+and the gap between regions and groups narrows markedly.
+二、Key tasks
+（一）Youth. Carry the spirit of science through the whole chain of education.
+"""
+
+
+def test_a_plan_with_little_chinese_is_parsed_with_a_warning() -> None:
+    """An English translation keeps its outline and gets its measures, with a warning that align
+    reads Chinese plans; a text without measures says so in its error; the seeds warn of nothing."""
+    with pytest.warns(NotChineseWarning, match=r"en.txt: only \d+% of its text is Chinese characters"):
+        parsed = MeasureExtractor().parse(ENGLISH_PLAN, "en", source="en.txt")
+    assert [m.measure_id for m in parsed.measures] == ["一.(一)", "一.(二)", "二.(一)"]
+    words = re.sub(r"[一二（）、]", "", ENGLISH_PLAN).replace("\n", " ")
+    with pytest.raises(NoMeasuresError, match=r"only \d+% of its text is Chinese characters"):
+        MeasureExtractor().parse(words, "en", source="en.txt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NotChineseWarning)
+        for seed in SEEDS:
+            MeasureExtractor().parse(seed_text(seed), seed)
