@@ -777,7 +777,20 @@ def _resolve_measure(graph: nx.MultiDiGraph, measure: str, plan: str | None) -> 
         if node in graph:
             return node
         if plan_node(plan) not in graph:
-            raise InputError(f"no plan {plan!r} in the graph")
+            # the plan named by its jurisdiction (江西省) or its title, or its id in another case
+            typed = plan.strip()
+            named = sorted(
+                str(data.get("plan_id"))
+                for _, data in graph.nodes(data=True)
+                if data.get("type") == "plan"
+                and not str(data.get("plan_id")).startswith("consensus:")
+                and (
+                    typed in (data.get("jurisdiction"), data.get("title"))
+                    or typed.lower() == str(data.get("plan_id")).lower()
+                )
+            )
+            hint = f"; did you mean {named[0]}?" if len(named) == 1 else ""
+            raise InputError(f"no plan {plan!r} in the graph{hint}")
         raise InputError(f"plan {plan} has no measure {measure!r}")
     candidates = [
         n for n in _nodes_of_type(graph, "measure") if str(graph.nodes[n].get("measure_id")) == measure

@@ -306,6 +306,18 @@ def test_a_measure_id_typed_with_chinese_punctuation_is_found(
         lineage(graph, "二.（九）.1", plan="jiangxi")
 
 
+def test_a_plan_named_by_its_jurisdiction_hints_its_id(
+    plans: list[PlanMeta], measures: dict[str, list[Measure]]
+) -> None:
+    """``--plan 江西省`` (the jurisdiction, as a reader names it) points to the plan id."""
+    graph = build_graph(plans, measures["jiangxi"], None)
+    for named in ("江西省", "JIANGXI"):
+        with pytest.raises(InputError, match=r"no plan '.+' in the graph; did you mean jiangxi\?"):
+            lineage(graph, "二.(一).1", plan=named)
+    with pytest.raises(InputError, match=r"no plan '广东省' in the graph$"):
+        lineage(graph, "二.(一).1", plan="广东省")
+
+
 # ---------------------------------------------------------------------------------------------
 # Escalations and responsibility
 
