@@ -752,6 +752,11 @@ class Corpus:
     def from_files(cls, paths: Iterable[str | Path], *, min_chars: int = MIN_PLAN_CHARS) -> Corpus:
         """A flat corpus of bare documents: plan_id = file stem (``-2``, ``-3`` … on clashes),
         level unknown (``""``), no parents."""
+        if isinstance(paths, str | Path):  # one name would be read as its characters
+            raise TypeError(
+                f"paths must be a list of documents, not one {type(paths).__name__}: "
+                f"Corpus.from_files([{str(paths)!r}]), or sorted(Path(folder).iterdir()) for a folder"
+            )
         metas: list[PlanMeta] = []
         used: set[str] = set()
         for raw in paths:

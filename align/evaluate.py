@@ -14,13 +14,14 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from align.errors import InputError
-from align.models import CARRIED, STATUSES, Measure, cell_id
+from align.models import CARRIED, STATUSES, Measure, cell_id, check_columns
 
 GOLD_COLUMNS = ("parent_doc", "parent_anchor", "child_doc", "child_anchor", "label", "evidence")
 
@@ -42,6 +43,17 @@ def read_rows(path: str | Path, need: tuple[str, ...]) -> list[tuple[dict[str, s
     """:func:`read_table` with the file line of each row."""
     from align.corpus import decode_table, header_delimiter
 
+    if not isinstance(path, str | PathLike):
+        raise TypeError(
+            f"path must be a CSV file, not {type(path).__name__}"
+            + (
+                " (score a DataFrame with score_alignment(alignment, gold))"
+                if isinstance(path, pd.DataFrame)
+                else ""
+            )
+        )
+    if isinstance(need, str):  # one column named
+        need = (need,)
     if Path(path).exists() and not Path(path).is_file():  # reading a pipe would wait forever
         kind = "a folder" if Path(path).is_dir() else "not a regular file (a pipe or device?)"
         raise InputError(f"is {kind}; give a CSV file", path=path)
@@ -138,6 +150,11 @@ def _f1(p: float, r: float) -> float:
 def _gold_records(gold: pd.DataFrame | Iterable[Mapping[str, object]]) -> list[dict[str, str]]:
     """Gold rows as dicts of strings: a frame of ``pd.read_csv`` (NaN in empty cells) or its
     records work as well as the rows of :func:`read_table`."""
+    if isinstance(gold, str | PathLike):
+        raise TypeError(
+            f"gold must be rows, not the path {str(gold)!r}: read it with "
+            "read_table(path, GOLD_COLUMNS) or pd.read_csv(path)"
+        )
     records = gold.to_dict("records") if isinstance(gold, pd.DataFrame) else list(gold)
     out = []
     for k, row in enumerate(records):
@@ -149,7 +166,12 @@ def _gold_records(gold: pd.DataFrame | Iterable[Mapping[str, object]]) -> list[d
         missing = [c for c in ("parent_anchor", "child_anchor", "label") if c not in row]
         if missing:
             raise KeyError(f"gold row {k} lacks columns {missing}")
-        out.append({str(key): cell_id(value) for key, value in row.items()})
+        record = {str(key): cell_id(value) for key, value in row.items()}
+        if record["label"].strip() not in STATUSES:  # a typo would silently count as 'not carried'
+            raise ValueError(
+                f"gold row {k}: unknown label {record['label']!r}; use one of {', '.join(STATUSES)}"
+            )
+        out.append(record)
     return out
 
 
@@ -161,8 +183,27 @@ def score_alignment(alignment: pd.DataFrame, gold: pd.DataFrame | Iterable[Mappi
     alignment : a table with ``parent_text``, ``child_text`` and ``status``.
     gold : rows with the columns of :data:`GOLD_COLUMNS` (from :func:`read_table`, or a
         DataFrame such as ``pd.read_csv`` gives, empty cells NaN).
+
+    A table of several pairs (``CorpusResult.alignment``) is cut to the pair whose plans the gold's
+    ``parent_doc``/``child_doc`` name; when they name none, it is an error (other pairs' rows hold
+    the same texts and would count as wrong links).
     """
+    check_columns(alignment, ("parent_text", "child_text", "status"), "alignment")
     records = _gold_records(gold)
+    alignment = gold_pair_rows(alignment, records, {})
+    if {"parent_plan", "child_plan"} <= set(alignment.columns):
+        pairs = list(dict.fromkeys(zip(alignment["parent_plan"], alignment["child_plan"], strict=True)))
+        if len(pairs) > 1:
+            shown = ", ".join(f"{cell_id(p)} → {cell_id(c)}" for p, c in pairs[:4])
+            raise ValueError(
+                f"alignment holds {len(pairs)} pairs ({shown}{', …' if len(pairs) > 4 else ''}) and the gold "
+                "names none of them; score one pair's rows, e.g. "
+                "alignment[(alignment.parent_plan == P) & (alignment.child_plan == C)]"
+            )
+    return _score(alignment, records)
+
+
+def _score(alignment: pd.DataFrame, records: list[dict[str, str]]) -> Score:
     rows = [
         (norm(str(p)), norm(str(c)), str(s).strip().lower())
         for p, c, s in zip(
@@ -254,7 +295,7 @@ def evaluate_files(
     check_labels(rows, gold_csv)
     gold = [row for row, _line in rows]
     table = gold_pair_rows(table, gold, doc_ids or {})
-    score = score_alignment(table, gold)
+    score = _score(table, _gold_records(gold))
     score.warnings = fit_warnings(table, gold, str(alignment_csv), str(gold_csv), doc_ids or {})
     return score
 
@@ -271,7 +312,7 @@ def gold_pair_rows(
     keep = pd.Series(True, index=alignment.index)
     for side in ("parent", "child"):
         plans = alignment[f"{side}_plan"].fillna("").astype(str)
-        docs = {g[f"{side}_doc"].strip() for g in gold} - {""}
+        docs = {g.get(f"{side}_doc", "").strip() for g in gold} - {""}
         named = {p for p in set(plans) if p and any(_names_plan(d, {p}, doc_ids) for d in docs)}
         if named:
             keep &= plans.isin(named)

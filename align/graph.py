@@ -406,6 +406,11 @@ def _as_measures(measures: pd.DataFrame | Sequence[Measure] | None) -> list[Meas
         return []
     if isinstance(measures, pd.DataFrame):
         return measures_from_frame(measures)
+    if isinstance(measures, Mapping):  # CorpusResult.measures_by_plan
+        raise TypeError(
+            "measures must be a list of Measure or a measures table, not a dict: "
+            "[m for ms in result.measures_by_plan.values() for m in ms]"
+        )
     return list(measures)
 
 
@@ -558,6 +563,10 @@ def build_graph(
     A :class:`networkx.MultiDiGraph` whose edge keys are the edge kinds.
     """
     graph = nx.MultiDiGraph(name="align", schema="align-graph/1")
+    if isinstance(plans, pd.DataFrame) or hasattr(plans, "metas"):  # the manifest table, a Corpus
+        raise TypeError(
+            f"plans must be PlanMeta rows (list(corpus.metas.values())), not a {type(plans).__name__}"
+        )
     plans = list(plans)
     for meta in plans:
         graph.add_node(plan_node(meta.plan_id), **_clean_attrs(_plan_attrs(meta)))
@@ -750,13 +759,40 @@ def _nodes_of_type(graph: nx.MultiDiGraph, kind: str) -> list[str]:
     return [n for n, d in graph.nodes(data=True) if d.get("type") == kind]
 
 
-def resolve_measure(graph: nx.MultiDiGraph, measure: str, plan: str | None = None) -> str:
-    """The node of ``measure`` (a node id, or a ``measure_id`` with an optional ``plan``).
+def _check_graph(graph: object) -> None:
+    """The graph of :func:`build_graph`: edge keys name the edge kinds, which a simple graph lacks
+    (a plan's ``derives_from`` and ``aligned_against`` edges join the same two nodes)."""
+    if isinstance(graph, nx.MultiDiGraph):
+        return
+    hint = (
+        "read graph.graphml with nx.read_graphml(path, force_multigraph=True), graph.json with "
+        "nx.node_link_graph(data, edges='edges')"
+    )
+    if isinstance(graph, str | Path):
+        raise TypeError(f"graph must be a networkx.MultiDiGraph, not a path: {hint}")
+    raise TypeError(
+        f"graph must be the networkx.MultiDiGraph of build_graph, not a {type(graph).__name__} "
+        f"(a simple graph has lost the edge kinds): {hint}"
+    )
+
+
+def resolve_measure(graph: nx.MultiDiGraph, measure: str | Measure, plan: str | None = None) -> str:
+    """The node of ``measure`` (a node id, a ``measure_id`` with an optional ``plan``, or a
+    :class:`Measure`).
 
     Without ``plan``, a measure id found in several plans resolves to the one of the highest
     level; when that is still ambiguous an :class:`InputError` lists the plans. An id typed with a
     Chinese input method (``二．（一）．1``, ``二。（一）。1``) is the id in ASCII (``二.(一).1``).
+    A number (``24``, or ``24.0`` from a table) is the id it was written as.
     """
+    _check_graph(graph)
+    if isinstance(measure, Measure):
+        plan = measure.plan_id if plan is None else plan
+        measure = measure.measure_id
+    elif isinstance(measure, int | float) and not isinstance(measure, bool):
+        measure = cell_id(measure)
+    elif not isinstance(measure, str):
+        raise TypeError(f"measure must be a measure id (str) or a Measure, not {type(measure).__name__}")
     ascii_id = measure.strip().translate(_ID_PUNCTUATION)
     if ascii_id != measure:
         try:
@@ -814,7 +850,7 @@ def _plan_info(graph: nx.MultiDiGraph, plan_id: str) -> dict[str, Any]:
     return dict(graph.nodes.get(plan_node(plan_id), {}))
 
 
-def lineage(graph: nx.MultiDiGraph, measure: str, plan: str | None = None) -> pd.DataFrame:
+def lineage(graph: nx.MultiDiGraph, measure: str | Measure, plan: str | None = None) -> pd.DataFrame:
     """Follow a measure down every path of the hierarchy, transitively.
 
     From the measure, every child plan aligned against its plan gets one row per child measure
@@ -824,7 +860,7 @@ def lineage(graph: nx.MultiDiGraph, measure: str, plan: str | None = None) -> pd
     Parameters
     ----------
     graph : from :func:`build_graph`.
-    measure : a measure node id or a ``measure_id`` (see :func:`resolve_measure`).
+    measure : a measure node id, a ``measure_id`` or a :class:`Measure` (see :func:`resolve_measure`).
     plan : the plan of ``measure`` when the id is ambiguous.
 
     Returns
@@ -832,7 +868,7 @@ def lineage(graph: nx.MultiDiGraph, measure: str, plan: str | None = None) -> pd
     One row per step with :data:`LINEAGE_COLUMNS`, in depth-first order; ``depth`` 0 is the
     measure itself (``status="root"``). ``node``/``parent_node`` link the rows into a tree.
     """
-    root = resolve_measure(graph, measure, plan)
+    root = resolve_measure(graph, measure, plan)  # checks the graph
     rows: list[dict[str, Any]] = []
 
     def row(node: str, parent_node: str, depth: int, plan_id: str, edge: Mapping[str, Any]) -> dict[str, Any]:
@@ -1016,6 +1052,7 @@ def escalations(
     -------
     A frame with :data:`ESCALATION_COLUMNS`.
     """
+    _check_graph(graph)
     rows = []
     for parent, child, key, data in graph.edges(keys=True, data=True):
         if key != "aligned_to":

@@ -463,6 +463,37 @@ class PairAlignment:
         return [j for j in range(len(self.child)) if not self.links[:, j].any()]
 
 
+def check_settings(encoder: object, threshold: object) -> None:
+    """A TypeError or ValueError for settings that would fail deep in matching (an encoder given
+    by name) or silently link nothing (a threshold outside 0–1, e.g. a percentage)."""
+    if isinstance(encoder, str):
+        how = (
+            "encoder=None"
+            if encoder.strip() == "lexical"
+            else f"encoder=align.embed.make_encoder({encoder.strip()!r})"
+        )
+        raise TypeError(f"encoder must be an encoder object or None, not the name {encoder!r}: pass {how}")
+    if threshold is not None and (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int | float | np.number)
+        or not 0.0 <= float(threshold) <= 1.0
+    ):
+        raise ValueError(f"threshold must be a probability between 0 and 1, not {threshold!r}")
+
+
+def _check_measures(measures: object, side: str) -> None:
+    if not isinstance(measures, list | tuple) or not all(isinstance(m, Measure) for m in measures):
+        kind = type(measures).__name__
+        if isinstance(measures, list | tuple):
+            kind += " of " + ", ".join(
+                sorted({type(m).__name__ for m in measures if not isinstance(m, Measure)})
+            )
+        raise TypeError(
+            f"{side} measures must be a list of Measure (Aligner().measures(plan), extract_measures(text) or "
+            f"CorpusResult.measures_by_plan[plan_id]), not a {kind}"
+        )
+
+
 @dataclass
 class Matcher:
     """Decide which child measures carry each parent measure.
@@ -496,6 +527,9 @@ class Matcher:
     max_memory: float | None = MAX_PAIR_MEMORY
     floor_quantile: float | None = 0.25
 
+    def __post_init__(self) -> None:
+        check_settings(self.encoder, self.threshold)
+
     def check_size(self, parent: list[Measure], child: list[Measure]) -> None:
         """Raise :class:`align.errors.PairTooLargeError` when the pair needs more than ``max_memory``."""
         if self.max_memory is None:
@@ -523,6 +557,7 @@ class Matcher:
     def match(self, parent: list[Measure], child: list[Measure]) -> PairAlignment:
         """Link probabilities and links for two lists of measures (both non-empty)."""
         for side, measures in (("parent", parent), ("child", child)):
+            _check_measures(measures, side)
             if not len(measures):
                 raise ValueError(f"no {side} measures: both plans need at least one measure to be aligned")
         self.check_size(parent, child)

@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass, field, replace
+from os import PathLike
+from pathlib import Path
 
 from align.attributes import binding_cue, extract_agencies, measure_attributes
 from align.errors import NoMeasuresError, NotChineseWarning
@@ -208,6 +210,7 @@ class MeasureExtractor:
         -------
         ParsedPlan
         """
+        _check_text(text)
         outline = parse_outline(text)
         state = _Walk(self, plan_id)
         state.context.extend(outline.front)
@@ -228,6 +231,8 @@ class MeasureExtractor:
             share = han_share(text)
             if share < MIN_HAN_SHARE:
                 why += f"; only {share:.0%} of its text is Chinese characters, and align reads Chinese plans"
+            if _is_file_name(text):
+                why = f"the text is the name of a file; read it with align.documents.read_document({text.strip()!r})"
             raise NoMeasuresError(f"no measures found: {why}; is this a plan?", path=source or None)
         if measures and self.require_measures and (share := han_share(text)) < MIN_HAN_SHARE:
             warnings.warn(
@@ -265,6 +270,31 @@ class MeasureExtractor:
     def extract(self, text: str, plan_id: str = "", source: str = "") -> list[Measure]:
         """The measures of ``text`` (see :meth:`parse`)."""
         return self.parse(text, plan_id, source).measures
+
+
+def _check_text(text: object) -> None:
+    """The text of a document, or a TypeError that says how to get it (notebooks pass paths,
+    plans and undecoded bytes)."""
+    if isinstance(text, str):
+        return
+    hint = ""
+    if isinstance(text, bytes | bytearray):
+        hint = " (decode it, or read the file with align.documents.read_document(path))"
+    elif isinstance(text, PathLike):
+        hint = f" (read the file with align.documents.read_document({str(text)!r}))"
+    elif hasattr(text, "text") and hasattr(text, "meta"):  # a Plan
+        hint = " (pass plan.text, or use Aligner().measures(plan))"
+    raise TypeError(f"text must be the document's text (str), not {type(text).__name__}{hint}")
+
+
+def _is_file_name(text: str) -> bool:
+    name = text.strip()
+    if not name or "\n" in name or len(name) > 1024:
+        return False
+    try:
+        return Path(name).is_file()
+    except (OSError, ValueError):  # a name too long for a path, a NUL
+        return False
 
 
 def extract_measures(text: str, plan_id: str = "", source: str = "") -> list[Measure]:

@@ -6,7 +6,9 @@ These are small frozen dataclasses; pandas DataFrames are the public face for no
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from os import PathLike
 
 import pandas as pd
 
@@ -199,6 +201,31 @@ def cell_id(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+def check_columns(frame: object, columns: Iterable[str], what: str, empty_ok: bool = False) -> None:
+    """A DataFrame holding ``columns``, or an error naming what is missing (instead of pandas'
+    ``KeyError`` from deep inside a chart or a score). With ``empty_ok``, a frame without rows
+    passes whatever its columns (for functions that draw or return nothing for it).
+
+    Raises
+    ------
+    TypeError : ``frame`` is no DataFrame (a path, a row).
+    InputError : columns are missing; a frame with them as its index is told to ``reset_index()``.
+    """
+    from align.errors import InputError
+
+    if not isinstance(frame, pd.DataFrame):
+        hint = ""
+        if isinstance(frame, str | PathLike):
+            hint = " (for a file: pd.read_csv(path))"
+        elif isinstance(frame, Mapping | pd.Series):
+            hint = " (for one row: pd.DataFrame([row]))"
+        raise TypeError(f"{what} must be a DataFrame, not {type(frame).__name__}{hint}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing and not (empty_ok and frame.empty):
+        hint = "; call .reset_index() first" if set(missing) & {str(n) for n in frame.index.names} else ""
+        raise InputError(f"{what} lacks columns {missing}{hint}")
 
 
 def measures_frame(measures: list[Measure]) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from align.corpus import Corpus
 from align.errors import AlignError, PairTooLargeError
 from align.graph import CONSENSUS_PREFIX, build_consensus, consensus_plan_meta
 from align.manifest import check_parents
-from align.match import MAX_PAIR_MEMORY, Encoder, Matcher, PairAlignment
+from align.match import MAX_PAIR_MEMORY, Encoder, Matcher, PairAlignment, check_settings
 from align.measures import MeasureExtractor
 from align.models import (
     ALIGNMENT_COLUMNS,
@@ -271,13 +271,7 @@ class Aligner:
     max_memory: float | None = MAX_PAIR_MEMORY
 
     def __post_init__(self) -> None:
-        threshold = self.threshold
-        if threshold is not None and (
-            isinstance(threshold, bool)
-            or not isinstance(threshold, int | float | np.number)
-            or not 0.0 <= float(threshold) <= 1.0
-        ):
-            raise ValueError(f"threshold must be a probability between 0 and 1, not {threshold!r}")
+        check_settings(self.encoder, self.threshold)
 
     def measures(self, plan: Plan) -> list[Measure]:
         _check_plan(plan, "plan")
@@ -299,6 +293,8 @@ class Aligner:
         _check_plan(child, "child")
         pm = parent_measures if parent_measures is not None else self.measures(parent)
         cm = child_measures if child_measures is not None else self.measures(child)
+        _check_measures_of(parent, pm, "parent")
+        _check_measures_of(child, cm, "child")
         try:
             match = Matcher(self.encoder, threshold=self.threshold, max_memory=self.max_memory).match(pm, cm)
         except PairTooLargeError as err:
@@ -315,7 +311,9 @@ def _check_plan(plan: object, role: str) -> None:
     if isinstance(plan, Plan):
         return
     hint = ""
-    if isinstance(plan, str | Path):
+    if isinstance(plan, str) and ("\n" in plan.strip() or len(plan) > 200):  # a document's text
+        hint = " (for a text: Plan(PlanMeta(plan_id='p', file='', jurisdiction='', level=''), text))"
+    elif isinstance(plan, str | Path):
         try:
             is_file = Path(plan).is_file()
         except (OSError, ValueError):  # a name too long for a path, a NUL
@@ -326,6 +324,19 @@ def _check_plan(plan: object, role: str) -> None:
             else f" (for a plan id: corpus.plan({str(plan)!r}))"
         )
     raise TypeError(f"{role} must be a Plan, not {type(plan).__name__}{hint}")
+
+
+def _check_measures_of(plan: Plan, measures: object, role: str) -> None:
+    """Measures given for ``plan`` are its own: another plan's (the two lists swapped) would give
+    a table that names ``plan`` but holds the other plan's measures."""
+    if not isinstance(measures, list | tuple):
+        return  # the matcher says what to pass
+    others = {m.plan_id for m in measures if isinstance(m, Measure) and m.plan_id} - {plan.plan_id}
+    if others:
+        raise ValueError(
+            f"{role}_measures are measures of {', '.join(sorted(others)[:3])}, not of the {role} "
+            f"{plan.plan_id} (swapped?)"
+        )
 
 
 def align_plans(parent: Plan, child: Plan, encoder: Encoder | None = None) -> PairResult:
@@ -363,6 +374,8 @@ def align_corpus(
         corpus = load_corpus(corpus)
     elif not isinstance(corpus, Corpus):
         raise TypeError(f"corpus must be a Corpus or a corpus folder, not {type(corpus).__name__}")
+    if aligner is not None and not isinstance(aligner, Aligner):
+        raise TypeError(f"aligner must be an Aligner (Aligner(encoder=...)), not {type(aligner).__name__}")
     aligner = aligner or Aligner()
     wrap = progress or (lambda it, _desc: it)
     notes: list[str] = []

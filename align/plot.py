@@ -49,7 +49,7 @@ from matplotlib.ticker import PercentFormatter
 
 from align.cache import BlobStore, blob_schema, digest, file_digest, source_digest
 from align.fileio import atomic_write_bytes, check_interrupted, usable_cores
-from align.models import LEVELS
+from align.models import LEVELS, check_columns
 from align.report import (
     STATUS_COLORS,
     STATUS_LABELS,
@@ -386,6 +386,19 @@ def _clean(value: object) -> str:
     return str(value).strip()
 
 
+def _check_plans(plans: object, columns: Sequence[str] = ("plan_id", "jurisdiction")) -> None:
+    """The manifest as a DataFrame (notebooks hold a :class:`align.corpus.Corpus` too)."""
+    if hasattr(plans, "metas") and not isinstance(plans, pd.DataFrame):
+        raise TypeError(
+            f"plans must be the manifest as a DataFrame (align.output.plans_frame(corpus)), "
+            f"not a {type(plans).__name__}"
+        )
+    check_columns(plans, columns, "plans", empty_ok=True)
+
+
+_COVERAGE_NEEDS = ("parent_plan", "child_plan", "jurisdiction", "n_parent_measures", *BAR_STATUSES, "added")
+
+
 def plan_tree(plans: pd.DataFrame) -> nx.DiGraph:
     """The manifest as a directed tree (parent → child), node attributes from the manifest.
 
@@ -398,6 +411,7 @@ def plan_tree(plans: pd.DataFrame) -> nx.DiGraph:
     ``networkx.DiGraph`` with one node per plan (in manifest order) and an edge from each
     plan's parent, when the parent is in the manifest.
     """
+    _check_plans(plans, ("plan_id",))
     graph = nx.DiGraph()
     for record in plans.to_dict("records"):
         attrs = {str(k): _clean(v) for k, v in record.items()}
@@ -516,6 +530,9 @@ def plot_coverage(
     The figure.
     """
     title = title or "Coverage of the parent plan's measures 上级措施承接情况"
+    check_columns(coverage, _COVERAGE_NEEDS, "coverage", empty_ok=True)
+    if plans is not None:
+        _check_plans(plans)
     with cjk_style():
         if coverage.empty:
             return _empty(_new_figure(8, 2.5), "no aligned pair 无已对齐的方案")
@@ -636,6 +653,8 @@ def plot_theme_heatmap(
     The figure (cells without parent measures are blank grey).
     """
     title = title or "Carried share by section 分板块承接比例"
+    if plans is not None:
+        _check_plans(plans)
     with cjk_style():
         table = theme_coverage(alignment, split=split, max_label=max_label)
         if table.empty:
@@ -872,6 +891,9 @@ def plot_hierarchy(
     The figure.
     """
     title = title or "Plan hierarchy coloured by coverage 方案层级与承接比例"
+    _check_plans(plans, ("plan_id",))
+    if coverage is not None:
+        check_columns(coverage, ("child_plan", "parent_plan", "coverage"), "coverage", empty_ok=True)
     with cjk_style():
         if plans.empty:
             return _empty(_new_figure(6, 2.5), "no plan 无方案")

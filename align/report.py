@@ -34,7 +34,7 @@ import pandas as pd
 
 from align.cache import BlobStore, blob_schema, digest
 from align.fileio import atomic_write_bytes, atomic_write_text
-from align.models import ALIGNMENT_COLUMNS, CARRIED, STATUSES, cell_id
+from align.models import ALIGNMENT_COLUMNS, CARRIED, STATUSES, cell_id, check_columns
 
 # marks the pages align writes: `align report --html` replaces only a page of its own
 GENERATOR = "align"
@@ -176,6 +176,7 @@ def parent_status_frame(alignment: pd.DataFrame) -> pd.DataFrame:
     (added rows, which have no parent measure, are left out).
     """
     cols = ["parent_plan", "child_plan", "parent_measure", "parent_path", "status", "carried"]
+    check_columns(alignment, cols[:-1], "alignment", empty_ok=True)
     if alignment.empty:
         return pd.DataFrame(columns=cols)
     rows = alignment[~alignment["parent_measure"].map(_blank)]
@@ -190,6 +191,7 @@ def parent_status_frame(alignment: pd.DataFrame) -> pd.DataFrame:
 
 def pairs_of(alignment: pd.DataFrame) -> list[tuple[str, str]]:
     """The (parent plan, child plan) pairs of an alignment, in order of first appearance."""
+    check_columns(alignment, ("parent_plan", "child_plan"), "alignment", empty_ok=True)
     if alignment.empty:
         return []
     pairs = alignment[["parent_plan", "child_plan"]].astype(str).drop_duplicates()
@@ -199,6 +201,7 @@ def pairs_of(alignment: pd.DataFrame) -> list[tuple[str, str]]:
 def pair_rows(alignment: pd.DataFrame) -> Iterator[tuple[str, str, pd.DataFrame]]:
     """``(parent plan, child plan, its rows)`` for each pair of an alignment, in the order of
     :func:`pairs_of` (one grouping pass, not one scan of the table per pair)."""
+    check_columns(alignment, ("parent_plan", "child_plan"), "alignment", empty_ok=True)
     if alignment.empty:
         return
     keys = [alignment["parent_plan"].astype(str), alignment["child_plan"].astype(str)]
@@ -211,8 +214,14 @@ _TARGET_SEP = re.compile(r"[；;]")
 
 
 def _targets_lookup(measures: pd.DataFrame | None) -> dict[tuple[str, str], list[str]]:
+    if isinstance(measures, list | tuple):  # Measure objects, e.g. pair.parent_measures
+        raise TypeError(
+            "measures must be a DataFrame with the columns of measures.csv "
+            "(align.models.measures_frame(pair.parent_measures + pair.child_measures)), not a list"
+        )
     if measures is None or measures.empty or "targets" not in measures:
         return {}
+    check_columns(measures, ("plan_id", "measure_id"), "measures")
     lookup: dict[tuple[str, str], list[str]] = {}
     for plan_id, measure_id, targets in zip(
         measures["plan_id"], measures["measure_id"], measures["targets"], strict=True
@@ -681,6 +690,7 @@ def render_pair_html(
     ValueError
         When the rows hold more than one pair.
     """
+    check_columns(alignment_pair, ("parent_plan", "child_plan", "status"), "alignment_pair", empty_ok=True)
     pairs = pairs_of(alignment_pair)
     if len(pairs) > 1:
         raise ValueError(f"render_pair_html expects the rows of one pair, got {len(pairs)}: {pairs[:3]}")

@@ -42,3 +42,10 @@ def test_a_copy_of_a_manifest_document_gets_its_plan(tmp_path: Path) -> None:
     other = tmp_path / "edited.txt"
     other.write_bytes(copy.read_bytes() + "补充。".encode())
     assert corpus.resolve(other).plan_id == "edited"
+
+
+def test_from_files_refuses_one_path_it_would_read_as_characters() -> None:
+    import pytest
+
+    with pytest.raises(TypeError, match=r"not one str: Corpus.from_files\(\["):
+        Corpus.from_files(str(JIANGXI))

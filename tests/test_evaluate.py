@@ -216,3 +216,35 @@ def test_score_alignment_takes_gold_read_with_pandas(alignment: Path, tmp_path: 
     assert score_alignment(table, frame.to_dict("records")).line() == expected.line()
     with pytest.raises(KeyError, match="gold row 0 lacks columns"):
         score_alignment(table, frame.drop(columns=["label"]))
+
+
+def test_score_alignment_refuses_what_would_give_a_silently_wrong_score(
+    alignment: Path, tmp_path: Path
+) -> None:
+    import pandas as pd
+
+    from align.errors import InputError
+    from align.evaluate import GOLD_COLUMNS, evaluate_files, read_table, score_alignment
+
+    gold = write_csv(tmp_path / "gold.csv", gold_rows())
+    table, rows = pd.read_csv(alignment), read_table(gold, GOLD_COLUMNS)
+    # the table of a whole run: another pair's rows would count as wrong links of the gold's pair
+    other = table.assign(parent_plan="consensus:national", child_plan=table["parent_plan"])
+    run = pd.concat([table, other], ignore_index=True)
+    renamed = [dict(g, parent_doc="", child_doc="") for g in rows]
+    with pytest.raises(ValueError, match=r"alignment holds 2 pairs .* score one pair's rows"):
+        score_alignment(run, renamed)
+    # ... unless the gold names the pair's plans, whose rows are then the ones scored
+    assert score_alignment(run, rows).line() == score_alignment(table, rows).line()
+    with pytest.raises(ValueError, match=r"gold row 1: unknown label 'Inherited'"):
+        score_alignment(table, [rows[0], dict(rows[1], label="Inherited")])
+    with pytest.raises(InputError, match=r"alignment lacks columns \['status'\]"):
+        score_alignment(table.drop(columns=["status"]), rows)
+    with pytest.raises(
+        TypeError, match=r"alignment must be a DataFrame, not PosixPath \(for a file: pd.read_csv"
+    ):
+        score_alignment(alignment, rows)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"gold must be rows, not the path"):
+        score_alignment(table, gold)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"score a DataFrame with score_alignment"):
+        evaluate_files(table, gold)  # type: ignore[arg-type]

@@ -545,3 +545,28 @@ def test_consensus_is_the_same_from_sparse_or_dense_vectors_and_ties_go_to_the_f
     for members, text in zip(pairs.members, pairs.representative_text, strict=True):
         first = members.split("；")[0]
         assert first.startswith("jiangxi:") and text == by_id[first]
+
+
+def test_lineage_and_escalations_refuse_a_graph_without_edge_kinds_and_take_numbers_and_measures(
+    plans: list[PlanMeta], measures: dict[str, list[Measure]], youth_alignment: pd.DataFrame
+) -> None:
+    graph = build_graph(
+        plans, measures["jiangxi"] + measures["jiujiang"] + measures["dazhang"], youth_alignment
+    )
+    for simple in (nx.DiGraph(graph), nx.Graph(graph)):
+        with pytest.raises(TypeError, match=r"force_multigraph=True"):
+            lineage(simple, "二.(一).1", plan="jiangxi")
+        with pytest.raises(TypeError, match=r"MultiDiGraph of build_graph"):
+            escalations(simple)
+    with pytest.raises(TypeError, match=r"not a path"):
+        lineage("outputs/graph.graphml", "二.(一).1", plan="jiangxi")  # type: ignore[arg-type]
+    start = next(m for m in measures["jiangxi"] if m.measure_id == "二.(一).1")
+    assert lineage(graph, start).equals(lineage(graph, "二.(一).1", plan="jiangxi"))
+    with pytest.raises(InputError, match=r"plan jiangxi has no measure '24'"):
+        lineage(graph, 24.0, plan="jiangxi")  # type: ignore[arg-type]
+    with pytest.raises(
+        TypeError, match=r"PlanMeta rows \(list\(corpus.metas.values\(\)\)\), not a DataFrame"
+    ):
+        build_graph(pd.DataFrame([vars(p) for p in plans]), [], youth_alignment)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"not a dict"):
+        build_graph(plans, measures, youth_alignment)  # type: ignore[arg-type]

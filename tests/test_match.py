@@ -215,3 +215,18 @@ def test_a_parent_measure_the_child_lacks_is_not_linked_to_the_least_unlike_chil
     )
     first = frame[frame.parent_measure == "1"].iloc[0]
     assert first.status == "dropped" and "below the pair's floor" in first.evidence
+
+
+def test_matcher_refuses_settings_and_inputs_that_would_fail_deep_or_link_nothing(
+    corpus: Corpus,
+) -> None:
+    from align.measures import extract_measures
+
+    parent = extract_measures(corpus.plan("jiangxi").text, "jiangxi")[:3]
+    child = extract_measures(corpus.plan("jiujiang").text, "jiujiang")[:3]
+    with pytest.raises(TypeError, match=r"not the name 'lexical'"):
+        Matcher("lexical")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"threshold must be a probability between 0 and 1, not 30"):
+        Matcher(threshold=30)  # a percentage: every measure would be dropped
+    with pytest.raises(TypeError, match=r"child measures must be a list of Measure .* not a Measure"):
+        Matcher().match(parent, child[0])  # type: ignore[arg-type]

@@ -206,3 +206,20 @@ def test_a_plan_with_little_chinese_is_parsed_with_a_warning() -> None:
         warnings.simplefilter("error", NotChineseWarning)
         for seed in SEEDS:
             MeasureExtractor().parse(seed_text(seed), seed)
+
+
+def test_what_is_not_a_text_says_how_to_get_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from align.corpus import plan_from_path
+    from tests.conftest import PLANS
+
+    path = PLANS / SEEDS["jiangxi"]
+    with pytest.raises(TypeError, match=r"not bytes \(decode it"):
+        extract_measures(path.read_bytes())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"not PosixPath \(read the file with align.documents.read_document"):
+        MeasureExtractor().parse(path)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"not Plan \(pass plan.text"):
+        extract_measures(plan_from_path(path))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"not NoneType"):
+        extract_measures(None)  # type: ignore[arg-type]
+    with pytest.raises(NoMeasuresError, match=r"the text is the name of a file; read it with"):
+        extract_measures(str(path))

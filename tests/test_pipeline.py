@@ -79,3 +79,38 @@ def test_keep_going_skips_a_pair_too_large_and_says_so(corpus: Corpus) -> None:
     assert any(
         n.startswith("jiujiang: not aligned with jiangxi: ") and "too large" in n for n in result.notes
     )
+
+
+def test_an_encoder_named_by_a_string_says_what_to_pass(corpus: Corpus) -> None:
+    # the CLI takes --encoder lexical; the API takes an encoder object (or None)
+    with pytest.raises(TypeError, match=r"not the name 'lexical': pass encoder=None"):
+        align_plans(corpus.plan("jiangxi"), corpus.plan("jiujiang"), encoder="lexical")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"make_encoder\('m3e'\)"):
+        Aligner(encoder="m3e")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"aligner must be an Aligner"):
+        align_corpus(corpus, "lexical")  # type: ignore[arg-type]
+
+
+def test_measures_of_the_wrong_plan_or_of_the_wrong_type_are_refused(corpus: Corpus) -> None:
+    import pandas as pd
+
+    from align.models import measures_frame
+
+    parent, child = corpus.plan("jiangxi"), corpus.plan("jiujiang")
+    aligner = Aligner()
+    pm, cm = aligner.measures(parent), aligner.measures(child)
+    with pytest.raises(
+        ValueError, match=r"parent_measures are measures of jiujiang, not of the parent jiangxi"
+    ):
+        aligner.align(parent, child, cm, pm)  # swapped: the table would name jiangxi but hold jiujiang
+    frame: pd.DataFrame = measures_frame(pm)
+    with pytest.raises(TypeError, match=r"parent measures must be a list of Measure .* not a DataFrame"):
+        aligner.align(parent, child, frame, cm)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"not a list of str"):
+        aligner.align(parent, child, [m.text for m in pm], cm)  # type: ignore[misc]
+
+
+def test_the_text_of_a_document_instead_of_a_plan_is_not_called_a_plan_id(corpus: Corpus) -> None:
+    text = corpus.plan("jiangxi").text
+    with pytest.raises(TypeError, match=r"for a text: Plan\(PlanMeta"):
+        align_plans(text, corpus.plan("jiujiang"))  # type: ignore[arg-type]

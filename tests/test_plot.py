@@ -657,3 +657,24 @@ def test_an_error_drawing_a_chart_in_a_worker_reaches_the_caller() -> None:
     draws = [partial(coverage_chart_or_fail_in_a_worker, os.getpid())] * PARALLEL_CHARTS
     with pytest.raises(ValueError, match="no such column in a worker"):
         list(draw_charts(draws, ("png",), workers=2))
+
+
+def test_a_table_without_a_column_or_not_a_table_is_named_not_a_pandas_key_error() -> None:
+    from align.corpus import Corpus
+    from align.errors import InputError
+
+    coverage = coverage_frame()
+    with pytest.raises(InputError, match=r"coverage lacks columns \['added'\]"):
+        plot_coverage(coverage.drop(columns=["added"]))
+    with pytest.raises(InputError, match=r"lacks columns \['child_plan'\]; call .reset_index\(\) first"):
+        plot_coverage(coverage.set_index("child_plan"))
+    with pytest.raises(TypeError, match=r"coverage must be a DataFrame, not dict \(for one row"):
+        plot_coverage(coverage.iloc[0].to_dict())  # type: ignore[arg-type]  # pair.coverage()
+    with pytest.raises(TypeError, match=r"plans_frame\(corpus\)"):
+        plot_coverage(coverage, Corpus.load(ROOT / "data"))  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"coverage lacks columns \['coverage'\]"):
+        plot_hierarchy(manifest(), coverage.drop(columns=["coverage"]))
+    with pytest.raises(InputError, match=r"plans lacks columns \['plan_id'\]"):
+        plot_hierarchy(coverage, manifest())  # arguments swapped
+    with pytest.raises(InputError, match=r"alignment lacks columns \['parent_path'\]"):
+        plot_theme_heatmap(alignment_frame().drop(columns=["parent_path"]))

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
+from align.errors import InputError
 from align.models import ALIGNMENT_COLUMNS, COVERAGE_COLUMNS, MEASURE_COLUMNS
 from align.report import (
     STATUS_COLORS,
@@ -168,7 +169,7 @@ def test_xlsx_written_atomically_keeps_old_file_on_failure(tmp_path: Path) -> No
     path = write_xlsx(tmp_path / "report.xlsx", alignment_frame(), coverage_frame())
     before = path.read_bytes()
     bad = alignment_frame().drop(columns=["parent_plan"])
-    with pytest.raises(KeyError):
+    with pytest.raises(InputError, match="lacks columns"):
         write_xlsx(path, bad, coverage_frame())
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["report.xlsx"]
@@ -431,3 +432,17 @@ def test_page_from_tables_read_back_with_read_csv_keeps_numeric_measure_ids(tmp_
     assert "b · 2 · 推进" in page and "2.0" not in page
     targets = [div.text for div in BeautifulSoup(page, "html.parser").select(".targets")]
     assert targets == ["targets: 40个"]  # the child's target, found under its id
+
+
+def test_a_table_without_a_column_is_named_not_a_pandas_key_error(tmp_path: Path) -> None:
+    alignment = alignment_frame()
+    with pytest.raises(InputError, match=r"alignment_pair lacks columns \['status'\]"):
+        render_pair_html(alignment.drop(columns=["status"]))
+    with pytest.raises(InputError, match=r"alignment lacks columns \['child_plan'\]"):
+        write_xlsx(tmp_path / "r.xlsx", alignment.drop(columns=["child_plan"]), coverage_frame())
+    with pytest.raises(InputError, match=r"alignment lacks columns \['parent_measure'\]"):
+        parent_status_frame(alignment.drop(columns=["parent_measure"]))
+    with pytest.raises(InputError, match=r"measures lacks columns \['plan_id'\]"):
+        render_pair_html(
+            alignment[alignment["child_plan"] == "jiujiang"], measures_frame().drop(columns=["plan_id"])
+        )
