@@ -199,7 +199,9 @@ def connect(
             processes=processes,
             dashboard_address=None,
             scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},  # no fixed port to clash on
-            silence_logs=logging.ERROR,
+            # a worker whose heartbeat races the scheduler's shutdown logs a traceback at ERROR; a
+            # task's own failure reaches us through its future, so the workers' logs stay quiet
+            silence_logs=logging.CRITICAL,
             **(extra if processes else {}),
         )
         try:
