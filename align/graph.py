@@ -793,6 +793,8 @@ def resolve_measure(graph: nx.MultiDiGraph, measure: str | Measure, plan: str | 
         measure = cell_id(measure)
     elif not isinstance(measure, str):
         raise TypeError(f"measure must be a measure id (str) or a Measure, not {type(measure).__name__}")
+    if isinstance(plan, str):  # copied from a table or typed with a space
+        plan = plan.strip()
     ascii_id = measure.strip().translate(_ID_PUNCTUATION)
     if ascii_id != measure:
         try:

@@ -316,6 +316,7 @@ def test_a_plan_named_by_its_jurisdiction_hints_its_id(
             lineage(graph, "二.(一).1", plan=named)
     with pytest.raises(InputError, match=r"no plan '广东省' in the graph$"):
         lineage(graph, "二.(一).1", plan="广东省")
+    assert lineage(graph, "二.(一).1", plan=" jiangxi ").equals(lineage(graph, "二.(一).1", plan="jiangxi"))
 
 
 # ---------------------------------------------------------------------------------------------
