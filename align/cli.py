@@ -568,11 +568,7 @@ def _doc_ids(corpus: Path) -> dict[str, str]:
 def cmd_trace(args: argparse.Namespace) -> int:
     """Print the lineage of a measure down every path of the hierarchy, from the graph that
     `align run` wrote."""
-    from xml.etree import ElementTree
-
-    import networkx as nx
-
-    from align.graph import format_lineage_tree, lineage
+    from align.graph import format_lineage_tree, lineage, read_graph
 
     if not args.graph.exists():
         raise AlignError("graph not found; run `align run` first or pass --graph", path=args.graph)
@@ -581,17 +577,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
             "is not a file; --graph names the graph.graphml (or graph.json) that `align run` wrote",
             path=args.graph,
         )
-    try:
-        if args.graph.suffix.lower() == ".json":  # the node-link copy `align run` writes beside it
-            data = json.loads(args.graph.read_text(encoding="utf-8"))
-            graph = nx.MultiDiGraph(nx.node_link_graph(data, edges="edges"))
-        else:
-            graph = nx.read_graphml(args.graph, force_multigraph=True)
-    except (ElementTree.ParseError, nx.NetworkXError, KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise AlignError(f"not a graph written by `align run`: {exc}", path=args.graph) from None
-    except OSError as exc:  # unreadable: not an output that cannot be written
-        raise AlignError(f"cannot be read: {exc.strerror or exc}", path=args.graph) from None
-    print(format_lineage_tree(lineage(graph, args.measure, args.plan)))
+    print(format_lineage_tree(lineage(read_graph(args.graph), args.measure, args.plan)))
     return 0
 
 

@@ -61,6 +61,7 @@ from dataclasses import asdict, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
+from xml.etree import ElementTree
 
 import networkx as nx
 import numpy as np
@@ -737,6 +738,27 @@ def write_node_link_json(graph: nx.MultiDiGraph, path: str | Path, safe: bool = 
     return atomic_write_text(path, _json_one_item_a_line(data))
 
 
+def read_graph(path: str | Path) -> nx.MultiDiGraph:
+    """Read back the graph of :func:`write_graphml` (``graph.graphml``) or of
+    :func:`write_node_link_json` (``graph.json``, told by its suffix).
+
+    Raises
+    ------
+    InputError : the file is no graph written by ``align run``, or cannot be read.
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return nx.MultiDiGraph(nx.node_link_graph(data, edges="edges"))
+        graph: nx.MultiDiGraph = nx.read_graphml(path, force_multigraph=True)
+        return graph
+    except (ElementTree.ParseError, nx.NetworkXError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise InputError(f"not a graph written by `align run`: {exc}", path=path) from None
+    except OSError as exc:  # unreadable: not an output that cannot be written
+        raise InputError(f"cannot be read: {exc.strerror or exc}", path=path) from None
+
+
 def _json_one_item_a_line(data: dict[str, Any]) -> str:
     """``data`` as JSON with each element of its top-level lists on a line of its own: as easy to
     grep and diff as an indented file, but written by the C encoder (``indent`` falls back to the
@@ -765,8 +787,8 @@ def _check_graph(graph: object) -> None:
     if isinstance(graph, nx.MultiDiGraph):
         return
     hint = (
-        "read graph.graphml with nx.read_graphml(path, force_multigraph=True), graph.json with "
-        "nx.node_link_graph(data, edges='edges')"
+        "read graph.graphml or graph.json with align.graph.read_graph(path) (in networkx: "
+        "nx.read_graphml(path, force_multigraph=True), nx.node_link_graph(data, edges='edges'))"
     )
     if isinstance(graph, str | Path):
         raise TypeError(f"graph must be a networkx.MultiDiGraph, not a path: {hint}")
