@@ -78,6 +78,15 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
 # -- processes ------------------------------------------------------------------------------------
 
 
+def names_a_file(name: str | Path) -> bool:
+    """Whether ``name`` is the path of an existing file; ``False`` for a string that cannot be a
+    path at all (too long for the file system, a NUL), as a notebook may pass a text for a path."""
+    try:
+        return Path(name).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def usable_cores() -> int:
     """The cores this process may run on (its CPU affinity where the system says, else all)."""
     try:

@@ -22,10 +22,10 @@ import re
 import warnings
 from dataclasses import dataclass, field, replace
 from os import PathLike
-from pathlib import Path
 
 from align.attributes import binding_cue, extract_agencies, measure_attributes
 from align.errors import NoMeasuresError, NotChineseWarning
+from align.fileio import names_a_file
 from align.models import Measure
 from align.outline import Node, Outline, Paragraph, parse_outline, split_sentences, split_title, strip_marker
 
@@ -289,12 +289,7 @@ def _check_text(text: object) -> None:
 
 def _is_file_name(text: str) -> bool:
     name = text.strip()
-    if not name or "\n" in name or len(name) > 1024:
-        return False
-    try:
-        return Path(name).is_file()
-    except (OSError, ValueError):  # a name too long for a path, a NUL
-        return False
+    return bool(name) and "\n" not in name and len(name) <= 1024 and names_a_file(name)
 
 
 def extract_measures(text: str, plan_id: str = "", source: str = "") -> list[Measure]:

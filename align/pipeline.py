@@ -25,6 +25,7 @@ from align.attributes import issued_year
 from align.cache import MeasureCache
 from align.corpus import Corpus
 from align.errors import AlignError, PairTooLargeError
+from align.fileio import names_a_file
 from align.graph import CONSENSUS_PREFIX, build_consensus, consensus_plan_meta
 from align.manifest import check_parents
 from align.match import MAX_PAIR_MEMORY, Encoder, Matcher, PairAlignment, check_settings
@@ -314,13 +315,9 @@ def _check_plan(plan: object, role: str) -> None:
     if isinstance(plan, str) and ("\n" in plan.strip() or len(plan) > 200):  # a document's text
         hint = " (for a text: Plan(PlanMeta(plan_id='p', file='', jurisdiction='', level=''), text))"
     elif isinstance(plan, str | Path):
-        try:
-            is_file = Path(plan).is_file()
-        except (OSError, ValueError):  # a name too long for a path, a NUL
-            is_file = False
         hint = (
             f" (for a document: align.corpus.plan_from_path({str(plan)!r}))"
-            if is_file
+            if names_a_file(plan)
             else f" (for a plan id: corpus.plan({str(plan)!r}))"
         )
     raise TypeError(f"{role} must be a Plan, not {type(plan).__name__}{hint}")
