@@ -7,6 +7,7 @@ from the first write to the last so that two commands never write into the same 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import logging
@@ -44,6 +45,10 @@ _UMASK = _current_umask()
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
     path = Path(path)
+    if path.is_dir():  # else os.replace fails naming the temporary file, not the path given
+        raise IsADirectoryError(
+            errno.EISDIR, "is a folder; give the file to write (a name inside it)", str(path)
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

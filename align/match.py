@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from scipy import sparse
+from scipy import sparse, special
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
 from align.errors import PairTooLargeError
@@ -358,7 +358,10 @@ def _char_tfidf(texts: list[str], ngram_range: tuple[int, int], n_fit: int) -> s
     ``texts[:n_fit]`` and transforming every text; each text's n-grams are counted once per
     process (:class:`NgramCounts`), not once per pair.
     """
-    counts = ngram_counts(ngram_range).counts(texts, n_fit)
+    try:
+        counts = ngram_counts(ngram_range).counts(texts, n_fit)
+    except ValueError:  # no text long enough for one n-gram: nothing is lexically alike
+        return sparse.csr_matrix((len(texts), 1), dtype=np.float64)
     transformer = TfidfTransformer(sublinear_tf=True).fit(counts[:n_fit])
     return sparse.csr_matrix(transformer.transform(counts))
 
@@ -398,7 +401,7 @@ class LinkModel:
     def predict_proba(self, features: PairFeatures) -> np.ndarray:
         index = [features.names.index(n) for n in self.names]
         logits = features.values[..., index] @ np.asarray(self.coef) + self.intercept
-        return np.asarray(1.0 / (1.0 + np.exp(-logits)))
+        return np.asarray(special.expit(logits))  # no overflow warning for a degenerate pair
 
     def to_dict(self) -> dict[str, object]:
         return {

@@ -739,8 +739,8 @@ def plot_pair_matrix(
     similarity: np.ndarray,
     parent_labels: Sequence[str],
     child_labels: Sequence[str],
-    parent_sections: Sequence[str],
-    child_sections: Sequence[str],
+    parent_sections: Sequence[str] | None = None,
+    child_sections: Sequence[str] | None = None,
     links: Iterable[tuple[int, int] | tuple[int, int, str]] = (),
     title: str | None = None,
     max_ticks: int = 40,
@@ -752,7 +752,8 @@ def plot_pair_matrix(
     ----------
     similarity : ``(n_parent, n_child)`` scores; rows are parent measures.
     parent_labels, child_labels : one label per row / column.
-    parent_sections, child_sections : one section name per row / column (in order).
+    parent_sections, child_sections : one section name per row / column (in order); ``None``: no
+        section lines, and a long axis is labelled by every n-th measure.
     links : ``(parent_index, child_index)`` or ``(parent_index, child_index, status)``.
     title : the figure title.
     max_ticks : above this many measures an axis is labelled by section instead of by measure.
@@ -773,11 +774,17 @@ def plot_pair_matrix(
     for name, seq, n in (
         ("parent_labels", parent_labels, n_parent),
         ("child_labels", child_labels, n_child),
-        ("parent_sections", parent_sections, n_parent),
-        ("child_sections", child_sections, n_child),
     ):
         if len(seq) != n:
             raise ValueError(f"{name} has {len(seq)} entries, the similarity matrix needs {n}")
+    for name, sections, n in (
+        ("parent_sections", parent_sections, n_parent),
+        ("child_sections", child_sections, n_child),
+    ):
+        if sections is not None and len(sections) != n:
+            raise ValueError(f"{name} has {len(sections)} entries, the similarity matrix needs {n}")
+    rows_sections = list(parent_sections) if parent_sections is not None else None
+    cols_sections = list(child_sections) if child_sections is not None else None
     link_list = [(int(link[0]), int(link[1]), str(link[2]) if len(link) > 2 else "") for link in links]
     for i, j, _ in link_list:
         if not (0 <= i < n_parent and 0 <= j < n_child):
@@ -790,17 +797,19 @@ def plot_pair_matrix(
         vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         image = ax.imshow(matrix, cmap="viridis", vmin=vmin, vmax=max(vmax, vmin + 1e-9), aspect="auto",
                           interpolation="none")  # fmt: skip
-        for start, _, _ in _runs(parent_sections)[1:]:
+        for start, _, _ in _runs(rows_sections or [])[1:]:
             ax.axhline(start - 0.5, color="white", linewidth=1.2)
-        for start, _, _ in _runs(child_sections)[1:]:
+        for start, _, _ in _runs(cols_sections or [])[1:]:
             ax.axvline(start - 0.5, color="white", linewidth=1.2)
         for axis, labels, sections, n in (
-            ("y", parent_labels, parent_sections, n_parent),
-            ("x", child_labels, child_sections, n_child),
+            ("y", parent_labels, rows_sections, n_parent),
+            ("x", child_labels, cols_sections, n_child),
         ):
             ticks: list[float]
-            if n <= max_ticks:
-                ticks, names = [float(t) for t in range(n)], [_truncate(str(label), 14) for label in labels]
+            if n <= max_ticks or sections is None:
+                step = max(1, -(-n // max(max_ticks, 1)))  # without sections, every step-th measure
+                ticks = [float(t) for t in range(0, n, step)]
+                names = [_truncate(str(labels[int(t)]), 14) for t in ticks]
             else:
                 runs = _runs(sections)
                 ticks = [(start + end - 1) / 2 for start, end, _ in runs]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -24,7 +25,7 @@ from align.match import (
     robust_z,
 )
 from align.measures import extract_measures
-from align.models import Plan, PlanMeta
+from align.models import Measure, Plan, PlanMeta
 from align.pipeline import Aligner, align_corpus
 from align.status import StatusRules
 from tests.conftest import ROOT, seed_text
@@ -230,3 +231,17 @@ def test_matcher_refuses_settings_and_inputs_that_would_fail_deep_or_link_nothin
         Matcher(threshold=30)  # a percentage: every measure would be dropped
     with pytest.raises(TypeError, match=r"child measures must be a list of Measure .* not a Measure"):
         Matcher().match(parent, child[0])  # type: ignore[arg-type]
+
+
+def test_measures_too_short_for_an_ngram_are_matched_without_error(corpus: Corpus) -> None:
+    """A one-character measure has no character bigram: the lexical channel says nothing is alike
+    (scikit-learn would raise "empty vocabulary"), and a pair whose scores are all alike links
+    without an overflow warning."""
+    parent = extract_measures(corpus.plan("jiangxi").text, "jiangxi")[:2]
+    short = [Measure("a", str(k), (t,), t, (t,)) for k, t in enumerate("学教", 1)]
+    pair = Matcher().match(short, short[:1])
+    assert pair.links.shape == (2, 1) and not pair.links.any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mixed = Matcher().match([*short, *parent], [*short[:1], *parent])
+    assert mixed.links[2, 1] and mixed.links[3, 2]  # the real measures still find themselves

@@ -678,3 +678,16 @@ def test_a_table_without_a_column_or_not_a_table_is_named_not_a_pandas_key_error
         plot_hierarchy(coverage, manifest())  # arguments swapped
     with pytest.raises(InputError, match=r"alignment lacks columns \['parent_path'\]"):
         plot_theme_heatmap(alignment_frame().drop(columns=["parent_path"]))
+
+
+def test_pair_matrix_without_sections_labels_every_nth_measure() -> None:
+    pair = pair_matrix()
+    fig = plot_pair_matrix(pair.similarity, pair.parent_labels, pair.child_labels, links=pair.links)
+    ax = fig.axes[0]
+    assert not [line for line in ax.lines]  # no section boundaries
+    assert len(ax.get_yticklabels()) == len(pair.parent_labels)
+    similarity = np.linspace(0, 1, 90 * 10).reshape(90, 10)
+    fig = plot_pair_matrix(
+        similarity, [f"m{i}" for i in range(90)], [str(i) for i in range(10)], max_ticks=30
+    )
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()][:3] == ["m0", "m3", "m6"]

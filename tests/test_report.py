@@ -446,3 +446,10 @@ def test_a_table_without_a_column_is_named_not_a_pandas_key_error(tmp_path: Path
         render_pair_html(
             alignment[alignment["child_plan"] == "jiujiang"], measures_frame().drop(columns=["plan_id"])
         )
+
+
+def test_xlsx_given_a_folder_names_the_folder(tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError, match="is a folder") as error:
+        write_xlsx(tmp_path, alignment_frame(), coverage_frame())
+    assert error.value.filename == str(tmp_path)
+    assert list(tmp_path.iterdir()) == []
