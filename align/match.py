@@ -29,6 +29,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -53,6 +54,7 @@ class Encoder(Protocol):
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
+@lru_cache(maxsize=1 << 16)  # the same sentences are stripped for every pair and every status
 def strip_marker(sentence: str) -> str:
     """Drop the outline marker: "1.", "（一）" and "第三条" say nothing about content. The outline
     parser's marker goes first (every style it knows), then any numbering left before the text."""
