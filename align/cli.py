@@ -96,6 +96,12 @@ def _aligner(args: argparse.Namespace):
     return aligner
 
 
+def _path(text: str) -> Path:
+    """argparse type of a path: ``~`` stands for the home folder even where no shell expanded it
+    (a quoted path, a path given by a script), not for a folder called ``~``."""
+    return Path(text).expanduser()
+
+
 def _probability(text: str) -> float:
     """argparse type of --threshold: a finite number in [0, 1]."""
     try:
@@ -139,7 +145,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--encoder", default=DEFAULT_ENCODER, help=ENCODER_HELP)
     p.add_argument(
         "--cache-dir",
-        type=Path,
+        type=_path,
         default=None,
         help="cache folder for embeddings and parsed documents (default: $ALIGN_CACHE_DIR or the "
         "per-user cache folder)",
@@ -183,11 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--corpus",
-        type=Path,
+        type=_path,
         default=Path("data"),
         help="corpus folder with plans.csv (or plans.xlsx) and plans/",
     )
-    run.add_argument("--out", type=Path, default=Path("outputs"), help="output folder")
+    run.add_argument("--out", type=_path, default=Path("outputs"), help="output folder")
     run.add_argument(
         "--keep-going", action="store_true", help="skip unusable documents (listed in the run summary)"
     )
@@ -206,16 +212,16 @@ def build_parser() -> argparse.ArgumentParser:
         "reference", help="reference (parent) plan: a plan id of the manifest or a document path"
     )
     compare.add_argument("target", help="target (child) plan: a plan id or a document path")
-    compare.add_argument("--out", type=Path, required=True, help="output folder")
-    compare.add_argument("--corpus", type=Path, default=Path("data"), help="corpus used to resolve plan ids")
+    compare.add_argument("--out", type=_path, required=True, help="output folder")
+    compare.add_argument("--corpus", type=_path, default=Path("data"), help="corpus used to resolve plan ids")
     compare.add_argument("--html", action="store_true", help="also write the side-by-side HTML page")
     _add_common(compare)
 
     measures = sub.add_parser(
         "measures", help="print the measures of one document", description=cmd_measures.__doc__
     )
-    measures.add_argument("file", type=Path, help="document (.txt, .docx, .doc, .pdf, .ofd, .html)")
-    measures.add_argument("--csv", type=Path, default=None, help="also write them to this CSV")
+    measures.add_argument("file", type=_path, help="document (.txt, .docx, .doc, .pdf, .ofd, .html)")
+    measures.add_argument("--csv", type=_path, default=None, help="also write them to this CSV")
     measures.add_argument(
         "--set-aside",
         action="store_true",
@@ -227,14 +233,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     evaluate = sub.add_parser("evaluate", help="score an alignment on gold", description=cmd_evaluate.__doc__)
-    evaluate.add_argument("alignment", type=Path, help="alignment.csv")
+    evaluate.add_argument("alignment", type=_path, help="alignment.csv")
     evaluate.add_argument(
-        "gold", type=Path, help="gold CSV (parent_doc,parent_anchor,child_doc,child_anchor,label,…)"
+        "gold", type=_path, help="gold CSV (parent_doc,parent_anchor,child_doc,child_anchor,label,…)"
     )
     evaluate.add_argument("--quiet", action="store_true", help="only the summary line, no list of misses")
     evaluate.add_argument(
         "--corpus",
-        type=Path,
+        type=_path,
         default=Path("data"),
         help="corpus whose manifest maps the gold's document names to plan ids (used for warnings only)",
     )
@@ -248,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     trace.add_argument(
         "--graph",
-        type=Path,
+        type=_path,
         default=Path("outputs/graph.graphml"),
         help="graph of a run (its graph.graphml or graph.json)",
     )
@@ -258,13 +264,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("parent", help="reference plan (id or document path)")
     report.add_argument("child", help="target plan (id or document path)")
-    report.add_argument("--html", type=Path, required=True, help="HTML file to write")
-    report.add_argument("--corpus", type=Path, default=Path("data"), help="corpus used to resolve plan ids")
+    report.add_argument("--html", type=_path, required=True, help="HTML file to write")
+    report.add_argument("--corpus", type=_path, default=Path("data"), help="corpus used to resolve plan ids")
     _add_common(report)
 
     manifest = sub.add_parser("manifest", help="draft a manifest", description=cmd_manifest.__doc__)
-    manifest.add_argument("--infer", type=Path, required=True, help="folder of documents")
-    manifest.add_argument("--out", type=Path, default=None, help="write the draft here (default: print it)")
+    manifest.add_argument("--infer", type=_path, required=True, help="folder of documents")
+    manifest.add_argument("--out", type=_path, default=None, help="write the draft here (default: print it)")
     manifest.add_argument(
         "--force", action="store_true", help="replace an existing manifest at --out (its edits are lost)"
     )
@@ -400,9 +406,9 @@ def _resolve_pair(args: argparse.Namespace, parent_ref: str, child_ref: str):
     def resolve(ref: str):
         if corpus is not None:
             return corpus.resolve(ref)
-        path = Path(ref)
+        path = Path(ref).expanduser()
         if path.is_file():
-            return plan_from_path(ref)
+            return plan_from_path(path)
         if path.is_dir():
             raise AlignError("is a folder, not a document; name one of its files", path=ref)
         if path.exists():

@@ -155,6 +155,7 @@ _ISSUED_FORMS = (
     re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})"),
     re.compile(r"(?P<y>\d{4})年(?:(?P<m>\d{1,2})月(?:(?P<d>\d{1,2})日)?)?"),
 )
+_ISSUED_TIME = re.compile(r"(?<=\d)(?:T| +)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\Z")
 ISSUED_HELP = "YYYY, YYYY-MM, YYYY-MM-DD (or / . separators, YYYYMMDD), YYYY年M月 or YYYY年M月D日"
 
 
@@ -166,7 +167,9 @@ def normalize_issued(value: str, path: str | Path | None = None, line: int | Non
     ------
     InputError : naming ``path:line`` and the value, for anything else or an impossible date.
     """
-    text = value.strip()
+    # a date cell saved to CSV with its time of day (2022/1/7 0:00, 2022-01-07 00:00:00): its date,
+    # as when the workbook itself is read
+    text = _ISSUED_TIME.sub("", value.strip())
     if not text:
         return ""
     match = next((m for form in _ISSUED_FORMS if (m := form.fullmatch(text))), None)
@@ -193,11 +196,17 @@ def _is_comment(row: list[str], columns: list[str]) -> bool:
 def _case_hint(base: Path, file: str) -> str:
     """' (did you mean jx.txt?)' when ``file`` exists under another case (exact match is kept:
     the corpus must work on case-sensitive file systems too), or, written without its suffix (as
-    Windows shows file names), with one."""
+    Windows shows file names), with one. A path to the document's name in ``base`` (a Windows path,
+    one written from the manifest's folder: ``plans\\jx.txt``) hints that name."""
+    name = Path(file).name
+    try:
+        if name != file and (base / name).is_file():
+            return f" (did you mean {name}? the file is named relative to that folder)"
+    except OSError:
+        pass
     folder = (base / file).parent
     if not folder.is_dir():
         return ""
-    name = Path(file).name
     try:
         matches = sorted(
             p.name
@@ -255,19 +264,20 @@ def _workbook_kind(data: bytes) -> str | None:
     return "xlsx" if kind in ("zip", "zip-damaged") and b"xl/" in data else None
 
 
-def _workbook_as_csv(data: bytes, kind: str, path: Path) -> str:
+def _workbook_as_csv(data: bytes, kind: str, path: Path, what: str = "manifest") -> str:
     """The first visible sheet (or the one called ``plans``) of an Excel workbook (``kind`` from
     :func:`_workbook_kind`) as CSV text, row *n* of the sheet on line *n*, so that errors name the
     row Excel shows. Dates become ISO dates and whole numbers lose their ``.0``; formulas give
-    their last computed value; a line break in a cell is a space."""
+    their last computed value; a line break in a cell is a space. ``what`` names the table in
+    errors."""
     if kind == "ole-encrypted":
         raise InputError(
-            "is a password-protected Excel workbook; save the manifest without a password (or as CSV)",
+            f"is a password-protected Excel workbook; save the {what} without a password (or as CSV)",
             path,
         )
     if kind == "ole":
         raise InputError(
-            "is an Excel 97–2003 workbook (.xls) or another Office binary file; save the manifest as .xlsx or CSV",
+            f"is an Excel 97–2003 workbook (.xls) or another Office binary file; save the {what} as .xlsx or CSV",
             path,
         )
     import openpyxl
@@ -278,7 +288,7 @@ def _workbook_as_csv(data: bytes, kind: str, path: Path) -> str:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, lxml errors … for a damaged package
         raise InputError(
-            f"is not a readable Excel workbook ({type(exc).__name__}: {exc}); save the manifest again as "
+            f"is not a readable Excel workbook ({type(exc).__name__}: {exc}); save the {what} again as "
             ".xlsx or CSV",
             path,
         ) from None
@@ -303,7 +313,7 @@ def _workbook_as_csv(data: bytes, kind: str, path: Path) -> str:
         raise
     except Exception as exc:  # a damaged sheet inside a readable package
         raise InputError(
-            f"is not a readable Excel workbook ({type(exc).__name__}: {exc}); save the manifest again as "
+            f"is not a readable Excel workbook ({type(exc).__name__}: {exc}); save the {what} again as "
             ".xlsx or CSV",
             path,
         ) from None
@@ -359,6 +369,16 @@ def _cell_text(value: object) -> str:
     return " ".join(str(value).splitlines())
 
 
+def table_text(data: bytes, path: str | Path, what: str = "manifest") -> str:
+    """The CSV text of a table file (manifest, gold): an Excel workbook's first sheet (see
+    :func:`_workbook_as_csv`), else the decoded CSV (:func:`decode_table`) without its BOM.
+    ``what`` names the table in errors."""
+    kind = _workbook_kind(data)
+    if kind:
+        return _workbook_as_csv(data, kind, Path(path), what)
+    return decode_table(data, path, what).lstrip("\ufeff")
+
+
 def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> list[tuple[PlanMeta, int]]:
     if not path.exists():
         raise InputError("manifest does not exist", path)
@@ -368,8 +388,7 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"manifest cannot be read ({exc.strerror or exc})", path) from None
-    kind = _workbook_kind(data)
-    text = _workbook_as_csv(data, kind, path) if kind else decode_table(data, path).lstrip("\ufeff")
+    text = table_text(data, path)
     if not text.strip():
         raise InputError(
             f"manifest is empty; it needs a header ({', '.join(REQUIRED_COLUMNS)}, …) and one row per plan",
@@ -467,6 +486,13 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
                 raise InputError(
                     f"the {name} {record[name]!r} holds the control character U+{ord(control):04X}, which "
                     "no output can hold; delete it (most editors do not show it)",
+                    path,
+                    line,
+                )
+            if name != "title" and re.search(r"[\r\n]", record.get(name, "")):
+                raise InputError(
+                    f"the {name} {record[name]!r} holds a line break (typed with Alt+Enter in a "
+                    "spreadsheet?); delete it",
                     path,
                     line,
                 )
@@ -831,7 +857,7 @@ class Corpus:
         key = str(ref)
         if key in self.metas:
             return self.plan(key)
-        path = Path(ref)
+        path = Path(ref).expanduser()
         if path.is_file():
             size = path.stat().st_size
             for plan_id, meta in self.metas.items():

@@ -169,6 +169,10 @@ def _looks_like_text(text: str) -> bool:
     return bad <= max(2, len(text) // 200)
 
 
+# the private-use areas: code points a font may give its glyphs, which stand for no character
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
+
+
 def _plausible_gb_text(text: str) -> bool:
     """GB-decoded bytes that read as Chinese: almost all non-ASCII characters are common (GB2312).
 
@@ -305,7 +309,9 @@ def decode_text(data: bytes, path: str | Path, declared: str | None = None) -> s
                 "is truncated: it ends in the middle of a UTF-8 character (an interrupted download?)", path
             ) from None
     else:
-        if _looks_like_text(text):
+        # private-use code points (a PDF's or a web font's own glyph codes, copied as text) are
+        # no sign of binary: read_document says what they are
+        if _looks_like_text(text) or _looks_like_text(_PRIVATE_USE.sub(" ", text)):
             return text
     mixed = _mixed_utf8_gb(data)
     if mixed is not None:
@@ -1726,6 +1732,43 @@ def html_to_text(html: str) -> str:
 # read_document
 
 
+# ZIP packages that are not Word documents: what is inside says what they are
+_ZIP_KINDS: tuple[tuple[str, str], ...] = (
+    ("xl/", "an Excel workbook (.xlsx)"),
+    ("ppt/", "a PowerPoint presentation (.pptx)"),
+)
+
+
+def _zip_error(data: bytes, path: Path) -> InputError:
+    """What a ZIP archive that is no .docx holds: an OpenDocument or another Office file (save it as
+    .docx), or files (unpack it and give the plan's document)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:  # sniff_format opened it already
+        names = [info.filename for info in archive.infolist() if not info.is_dir()]
+        try:
+            mimetype = archive.read("mimetype").decode("ascii", "replace") if "mimetype" in names else ""
+        except Exception:  # an encrypted or damaged entry: zipfile raises RuntimeError, zlib.error …
+            mimetype = ""
+    if mimetype.startswith("application/vnd.oasis.opendocument."):
+        kind = mimetype.rsplit(".", 1)[-1]
+        return InputError(
+            f"is an OpenDocument {kind} (.od{kind[0]}), not a Word document; open it in WPS or "
+            "LibreOffice, save it as .docx and try again",
+            path,
+        )
+    for prefix, what in _ZIP_KINDS:
+        if any(name.startswith(prefix) for name in names):
+            return InputError(f"is {what}, not a plan document; save the plan as .docx, .pdf or .txt", path)
+    documents = [name for name in names if Path(name).suffix.lower() in FORMATS]
+    if documents:
+        shown = ", ".join(documents[:3]) + (", …" if len(documents) > 3 else "")
+        return InputError(
+            f"is a ZIP archive of {len(names)} file(s) ({shown}), not a document; unpack it and give "
+            "the plan's document",
+            path,
+        )
+    return InputError("is a ZIP archive but not a .docx document (no word/document.xml)", path)
+
+
 def _format_error(kind: str, path: Path) -> InputError:
     if kind == "rtf":
         return InputError("is an RTF document; save it as .docx or plain text and try again", path)
@@ -1911,6 +1954,20 @@ def _check_frames(page: str, path: Path) -> None:
         )
 
 
+def _check_scripted(page: str, n_chars: int, path: Path) -> None:
+    """Raise for a page of (almost) no text that has scripts (a WeChat or news app page saved as
+    it came from the server): a browser fills in its text by running them."""
+    scripts = parse_page(page).find_all("script")
+    if scripts:
+        shown = "no text" if n_chars == 0 else f"only {n_chars} characters of text"
+        raise InputError(
+            f"is a web page with {shown} but {len(scripts)} script(s): its text is likely loaded by "
+            "JavaScript in the browser, which align does not run; save the page from the browser once it "
+            "shows the text (or print it to PDF), or copy the text into a .txt file",
+            path,
+        )
+
+
 def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
     """Read a plan document as text, keeping the characters a reader sees.
 
@@ -1958,7 +2015,7 @@ def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
             path,
         )
     if sniffed is not None and sniffed not in ("pdf", "docx", "html", "mht", "ole", "ofd"):
-        raise _format_error(sniffed, path)
+        raise _zip_error(data, path) if sniffed == "zip" else _format_error(sniffed, path)
     if kind == "ofd" and sniffed != "ofd":
         raise InputError(
             "is named .ofd but is not an OFD document (not a ZIP package); is it misnamed?", path
@@ -2019,8 +2076,18 @@ def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
 
     text = clean_text(text)
     n_chars = len("".join(text.split()))  # str.split() cuts at exactly the str.isspace() characters
+    n_private = len(_PRIVATE_USE.findall(text))
+    if n_private > n_chars / 2:
+        raise InputError(
+            f"{n_private} of its {n_chars} characters are private-use code points (U+E000–U+F8FF), "
+            "which stand for no character: the fonts of the source give their glyphs codes of their "
+            "own, so the text cannot be read; export the text again from the source document, or OCR "
+            "a PDF (e.g. ocrmypdf --force-ocr)",
+            path,
+        )
     if n_chars < min_chars and page is not None:
         _check_frames(page, path)
+        _check_scripted(page, n_chars, path)
     if n_chars == 0:
         raise InputError("is empty (no text)", path)
     if n_chars < min_chars:

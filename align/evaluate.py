@@ -41,7 +41,7 @@ def read_table(path: str | Path, need: tuple[str, ...]) -> list[dict[str, str]]:
 
 def read_rows(path: str | Path, need: tuple[str, ...]) -> list[tuple[dict[str, str], int]]:
     """:func:`read_table` with the file line of each row."""
-    from align.corpus import decode_table, header_delimiter
+    from align.corpus import header_delimiter, table_text
 
     if not isinstance(path, str | PathLike):
         raise TypeError(
@@ -63,8 +63,9 @@ def read_rows(path: str | Path, need: tuple[str, ...]) -> list[tuple[dict[str, s
         raise InputError("file not found", path=path) from None
     except OSError as exc:
         raise InputError(f"cannot read CSV: {exc.strerror or exc}", path=path) from None
-    # the decoder of the manifest: gold made in a spreadsheet on Chinese Windows is GBK
-    text = decode_table(data, path, what="table").lstrip("\ufeff")
+    # the decoders of the manifest: gold made in a spreadsheet on Chinese Windows is GBK, or an
+    # Excel workbook saved as it is (its first sheet is read)
+    text = table_text(data, path, what="table")
     # tabs or semicolons, as the manifest: what spreadsheets save as "CSV" in some locales
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=header_delimiter(text.split("\n", 1)[0]))
     rows: list[tuple[dict[str, str], int]] = []

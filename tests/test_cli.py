@@ -970,3 +970,23 @@ def test_cache_notices_read_like_the_other_warnings(tmp_path: Path) -> None:
     notices = [line for line in proc.stderr.splitlines() if "measures.sqlite3" in line]
     assert notices and all(line.startswith("align: warning: ") for line in notices), proc.stderr
     assert "moved to" in notices[0]
+
+
+def test_a_tilde_in_a_path_no_shell_expanded_is_the_home_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A quoted ``~/…`` (from a script, an IDE, a config) is the home folder, as in the shell: not a
+    folder called ``~`` made in the working folder, nor "does not exist"."""
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(JIUJIANG, home / "jiujiang.txt")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    assert main(["measures", "~/jiujiang.txt", "--csv", "~/measures.csv", "--width", "8"]) == 0
+    assert (home / "measures.csv").is_file()
+    assert main(["compare", str(JIANGXI), "~/jiujiang.txt", "--out", "~/out", *FAST]) == 0
+    assert (home / "out" / "alignment.csv").is_file()
+    assert not (work / "~").exists()
+    assert str(home / "out") in capsys.readouterr().out

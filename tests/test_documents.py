@@ -865,6 +865,39 @@ def test_binary_and_images(tmp_path: Path) -> None:
         read_document(unknown)
 
 
+def test_zip_packages_that_are_no_docx_say_what_they_are(tmp_path: Path) -> None:
+    """An OpenDocument text, an Excel workbook or a ZIP of documents is named for what it is (it was
+    "is a ZIP archive but not a .docx document" for all, even a file named .odt or .zip)."""
+    text = "\n".join(seed_lines(JIUJIANG, 0, 30))
+
+    def package(name: str, entries: dict[str, str]) -> Path:
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w") as archive:
+            for entry, content in entries.items():
+                archive.writestr(entry, content)
+        return path
+
+    odt = package("plan.odt", {"mimetype": "application/vnd.oasis.opendocument.text", "content.xml": "<x/>"})
+    xlsx = package("plan.docx", {"[Content_Types].xml": "<Types/>", "xl/workbook.xml": "<workbook/>"})
+    archive = package("plan.zip", {"plan/九江.txt": text, "plan/附件.docx": "x"})
+    other = package("plan.txt", {"data.json": "{}"})
+    for path, message in (
+        (
+            odt,
+            r"is an OpenDocument text \(\.odt\), not a Word document; open it in WPS or LibreOffice, save it as \.docx",
+        ),
+        (xlsx, r"is an Excel workbook \(\.xlsx\), not a plan document"),
+        (
+            archive,
+            r"is a ZIP archive of 2 file\(s\) \(plan/九江\.txt, plan/附件\.docx\), not a document; unpack it",
+        ),
+        (other, r"is a ZIP archive but not a \.docx document"),
+    ):
+        with pytest.raises(InputError, match=message) as err:
+            read_document(path)
+        assert str(err.value).startswith(f"{path}: ")
+
+
 def test_sniff_format(tmp_path: Path) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -1405,6 +1438,34 @@ def test_frameset_page_says_where_the_text_is(tmp_path: Path) -> None:
     assert str(path) in str(err.value)
 
 
+def test_a_page_whose_text_scripts_load_says_so(tmp_path: Path) -> None:
+    """A WeChat or app page saved as the server sent it: an empty article and the scripts that fill
+    it in a browser. It was "is empty (no text)", as if the file were blank; a page whose text is
+    there (WeChat hides it until a script shows it) is still read."""
+    title = seed_lines(JIUJIANG, 0, 1)[0]
+    empty = tmp_path / "wechat.html"
+    empty.write_text(
+        f"<html><head><title>{title}</title><script>var msg_title = '';</script></head><body>"
+        f"<h1 id='activity-name'>{title}</h1><div id='js_content'></div>"
+        "<script src='appmsg.js'></script></body></html>",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        InputError, match=r"is a web page with only \d+ characters of text but 2 script\(s\).*JavaScript"
+    ) as err:
+        read_document(empty)
+    assert str(err.value).startswith(f"{empty}: ")
+    lines = seed_lines(JIUJIANG, 0, 20)
+    hidden = tmp_path / "saved.html"
+    hidden.write_text(
+        "<html><body><div id='js_content' style='visibility: hidden;'>"
+        + "".join(f"<section><span>{line}</span></section>" for line in lines)
+        + "</div><script>show()</script></body></html>",
+        encoding="utf-8",
+    )
+    assert read_document(hidden).split("\n") == lines
+
+
 # ---------------------------------------------------------------------------------------------
 # PDFs without Unicode text, partly scanned PDFs
 
@@ -1484,6 +1545,34 @@ def test_pdf_without_unicode_mapping_says_so_and_pdfminer_stays_quiet(
     assert str(codes) in str(err.value)
     assert not [record for record in caplog.records if record.name.startswith("pdfminer")]
     assert logging.getLogger("pdfminer").level == level  # put back after reading
+
+
+def test_text_in_private_use_code_points_says_so(tmp_path: Path) -> None:
+    """A PDF whose fonts map glyphs to private-use code points (or its text copied into a .txt or a
+    web page) is refused for what it is: it was read as a plan of no Chinese (PDF), or called
+    binary (UTF-8 text). A few private-use symbols (Wingdings bullets) are still read."""
+
+    def private(line: str) -> str:
+        return "".join(chr(0xE000 + ord(ch) % 0x1800) if ord(ch) > 0x7F else ch for ch in line)
+
+    lines = seed_lines(JIANGXI, 5, 12)
+    pdf = tmp_path / "fonts.pdf"
+    pdf.write_bytes(glyph_pdf([wrap([private(line) for line in lines], 40)], to_unicode=True))
+    text = tmp_path / "copied.txt"
+    text.write_text("\n".join(map(private, lines)), encoding="utf-8")
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html><body>" + "".join(f"<p>{private(line)}</p>" for line in lines) + "</body></html>",
+        encoding="utf-8",
+    )
+    for path in (pdf, text, page):
+        with pytest.raises(
+            InputError, match=r"characters are private-use code points.*export the text again"
+        ):
+            read_document(path)
+    bullets = tmp_path / "bullets.txt"
+    bullets.write_text("\n".join("\uf06c" + line for line in lines), encoding="utf-8")
+    assert read_document(bullets).split("\n") == ["\uf06c" + line for line in lines]
 
 
 def test_partly_scanned_pdf_warns_how_many_pages_have_no_text(tmp_path: Path) -> None:

@@ -176,6 +176,29 @@ def test_gold_separated_by_tabs_or_semicolons_reads_like_commas(
     assert "pair_f1=1.000" in out
 
 
+def test_gold_saved_as_an_excel_workbook_reads_like_its_csv(
+    alignment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As the manifest: gold made in Excel or WPS and saved as .xlsx (it was "cannot be decoded")."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    rows = gold_rows()
+    book.active.append(list(rows[0]))
+    for row in rows:
+        book.active.append(list(row.values()))
+    book.save(tmp_path / "gold.xlsx")
+    code, out, err = evaluate(alignment, tmp_path / "gold.xlsx", capsys)
+    assert code == 0 and err == ""
+    assert "pair_f1=1.000" in out
+    (tmp_path / "locked.xlsx").write_bytes(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + "EncryptedPackage".encode("utf-16-le")
+    )
+    code, out, err = evaluate(alignment, tmp_path / "locked.xlsx", capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert f"{tmp_path / 'locked.xlsx'}: is a password-protected Excel workbook; save the table" in err
+
+
 def test_the_table_of_a_whole_run_is_scored_on_the_gold_pair_only(
     alignment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

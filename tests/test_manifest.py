@@ -449,6 +449,9 @@ def _one_plan(tmp_path: Path, issued: str = "", population: str = "", file: str 
         ("2022年1月", "2022-01"),
         ("2022年8月30日", "2022-08-30"),
         ("２０２２年８月", "2022-08"),
+        ("2022/1/7 0:00", "2022-01-07"),  # a date cell of Excel saved as CSV, time and all
+        ("2022-01-07 00:00:00", "2022-01-07"),
+        ("2022-01-07T00:00:00", "2022-01-07"),
     ],
 )
 def test_issued_forms_load_as_iso(tmp_path: Path, issued: str, iso: str) -> None:
@@ -547,6 +550,43 @@ def test_a_file_written_without_its_suffix_hints_the_real_name(tmp_path: Path, w
     with pytest.raises(InputError, match=rf"does not exist.*did you mean {re.escape(written)}\.txt\?") as err:
         load_manifest(manifest)
     assert str(err.value).startswith(f"{manifest}:2:")
+
+
+@pytest.mark.parametrize("written", [rf"plans\{JIANGXI_FILE}", rf"C:\Users\me\Desktop\plans\{JIANGXI_FILE}"])
+def test_a_file_written_with_a_folder_hints_its_name_in_the_plans_folder(
+    tmp_path: Path, written: str
+) -> None:
+    """A path written from the manifest's folder, or the full Windows path copied from Explorer,
+    names a document that is there: the hint gives the name to write (it was a bare "does not
+    exist in …/plans")."""
+    manifest = _one_plan(tmp_path, file=written)
+    with pytest.raises(
+        InputError,
+        match=rf"does not exist in .*plans \(did you mean {JIANGXI_FILE}\? the file is named relative to that folder\)",
+    ) as err:
+        load_manifest(manifest)
+    assert str(err.value).startswith(f"{manifest}:2: ")
+
+
+def test_a_line_break_inside_a_quoted_file_or_parent_is_named_on_one_line(tmp_path: Path) -> None:
+    """A line break typed into a cell (Alt+Enter) splits a file name or an id: the message says so
+    on one line (it was "file '…' does not exist", cut in two by the break); in a title it is a space."""
+    manifest = f'{HEADER}\njiangxi,"{JIANGXI_FILE[:4]}\n{JIANGXI_FILE[4:]}",江西省,provincial,,"江西省\n实施方案",,\n'
+    with pytest.raises(InputError) as err:
+        copy_corpus(tmp_path, manifest)
+    assert str(err.value) == (
+        f"{tmp_path / 'plans.csv'}:2: the file '{JIANGXI_FILE[:4]}\\n{JIANGXI_FILE[4:]}' holds a line break "
+        "(typed with Alt+Enter in a spreadsheet?); delete it"
+    )
+    child = f'jiujiang,{JIUJIANG_FILE},九江市,municipal,"jiang\r\nxi",,,\n'
+    (tmp_path / "b").mkdir()
+    with pytest.raises(InputError, match=r"plans\.csv:3: the parent_id 'jiang\\r\\nxi' holds a line break"):
+        copy_corpus(tmp_path / "b", f"{HEADER}\n{J}\n{child}")
+    (tmp_path / "c").mkdir()
+    corpus = copy_corpus(
+        tmp_path / "c", f'{HEADER}\njiangxi,{JIANGXI_FILE},江西省,provincial,,"江西省\n实施方案",,\n'
+    )
+    assert corpus.metas["jiangxi"].title == "江西省 实施方案"
 
 
 def test_invisible_characters_in_header_names_do_not_count(tmp_path: Path) -> None:
