@@ -127,6 +127,28 @@ class Score:
     confusion: tuple[int, int, int, int]
     misses: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # (gold label, predicted status) -> correctly linked parent measures: what status_acc counts
+    status_pairs: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def status_table(self) -> pd.DataFrame:
+        """Per carried status: how often it was predicted, how often rightly, and how often gold has
+        it (over the correctly linked measures), with precision and recall."""
+        rows = []
+        for status in ("inherited", "strengthened", "weakened"):
+            predicted = sum(n for (_, p), n in self.status_pairs.items() if p == status)
+            gold = sum(n for (g, _), n in self.status_pairs.items() if g == status)
+            right = self.status_pairs.get((status, status), 0)
+            rows.append(
+                {
+                    "status": status,
+                    "predicted": predicted,
+                    "right": right,
+                    "gold": gold,
+                    "precision": right / predicted if predicted else float("nan"),
+                    "recall": right / gold if gold else float("nan"),
+                }
+            )
+        return pd.DataFrame(rows)
 
     def line(self) -> str:
         return (
@@ -139,6 +161,10 @@ class Score:
         lines = self.misses + [
             f"parent measures {self.parents}  missing {self.missing}  carried tp/fp/fn/tn {tp}/{fp}/{fn}/{tn}",
             f"added recall {self.added_hit}/{self.added_total}",
+            "status right/predicted/gold: "
+            + "  ".join(
+                f"{r.status} {r.right}/{r.predicted}/{r.gold}" for r in self.status_table().itertuples()
+            ),
             self.line(),
         ]
         return "\n".join(lines)
@@ -225,6 +251,7 @@ def _score(alignment: pd.DataFrame, records: list[dict[str, str]]) -> Score:
     pred_links = right_links = gold_links = gold_found = 0
     tp = fp = fn = tn = 0
     status_hits = status_total = missing = 0
+    status_pairs: dict[tuple[str, str], int] = {}
     misses = []
     for anchor, grows in by_parent.items():
         label = grows[0]["label"].strip()
@@ -246,6 +273,7 @@ def _score(alignment: pd.DataFrame, records: list[dict[str, str]]) -> Score:
         if gold_carried and good:
             status_total += 1
             status_hits += good[0][2] == label
+            status_pairs[(label, good[0][2])] = status_pairs.get((label, good[0][2]), 0) + 1
             if good[0][2] != label:
                 misses.append(f"  status gold={label:12} pred={good[0][2]:12} {grows[0]['parent_anchor']}")
         if gold_carried != pred_carried or (gold_carried and not good):
@@ -274,6 +302,7 @@ def _score(alignment: pd.DataFrame, records: list[dict[str, str]]) -> Score:
         missing=missing,
         confusion=(tp, fp, fn, tn),
         misses=misses,
+        status_pairs=status_pairs,
     )
 
 

@@ -271,3 +271,31 @@ def test_score_alignment_refuses_what_would_give_a_silently_wrong_score(
         score_alignment(table, gold)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"score a DataFrame with score_alignment"):
         evaluate_files(table, gold)  # type: ignore[arg-type]
+
+
+def test_status_table_counts_what_status_accuracy_counts(alignment: Path, tmp_path: Path) -> None:
+    """Per status: predicted, right and gold counts over the correctly linked measures, with
+    precision and recall; the sum of the right ones over the linked ones is status_acc."""
+    import pandas as pd
+
+    from align.evaluate import GOLD_COLUMNS, read_table, score_alignment
+
+    gold = read_table(write_csv(tmp_path / "gold.csv", gold_rows()), GOLD_COLUMNS)
+    table = pd.read_csv(alignment)
+    labels = [str(s) for s in table["status"]]
+    assert {"strengthened", "inherited"} <= set(labels)  # the first gold rows hold both
+    # call every strengthened measure inherited: precision of inherited falls, recall stays
+    table["status"] = ["inherited" if s == "strengthened" else s for s in labels]
+    score = score_alignment(table, gold)
+    stats = score.status_table().set_index("status")
+    n_strong = len({g["parent_anchor"] for g in gold if g["label"] == "strengthened"})
+    n_inherited = len({g["parent_anchor"] for g in gold if g["label"] == "inherited"})
+    assert stats.loc["strengthened", ["predicted", "right", "gold"]].tolist() == [0, 0, n_strong]
+    assert stats.loc["inherited", ["predicted", "right", "gold"]].tolist() == [
+        n_strong + n_inherited,
+        n_inherited,
+        n_inherited,
+    ]
+    assert stats.loc["inherited", "recall"] == 1.0
+    assert stats["right"].sum() / stats["predicted"].sum() == pytest.approx(score.status_acc)
+    assert f"strengthened 0/0/{n_strong}" in score.report()
