@@ -116,6 +116,8 @@ def test_quickstart_reads_strengthened_measures_and_scores_them(
     score = cell_with(nb, "score_alignment(")
     found = re.search(r"pair_f1=(\d\.\d+)", score)
     assert found and float(found.group(1)) > 0.6
+    table = cell_with(nb, "score.status_table()")
+    assert re.search(r"strengthened\s+\d+\s+\d+\s+\d+\s+[01]\.\d+", table), table
 
 
 def test_coverage_notebook_charts_every_plan_and_compares_provinces(
