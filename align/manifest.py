@@ -513,11 +513,17 @@ def infer_manifest(
     rows = []
     for meta, citations in docs:
         candidates: list[tuple[int, int, PlanMeta, str]] = []
+        own_level = meta.level
         for citation in citations:
             match = next((other for other in index.cited([citation]) if other is not meta), None)
             if match is not None:
                 level, found = match.level, match
                 how = f"cites {found.file}"
+                if level == own_level == "municipal" and found.jurisdiction not in ("", meta.jurisdiction):
+                    # a 市 whose plan implements another city's is a county-level city (县级市)
+                    # under it; its name alone reads like a city's
+                    own_level = "county"
+                    how += f"; taken as a county-level city (县级市) under {found.jurisdiction}"
             else:
                 level = citation_level(citation)
                 found = next((a for a in absent if cites(citation, a)), None) or PlanMeta(
@@ -531,7 +537,7 @@ def infer_manifest(
                     doc_number=citation.doc_number,
                 )
                 how = "cites a document not in the folder"
-            if not level or level_rank(level) >= level_rank(meta.level):
+            if not level or level_rank(level) >= level_rank(own_level):
                 continue
             # Closest level first, then documents of the folder, then citation order.
             candidates.append((-level_rank(level), 0 if found.file else 1, found, how))
@@ -543,7 +549,7 @@ def infer_manifest(
             if not found.file and all(a.plan_id != found.plan_id for a in absent):
                 absent.append(found)
         row = asdict(meta)
-        row.update(parent_id=parent_id, notes=notes)
+        row.update(level=own_level, parent_id=parent_id, notes=notes)
         rows.append(row)
     for meta in absent:
         row = asdict(meta)

@@ -789,6 +789,31 @@ def test_infer_manifest_on_the_seed_folder(tmp_path: Path) -> None:
     assert loaded["000"].parent_id == "001" and loaded["001"].level == "provincial"
 
 
+def test_infer_manifest_takes_a_city_implementing_a_citys_plan_as_a_county_level_city(
+    tmp_path: Path,
+) -> None:
+    """瑞昌市 is a county-level city under 九江市: its name reads like a city's, so its plan, which
+    implements Jiujiang's, found no parent of a higher level. Dazhang's text re-headed as Ruichang's."""
+    shutil.copy(PLANS / SEEDS["jiujiang"], tmp_path)
+    text = seed_text("dazhang")
+    for old, new in (
+        ("大政办发〔2022〕12号", "瑞府办发〔2022〕12号"),
+        ("邵阳市大祥区人民政府办公室", "瑞昌市人民政府办公室"),
+        ("大祥区全民科学素质", "瑞昌市全民科学素质"),
+    ):
+        text = text.replace(old, new)
+    cited = re.search(r"根据(《湖南省.*?》.*?)文件的要求", text)
+    assert cited is not None
+    text = text.replace(cited.group(1), "《九江市全民科学素质行动规划纲要实施方案(2021-2025年)》")
+    (tmp_path / "ruichang.txt").write_text(text, encoding="utf-8")
+    rows = infer_manifest(tmp_path).set_index("plan_id")
+    assert rows.loc["ruichang", "jurisdiction"] == "瑞昌市"
+    assert rows.loc["ruichang", "level"] == "county"
+    assert rows.loc["ruichang", "parent_id"] == "000"
+    assert "county-level city (县级市) under 九江市" in rows.loc["ruichang", "notes"]
+    assert rows.loc["000", "level"] == "municipal"
+
+
 # ---------------------------------------------------------------------------------------------
 # a manifest kept in Excel
 
