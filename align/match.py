@@ -362,7 +362,9 @@ def _char_tfidf(texts: list[str], ngram_range: tuple[int, int], n_fit: int) -> s
     """
     try:
         counts = ngram_counts(ngram_range).counts(texts, n_fit)
-    except ValueError:  # no text long enough for one n-gram: nothing is lexically alike
+    except ValueError as exc:  # no text long enough for one n-gram: nothing is lexically alike
+        if "empty vocabulary" not in str(exc):
+            raise
         return sparse.csr_matrix((len(texts), 1), dtype=np.float64)
     transformer = TfidfTransformer(sublinear_tf=True).fit(counts[:n_fit])
     return sparse.csr_matrix(transformer.transform(counts))
