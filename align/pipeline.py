@@ -365,7 +365,9 @@ def align_corpus(
     progress : wraps an iterable for a progress bar (``tqdm``-like), or ``None``.
     consensus : where a plan has no ancestor with a text but siblings under the same absent
         parent, rebuild that parent's shared backbone from the siblings
-        (:func:`align.graph.build_consensus`) and align each sibling to it.
+        (:func:`align.graph.build_consensus`) and align each sibling to it. A plan without such
+        siblings is aligned to the backbone of its nearest ancestor that has one (a county plan
+        whose city and province are absent, to the backbone of the national plan).
     """
     if isinstance(corpus, str | Path):
         corpus = load_corpus(corpus)
@@ -406,16 +408,26 @@ def align_corpus(
     for reference, child in planned:
         if reference is None:
             parent = corpus.parent(child)
-            stand_in = virtual.get(str(parent))
-            if stand_in is not None:
+            # the consensus of the parent's plans stands in for it; for a plan further down (a
+            # county whose city and province are absent too), that of the nearest ancestor that has one
+            ancestors = corpus.ancestors(child)
+            stands_for = next((a for a in ancestors if a in virtual), None)
+            if stands_for is not None and stands_for == parent:
                 notes.append(
                     f"{child}: no ancestor has a text; aligned with the consensus of {parent}'s plans"
                 )
-                todo.append((stand_in, child))
+                todo.append((virtual[stands_for], child))
+            elif stands_for is not None:
+                via = " → ".join(ancestors[: ancestors.index(stands_for)])
+                notes.append(
+                    f"{child}: no ancestor has a text; aligned with the consensus of {stands_for}'s plans, "
+                    f"standing in for its ancestor {stands_for} (via {via})"
+                )
+                todo.append((virtual[stands_for], child))
             else:
                 notes.append(
                     f"{child}: no ancestor has a text (parent {parent} is not in the corpus) and no sibling "
-                    "shares that parent; not aligned"
+                    "shares that parent or an ancestor; not aligned"
                 )
             continue
         if reference not in measures_by_plan:

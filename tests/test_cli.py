@@ -123,11 +123,13 @@ def test_run_writes_every_output(run_out: Path) -> None:
     assert list(read_csv(run_out / "measures.csv").columns) == list(MEASURE_COLUMNS)
 
     summary = json.loads((run_out / "run_summary.json").read_text(encoding="utf-8"))
-    # Jiujiang against its province; the two provinces against their shared consensus backbone
+    # Jiujiang against its province; the two provinces against their shared consensus backbone, and
+    # Dazhang (whose city and province are absent) against that backbone of its national ancestor
     assert summary["pairs"] == [
         ["consensus:national-2021", "jiangxi"],
         ["jiangxi", "jiujiang"],
         ["consensus:national-2021", "neimenggu"],
+        ["consensus:national-2021", "dazhang"],
     ]
     assert summary["encoder"] == "lexical"
     assert set(summary["measures"]) == {"jiangxi", "jiujiang", "neimenggu", "dazhang", "guangxi"}
@@ -152,6 +154,7 @@ def test_alignment_rows_follow_the_contract(run_out: Path) -> None:
         ("jiangxi", "jiujiang"),
         ("consensus:national-2021", "jiangxi"),
         ("consensus:national-2021", "neimenggu"),
+        ("consensus:national-2021", "dazhang"),
     }
     alignment = alignment[alignment["parent_plan"] == "jiangxi"]
     dropped = alignment[alignment["status"] == "dropped"]
@@ -169,7 +172,7 @@ def test_alignment_rows_follow_the_contract(run_out: Path) -> None:
     assert all(texts[m] == t for m, t in zip(parents["parent_measure"], parents["parent_text"], strict=True))
 
     coverage = read_csv(run_out / "coverage.csv")
-    assert list(coverage["child_plan"]) == ["jiangxi", "jiujiang", "neimenggu"]
+    assert list(coverage["child_plan"]) == ["jiangxi", "jiujiang", "neimenggu", "dazhang"]
     row = coverage.iloc[1]
     assert (row["child_plan"], row["parent_plan"], row["level"]) == ("jiujiang", "jiangxi", "municipal")
     assert int(row["n_parent_measures"]) == len(jiangxi_ids)

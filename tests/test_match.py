@@ -150,8 +150,18 @@ def test_corpus_run_reports_plans_without_parent_text(corpus: Corpus) -> None:
         ("consensus:national-2021", "jiangxi"),
         ("jiangxi", "jiujiang"),
         ("consensus:national-2021", "neimenggu"),
+        ("consensus:national-2021", "dazhang"),
     ]
-    assert any(n.startswith("dazhang: no ancestor has a text") for n in result.notes)
+    # Dazhang's city and province are absent: the national plan's backbone stands in, and says so
+    assert (
+        "dazhang: no ancestor has a text; aligned with the consensus of national-2021's plans, standing in "
+        "for its ancestor national-2021 (via shaoyang → hunan)"
+    ) in result.notes
+    assert any(
+        n.startswith("guangxi: no ancestor has a text") and n.endswith("not aligned") for n in result.notes
+    )
+    dazhang = result.coverage.set_index("child_plan").loc["dazhang"]
+    assert dazhang["parent_plan"] == "consensus:national-2021" and dazhang["n_parent_measures"] > 20
     # the consensus of the national plan's children holds every 提升行动 theme
     themes = " ".join(m.path_text for m in result.consensus)
     for theme in ("青少年", "农", "产业工人", "老年人", "领导干部"):
