@@ -1940,9 +1940,8 @@ def _read_mht(data: bytes, path: Path) -> tuple[str, str | None]:
     return text, (page if len(read) == 1 else None)
 
 
-def _check_frames(page: str, path: Path) -> None:
+def _check_frames(soup: BeautifulSoup, path: Path) -> None:
     """Raise for a frameset page (or one whose text is in iframes): its text is elsewhere."""
-    soup = parse_page(page)
     sources = [str(tag.get("src")) for tag in soup.find_all(["frame", "iframe"]) if tag.get("src")]
     if soup.find("frameset") is not None or sources:
         shown = ", ".join(sources[:4]) + (", …" if len(sources) > 4 else "")
@@ -1954,10 +1953,10 @@ def _check_frames(page: str, path: Path) -> None:
         )
 
 
-def _check_scripted(page: str, n_chars: int, path: Path) -> None:
+def _check_scripted(soup: BeautifulSoup, n_chars: int, path: Path) -> None:
     """Raise for a page of (almost) no text that has scripts (a WeChat or news app page saved as
     it came from the server): a browser fills in its text by running them."""
-    scripts = parse_page(page).find_all("script")
+    scripts = soup.find_all("script")
     if scripts:
         shown = "no text" if n_chars == 0 else f"only {n_chars} characters of text"
         raise InputError(
@@ -2086,8 +2085,9 @@ def read_document(path: str | Path, *, min_chars: int = MIN_PLAN_CHARS) -> str:
             path,
         )
     if n_chars < min_chars and page is not None:
-        _check_frames(page, path)
-        _check_scripted(page, n_chars, path)
+        soup = parse_page(page)  # parsed again only on this error path, once for both checks
+        _check_frames(soup, path)
+        _check_scripted(soup, n_chars, path)
     if n_chars == 0:
         raise InputError("is empty (no text)", path)
     if n_chars < min_chars:
