@@ -131,24 +131,8 @@ class Score:
     status_pairs: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def status_table(self) -> pd.DataFrame:
-        """Per carried status: how often it was predicted, how often rightly, and how often gold has
-        it (over the correctly linked measures), with precision and recall."""
-        rows = []
-        for status in ("inherited", "strengthened", "weakened"):
-            predicted = sum(n for (_, p), n in self.status_pairs.items() if p == status)
-            gold = sum(n for (g, _), n in self.status_pairs.items() if g == status)
-            right = self.status_pairs.get((status, status), 0)
-            rows.append(
-                {
-                    "status": status,
-                    "predicted": predicted,
-                    "right": right,
-                    "gold": gold,
-                    "precision": right / predicted if predicted else float("nan"),
-                    "recall": right / gold if gold else float("nan"),
-                }
-            )
-        return pd.DataFrame(rows)
+        """:func:`status_table` of this score's :attr:`status_pairs`."""
+        return status_table(self.status_pairs)
 
     def line(self) -> str:
         return (
@@ -168,6 +152,37 @@ class Score:
             self.line(),
         ]
         return "\n".join(lines)
+
+
+def status_table(status_pairs: Mapping[tuple[str, str], int]) -> pd.DataFrame:
+    """Per carried status: how often it was predicted, how often rightly, and how often gold has
+    it, with precision and recall.
+
+    Parameters
+    ----------
+    status_pairs : (gold label, predicted status) -> correctly linked parent measures, of one score
+        (:attr:`Score.status_pairs`) or summed over several.
+
+    Returns
+    -------
+    One row per status: ``status, predicted, right, gold, precision, recall`` (NaN where undefined).
+    """
+    rows = []
+    for status in ("inherited", "strengthened", "weakened"):
+        predicted = sum(n for (_, p), n in status_pairs.items() if p == status)
+        gold = sum(n for (g, _), n in status_pairs.items() if g == status)
+        right = status_pairs.get((status, status), 0)
+        rows.append(
+            {
+                "status": status,
+                "predicted": predicted,
+                "right": right,
+                "gold": gold,
+                "precision": right / predicted if predicted else float("nan"),
+                "recall": right / gold if gold else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def _f1(p: float, r: float) -> float:
