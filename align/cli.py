@@ -365,8 +365,12 @@ def _is_align_page(head: str) -> bool:
 
 
 def _is_manifest(head: str) -> bool:
+    from align.corpus import COLUMN_ALIASES, header_delimiter
+
     first = head.split("\n", 1)[0].lower()
-    return first.startswith("plan_id") and "file" in first
+    names = [cell.strip().strip('"') for cell in first.split(header_delimiter(first))]
+    names = [COLUMN_ALIASES.get(name, name) for name in names]
+    return "plan_id" in names and "file" in names
 
 
 def cmd_run(args: argparse.Namespace) -> int:

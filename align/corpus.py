@@ -4,7 +4,8 @@ where their documents are (the documents themselves are read by :mod:`align.docu
 Manifest
 --------
 ``plans.csv`` has one row per plan: ``plan_id, file, jurisdiction, level, parent_id`` (required)
-and ``title, issued, doc_number, population`` (optional). ``file`` is relative to the plans folder
+and ``title, issued, doc_number, population`` (optional), or their Chinese names
+(:data:`COLUMN_ALIASES`: ``编号, 文件, 地区, 层级, 上级`` …). ``file`` is relative to the plans folder
 (``plans/`` beside the manifest) and empty for a plan that is referenced but has no text.
 ``level`` is one of ``national, provincial, municipal, county`` (Chinese aliases such as ``省级``
 are accepted). A child may sit at the same level as its parent (peers) but not above it.
@@ -39,6 +40,44 @@ from align.errors import AlignWarning, InputError
 from align.models import LEVELS, Plan, PlanMeta, level_rank
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("plan_id", "file", "jurisdiction", "level", "parent_id")
+
+COLUMN_ALIASES: dict[str, str] = {
+    # a manifest kept by Chinese-speaking staff often has Chinese headers
+    "编号": "plan_id",
+    "代码": "plan_id",
+    "方案编号": "plan_id",
+    "规划编号": "plan_id",
+    "文件": "file",
+    "文件名": "file",
+    "文件路径": "file",
+    "路径": "file",
+    "地区": "jurisdiction",
+    "辖区": "jurisdiction",
+    "行政区": "jurisdiction",
+    "行政区划": "jurisdiction",
+    "层级": "level",
+    "级别": "level",
+    "行政级别": "level",
+    "上级": "parent_id",
+    "上级编号": "parent_id",
+    "父级": "parent_id",
+    "父级编号": "parent_id",
+    "标题": "title",
+    "名称": "title",
+    "方案名称": "title",
+    "文件名称": "title",
+    "发布日期": "issued",
+    "印发日期": "issued",
+    "发文日期": "issued",
+    "成文日期": "issued",
+    "日期": "issued",
+    "文号": "doc_number",
+    "发文字号": "doc_number",
+    "发文文号": "doc_number",
+    "人口": "population",
+    "常住人口": "population",
+}
+"""Chinese header names read as the manifest's columns (``编号,文件,地区,层级,上级``)."""
 
 LEVEL_ALIASES: dict[str, str] = {
     "national": "national",
@@ -423,12 +462,17 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
         raise InputError(f"is not valid CSV ({exc})", path, reader.line_num or 1) from None
 
     # invisible characters (BOM, zero-width space) pasted into a header name do not count
-    columns = [_visible(name).lower() for name in header]
-    seen_columns: set[str] = set()
-    for name in columns:
+    written = [_visible(name).lower() for name in header]
+    columns = [COLUMN_ALIASES.get(name, name) for name in written]
+    seen_columns: dict[str, str] = {}
+    for name, as_written in zip(columns, written, strict=True):
         if name and name in seen_columns:
-            raise InputError(f"column '{name}' appears twice in the header", path, 1)
-        seen_columns.add(name)
+            if as_written == seen_columns[name]:
+                raise InputError(f"column '{name}' appears twice in the header", path, 1)
+            raise InputError(
+                f"columns '{seen_columns[name]}' and '{as_written}' both name {name}; keep one", path, 1
+            )
+        seen_columns[name] = as_written
     missing = [name for name in REQUIRED_COLUMNS if name not in seen_columns]
     if (
         missing
@@ -447,6 +491,7 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
             f"missing column(s) {', '.join(missing)} (the header reads {', '.join(map(repr, header))}); "
             "the header must have "
             f"{', '.join(REQUIRED_COLUMNS)} (and optionally title, issued, doc_number, population), "
+            "or in Chinese 编号, 文件, 地区, 层级, 上级 (标题, 发布日期, 文号, 人口), "
             "separated by commas, tabs or semicolons",
             path,
             1,
@@ -459,7 +504,7 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
     for row, line in rows:
         if not any(cell.strip() for cell in row) or _is_comment(row, columns):
             continue
-        if [_visible(cell).lower() for cell in row] == columns:
+        if [_visible(cell).lower() for cell in row] == written:
             warnings.warn(
                 f"{path}:{line}: repeats the header (two manifests pasted together?); skipped",
                 AlignWarning,

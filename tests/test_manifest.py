@@ -211,6 +211,31 @@ def test_manifest_variants_tabs_aliases_population_crlf(tmp_path: Path) -> None:
     assert corpus.metas["peer"].population is None and corpus.metas["peer"].title == ""
 
 
+def test_a_manifest_with_chinese_headers_reads_as_the_english_one(tmp_path: Path) -> None:
+    # the bundled manifest with its header in Chinese, in another order, saved as GBK by WPS
+    lines = (DATA / "plans.csv").read_text(encoding="utf-8-sig").splitlines()
+    english = lines[0].split(",")
+    chinese = dict(
+        zip(
+            english,
+            ["编号", "文件名", "地区", "层级", "上级", "标题", "印发日期", "文号", "人口"],
+            strict=True,
+        )
+    )
+    order = [8, 7, 6, 5, 4, 3, 2, 1, 0]
+    rows = [[line.split(",")[i] for i in order] for line in lines]
+    rows[0] = [chinese[name] for name in rows[0]]
+    shutil.copytree(DATA / "plans", tmp_path / "plans")
+    (tmp_path / "plans.csv").write_bytes("\r\n".join(",".join(row) for row in rows).encode("gbk"))
+    assert Corpus.load(tmp_path).metas == Corpus.load(DATA).metas
+
+
+def test_two_headers_naming_one_column_are_an_error_naming_both(tmp_path: Path) -> None:
+    manifest = f"plan_id,编号,file,jurisdiction,level,parent_id\njx,jx,{JIANGXI_FILE},江西省,provincial,\n"
+    with pytest.raises(InputError, match=r"plans.csv:1: columns 'plan_id' and '编号' both name plan_id"):
+        copy_corpus(tmp_path, manifest)
+
+
 @pytest.mark.parametrize(
     ("level", "expected"),
     [
