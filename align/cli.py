@@ -233,7 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     evaluate = sub.add_parser("evaluate", help="score an alignment on gold", description=cmd_evaluate.__doc__)
-    evaluate.add_argument("alignment", type=_path, help="alignment.csv")
+    evaluate.add_argument(
+        "alignment", type=_path, help="alignment.csv (of compare or run), or the report.xlsx of a run"
+    )
     evaluate.add_argument(
         "gold", type=_path, help="gold CSV (parent_doc,parent_anchor,child_doc,child_anchor,label,…)"
     )
@@ -242,7 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--corpus",
         type=_path,
         default=Path("data"),
-        help="corpus whose manifest maps the gold's document names to plan ids (used for warnings only)",
+        help="corpus whose manifest maps the gold's document names to plan ids (to find the gold's pair "
+        "in a run's table, and for the warnings)",
     )
 
     trace = sub.add_parser(

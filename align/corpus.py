@@ -292,7 +292,7 @@ def manifest_path(folder: str | Path) -> Path:
     )
 
 
-def _workbook_kind(data: bytes) -> str | None:
+def workbook_kind(data: bytes) -> str | None:
     """``"xlsx"`` (a ZIP package with a workbook, whole or damaged), ``"ole"`` (an Office binary:
     a .xls), ``"ole-encrypted"`` (a password-protected workbook), or None for a text table; read
     by :func:`align.documents.sniff_format`."""
@@ -305,10 +305,24 @@ def _workbook_kind(data: bytes) -> str | None:
 
 def _workbook_as_csv(data: bytes, kind: str, path: Path, what: str = "manifest") -> str:
     """The first visible sheet (or the one called ``plans``) of an Excel workbook (``kind`` from
-    :func:`_workbook_kind`) as CSV text, row *n* of the sheet on line *n*, so that errors name the
+    :func:`workbook_kind`) as CSV text, row *n* of the sheet on line *n*, so that errors name the
     row Excel shows. Dates become ISO dates and whole numbers lose their ``.0``; formulas give
     their last computed value; a line break in a cell is a space. ``what`` names the table in
     errors."""
+    return workbook_sheets(data, kind, path, what, every=False)[0][1]
+
+
+def workbook_sheets(
+    data: bytes, kind: str, path: str | Path, what: str = "table", every: bool = True
+) -> list[tuple[str, str]]:
+    """(name, CSV text) of each visible sheet of an Excel workbook, as :func:`_workbook_as_csv`
+    reads one; with ``every=False`` only the sheet called ``plans`` or else the first visible one.
+
+    Raises
+    ------
+    InputError : a .xls, a password-protected or damaged workbook, one without a visible sheet.
+    """
+    path = Path(path)
     if kind == "ole-encrypted":
         raise InputError(
             f"is a password-protected Excel workbook; save the {what} without a password (or as CSV)",
@@ -333,21 +347,11 @@ def _workbook_as_csv(data: bytes, kind: str, path: Path, what: str = "manifest")
         ) from None
     try:
         visible = [sheet for sheet in book.worksheets if sheet.sheet_state == "visible"]
-        if "plans" in book.sheetnames and book["plans"] in book.worksheets:
-            sheet = book["plans"]
-        elif visible:
-            sheet = visible[0]
-        else:
+        if not every and "plans" in book.sheetnames and book["plans"] in book.worksheets:
+            visible = [book["plans"]]
+        elif not visible:
             raise InputError("has no visible worksheet (only charts or hidden sheets)", path)
-        # the size the sheet declares may be missing or wrong: every row written is read; the
-        # empty rows (a sheet may be formatted down to row 1,048,576) are not kept
-        sheet.reset_dimensions()
-        rows: dict[int, list[str]] = {}
-        for number, row in enumerate(sheet.iter_rows(values_only=True), 1):
-            cells = [_cell_text(value) for value in row]
-            if any(cells):
-                rows[number] = cells
-        _fill_merged(rows, _merged_ranges(sheet))
+        return [(sheet.title, _sheet_as_csv(sheet)) for sheet in (visible if every else visible[:1])]
     except InputError:
         raise
     except Exception as exc:  # a damaged sheet inside a readable package
@@ -358,6 +362,18 @@ def _workbook_as_csv(data: bytes, kind: str, path: Path, what: str = "manifest")
         ) from None
     finally:
         book.close()
+
+
+def _sheet_as_csv(sheet: Any) -> str:
+    # the size the sheet declares may be missing or wrong: every row written is read; the
+    # empty rows (a sheet may be formatted down to row 1,048,576) are not kept
+    sheet.reset_dimensions()
+    rows: dict[int, list[str]] = {}
+    for number, row in enumerate(sheet.iter_rows(values_only=True), 1):
+        cells = [_cell_text(value) for value in row]
+        if any(cells):
+            rows[number] = cells
+    _fill_merged(rows, _merged_ranges(sheet))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     width = len(rows[min(rows)]) if rows else 0  # a row's empty cells at its end are not stored
@@ -412,7 +428,7 @@ def table_text(data: bytes, path: str | Path, what: str = "manifest") -> str:
     """The CSV text of a table file (manifest, gold): an Excel workbook's first sheet (see
     :func:`_workbook_as_csv`), else the decoded CSV (:func:`decode_table`) without its BOM.
     ``what`` names the table in errors."""
-    kind = _workbook_kind(data)
+    kind = workbook_kind(data)
     if kind:
         return _workbook_as_csv(data, kind, Path(path), what)
     return decode_table(data, path, what).lstrip("\ufeff")

@@ -33,15 +33,26 @@ def norm(text: str) -> str:
     return "".join(out).replace("—", "-").replace("–", "-")
 
 
-def read_table(path: str | Path, need: tuple[str, ...]) -> list[dict[str, str]]:
-    """Read a CSV (UTF-8 with or without BOM, UTF-16, or GBK; commas, tabs or semicolons) and check its columns and that
-    every row has as many values as the header; errors name the file (and line)."""
-    return [row for row, _line in read_rows(path, need)]
+def read_table(path: str | Path, need: tuple[str, ...], every_sheet: bool = False) -> list[dict[str, str]]:
+    """Read a CSV (UTF-8 with or without BOM, UTF-16, or GBK; commas, tabs or semicolons) or an
+    Excel workbook and check its columns and that every row has as many values as the header;
+    errors name the file (and line).
+
+    Parameters
+    ----------
+    need : the columns the table must have.
+    every_sheet : of a workbook, read every visible sheet that has the ``need`` columns, one after
+        another (the ``report.xlsx`` of ``align run`` has a sheet per pair); else the first sheet
+        that has them.
+    """
+    return [row for row, _line in read_rows(path, need, every_sheet)]
 
 
-def read_rows(path: str | Path, need: tuple[str, ...]) -> list[tuple[dict[str, str], int]]:
-    """:func:`read_table` with the file line of each row."""
-    from align.corpus import header_delimiter, table_text
+def read_rows(
+    path: str | Path, need: tuple[str, ...], every_sheet: bool = False
+) -> list[tuple[dict[str, str], int]]:
+    """:func:`read_table` with the file line (the sheet's row) of each row."""
+    from align.corpus import decode_table, workbook_kind, workbook_sheets
 
     if not isinstance(path, str | PathLike):
         raise TypeError(
@@ -64,8 +75,33 @@ def read_rows(path: str | Path, need: tuple[str, ...]) -> list[tuple[dict[str, s
     except OSError as exc:
         raise InputError(f"cannot read CSV: {exc.strerror or exc}", path=path) from None
     # the decoders of the manifest: gold made in a spreadsheet on Chinese Windows is GBK, or an
-    # Excel workbook saved as it is (its first sheet is read)
-    text = table_text(data, path, what="table")
+    # Excel workbook saved as it is
+    workbook = workbook_kind(data)
+    if not workbook:
+        return _csv_rows(decode_table(data, path, "table").lstrip("\ufeff"), path, need)
+    sheets = [
+        (name, _header(text)) + (text,) for name, text in workbook_sheets(data, workbook, path, "table")
+    ]
+    fitting = [(name, text) for name, header, text in sheets if header and set(need) <= set(header)]
+    if not fitting:  # name what the first sheet lacks, as for a CSV
+        return _csv_rows(sheets[0][2], path, need)
+    rows: list[tuple[dict[str, str], int]] = []
+    for name, text in fitting if every_sheet else fitting[:1]:
+        where = path if len(fitting) == 1 or not every_sheet else f"{path} (sheet {name})"
+        rows += _csv_rows(text, where, need)
+    return rows
+
+
+def _header(text: str) -> list[str]:
+    from align.corpus import header_delimiter
+
+    first = text.split("\n", 1)[0]
+    return [name.strip() for name in next(csv.reader([first], delimiter=header_delimiter(first)), [])]
+
+
+def _csv_rows(text: str, path: str | Path, need: tuple[str, ...]) -> list[tuple[dict[str, str], int]]:
+    from align.corpus import header_delimiter
+
     # tabs or semicolons, as the manifest: what spreadsheets save as "CSV" in some locales
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=header_delimiter(text.split("\n", 1)[0]))
     rows: list[tuple[dict[str, str], int]] = []
@@ -335,7 +371,7 @@ def evaluate_files(
     -------
     The score, with ``warnings`` when the gold does not seem to fit the alignment.
     """
-    table = pd.DataFrame(read_table(alignment_csv, ("parent_text", "child_text", "status")))
+    table = pd.DataFrame(read_table(alignment_csv, ("parent_text", "child_text", "status"), every_sheet=True))
     rows = read_rows(gold_csv, GOLD_COLUMNS)
     check_labels(rows, gold_csv)
     gold = [row for row, _line in rows]

@@ -299,3 +299,24 @@ def test_status_table_counts_what_status_accuracy_counts(alignment: Path, tmp_pa
     assert stats.loc["inherited", "recall"] == 1.0
     assert stats["right"].sum() / stats["predicted"].sum() == pytest.approx(score.status_acc)
     assert f"strengthened 0/0/{n_strong}" in score.report()
+
+
+def test_the_workbook_of_a_run_is_scored_like_its_alignment_csv(
+    alignment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`report.xlsx` holds a summary sheet, then a sheet per pair: its pair sheets are the table
+    (it was "missing columns: parent_text, child_text, status", from the summary sheet)."""
+    import pandas as pd
+
+    from align.report import write_xlsx
+
+    table = pd.read_csv(alignment, dtype=str, keep_default_na=False)
+    above = table.assign(parent_plan="national", child_plan=Path(JIANGXI_FILE).stem, status="inherited")
+    above["child_text"] = above["parent_text"]
+    run = pd.concat([above, table], ignore_index=True)
+    coverage = pd.DataFrame({"child_plan": [Path(JIANGXI_FILE).stem], "parent_plan": ["national"]})
+    workbook = write_xlsx(tmp_path / "report.xlsx", run, coverage)
+    gold = write_csv(tmp_path / "gold.csv", gold_rows())
+    code, out, err = evaluate(workbook, gold, capsys)
+    assert code == 0 and err == ""
+    assert "pair_f1=1.000" in out and "status_acc=1.000" in out
