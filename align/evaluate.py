@@ -253,7 +253,11 @@ def _gold_records(gold: pd.DataFrame | Iterable[Mapping[str, object]]) -> list[d
     return out
 
 
-def score_alignment(alignment: pd.DataFrame, gold: pd.DataFrame | Iterable[Mapping[str, object]]) -> Score:
+def score_alignment(
+    alignment: pd.DataFrame,
+    gold: pd.DataFrame | Iterable[Mapping[str, object]],
+    doc_ids: Mapping[str, str] | None = None,
+) -> Score:
     """Score an alignment table against gold rows (same rules as the reference scorer).
 
     Parameters
@@ -262,23 +266,26 @@ def score_alignment(alignment: pd.DataFrame, gold: pd.DataFrame | Iterable[Mappi
     gold : rows with the columns of :data:`GOLD_COLUMNS` (from :func:`read_table`, or a
         DataFrame such as ``pd.read_csv`` gives, empty cells NaN).
 
+    doc_ids : document file name → plan id (``{Path(m.file).name: m.plan_id for m in
+        corpus.metas.values() if m.file}``), for a table whose plans are manifest ids.
+
     A table of several pairs (``CorpusResult.alignment``) is cut to the pair whose plans the gold's
-    ``parent_doc``/``child_doc`` name; when they name none, it is an error (other pairs' rows hold
-    the same texts and would count as wrong links).
+    ``parent_doc``/``child_doc`` name (other pairs' rows hold the same texts and would count as
+    wrong links); when they name none, to the pair whose texts hold the most gold anchors, with a
+    line in ``Score.warnings`` saying so (see :func:`gold_pair_rows`).
     """
     check_columns(alignment, ("parent_text", "child_text", "status"), "alignment")
     records = _gold_records(gold)
-    alignment = gold_pair_rows(alignment, records, {})
-    if {"parent_plan", "child_plan"} <= set(alignment.columns):
-        pairs = list(dict.fromkeys(zip(alignment["parent_plan"], alignment["child_plan"], strict=True)))
-        if len(pairs) > 1:
-            shown = ", ".join(f"{cell_id(p)} → {cell_id(c)}" for p, c in pairs[:4])
-            raise ValueError(
-                f"alignment holds {len(pairs)} pairs ({shown}{', …' if len(pairs) > 4 else ''}) and the gold "
-                "names none of them; score one pair's rows, e.g. "
-                "alignment[(alignment.parent_plan == P) & (alignment.child_plan == C)]"
-            )
-    return _score(alignment, records)
+    try:
+        alignment, note = gold_pair_rows(alignment, records, dict(doc_ids or {}))
+    except ValueError as exc:
+        raise ValueError(
+            f"alignment {exc}; score one pair's rows, e.g. "
+            "alignment[(alignment.parent_plan == P) & (alignment.child_plan == C)]"
+        ) from None
+    score = _score(alignment, records)
+    score.warnings = [note] if note else []
+    return score
 
 
 def _score(alignment: pd.DataFrame, records: list[dict[str, str]]) -> Score:
@@ -375,29 +382,98 @@ def evaluate_files(
     rows = read_rows(gold_csv, GOLD_COLUMNS)
     check_labels(rows, gold_csv)
     gold = [row for row, _line in rows]
-    table = gold_pair_rows(table, gold, doc_ids or {})
+    try:
+        table, note = gold_pair_rows(table, gold, doc_ids or {})
+    except ValueError as exc:
+        hint = "" if doc_ids else "; pass --corpus DIR, the corpus whose manifest lists the gold's documents"
+        raise InputError(f"{exc}{hint}", path=alignment_csv) from None
     score = _score(table, _gold_records(gold))
-    score.warnings = fit_warnings(table, gold, str(alignment_csv), str(gold_csv), doc_ids or {})
+    # a pair chosen by its texts: its plans are not the gold's documents, as the note says
+    score.warnings = ([f"{gold_csv}: {note}"] if note else []) + fit_warnings(
+        table, gold, str(alignment_csv), str(gold_csv), doc_ids or {}, check_docs=not note
+    )
     return score
 
 
 def gold_pair_rows(
     alignment: pd.DataFrame, gold: list[dict[str, str]], doc_ids: dict[str, str]
-) -> pd.DataFrame:
-    """The rows of ``alignment`` (the table of a whole run holds every pair) whose parent and child
-    plans are the gold's documents; all of them when the gold names none of its plans (see
-    :func:`fit_warnings`). Other pairs hold the same texts (a province is the child of one pair
-    and the parent of the next): their rows would count as wrong links of the gold's pair."""
+) -> tuple[pd.DataFrame, str | None]:
+    """The rows of ``alignment`` (the table of a whole run holds every pair) of the gold's pair.
+    Other pairs hold the same texts (a province is the child of one pair and the parent of the
+    next): their rows would count as wrong links of the gold's pair.
+
+    The pair is the one whose plans the gold's ``parent_doc``/``child_doc`` name (by file, stem or
+    ``doc_ids``). When they name none, it is the pair whose texts hold at least 80 % of the gold's
+    anchors on each side (and more than any other pair), with a note saying so; a table of one
+    pair is scored as it is.
+
+    Returns
+    -------
+    (rows, note): ``note`` is ``None``, or one line saying how the pair was chosen.
+
+    Raises
+    ------
+    ValueError : the gold names plans of the table but the table has no rows of that pair, or it
+        names none and no pair's texts hold its anchors.
+    """
+    self_evident = 0.8
     if not {"parent_plan", "child_plan"} <= set(alignment.columns):
-        return alignment
+        return alignment, None
+    sides = {side: alignment[f"{side}_plan"].fillna("").astype(str) for side in ("parent", "child")}
+    pairs = list(dict.fromkeys(zip(sides["parent"], sides["child"], strict=True)))
+    if len(pairs) <= 1:
+        return alignment, None
     keep = pd.Series(True, index=alignment.index)
-    for side in ("parent", "child"):
-        plans = alignment[f"{side}_plan"].fillna("").astype(str)
+    named_any = absent = False
+    for side, plans in sides.items():
         docs = {g.get(f"{side}_doc", "").strip() for g in gold} - {""}
         named = {p for p in set(plans) if p and any(_names_plan(d, {p}, doc_ids) for d in docs)}
+        # a document the manifest knows as a plan that is not on this side of any pair
+        absent |= bool({doc_ids.get(Path(d).name, "") for d in docs} - {""}) and not named
         if named:
             keep &= plans.isin(named)
-    return alignment[keep].reset_index(drop=True) if keep.any() else alignment
+            named_any = True
+    shown = ", ".join(f"{p} → {c}" for p, c in pairs[:6]) + (", …" if len(pairs) > 6 else "")
+    if named_any or absent:
+        if absent or not keep.any():
+            raise ValueError(f"has no rows of the gold's pair ({_gold_docs(gold)}); its pairs are {shown}")
+        return alignment[keep].reset_index(drop=True), None
+    # the documents name no plan (plan ids from a manifest, no --corpus): the texts tell, when one
+    # pair's texts hold nearly all the gold's anchors on both sides
+    anchors = {side: {norm(g.get(f"{side}_anchor", "")) for g in gold} - {""} for side in sides}
+    held = []
+    for parent, child in pairs:
+        rows = alignment[(sides["parent"] == parent) & (sides["child"] == child)]
+        found = {}
+        for side in sides:
+            texts = [norm(str(t)) for t in rows[f"{side}_text"].fillna("")]
+            found[side] = sum(any(a in t for t in texts) for a in anchors[side])
+        held.append(min(found[side] / max(len(anchors[side]), 1) for side in sides))
+    best = max(range(len(pairs)), key=lambda k: held[k])
+    runner_up = max((h for k, h in enumerate(held) if k != best), default=0.0)
+    parent, child = pairs[best]
+    if held[best] < self_evident or held[best] == runner_up:
+        raise ValueError(
+            f"holds {len(pairs)} pairs ({shown}) and the gold ({_gold_docs(gold)}) names none of them"
+            + (
+                f" (the closest, {parent} → {child}, holds only {held[best]:.0%} of its anchors on one side)"
+                if held[best] > 0
+                else ""
+            )
+        )
+    note = (
+        f"the gold's documents ({_gold_docs(gold)}) name no plan of the table; scored the pair "
+        f"{parent} → {child}, whose texts hold {held[best]:.0%} of the gold's anchors on each side"
+    )
+    return alignment[(sides["parent"] == parent) & (sides["child"] == child)].reset_index(drop=True), note
+
+
+def _gold_docs(gold: list[dict[str, str]]) -> str:
+    names = [
+        ", ".join(sorted({g.get(f"{side}_doc", "").strip() for g in gold} - {""})) or "?"
+        for side in ("parent", "child")
+    ]
+    return " → ".join(names)
 
 
 def fit_warnings(
@@ -406,15 +482,17 @@ def fit_warnings(
     table_name: str,
     gold_name: str,
     doc_ids: dict[str, str],
+    check_docs: bool = True,
 ) -> list[str]:
-    """One line per way the gold does not fit the alignment: documents that are not its plans,
-    anchors found in no measure text (an all-zero score otherwise looks like a bad aligner)."""
+    """One line per way the gold does not fit the alignment: documents that are not its plans
+    (unless ``check_docs`` is false), anchors found in no measure text (an all-zero score otherwise
+    looks like a bad aligner)."""
     out = []
     for side in ("parent", "child"):
         plans = set(alignment.get(f"{side}_plan", pd.Series(dtype=str)).fillna("").astype(str)) - {""}
         docs = sorted({g[f"{side}_doc"].strip() for g in gold} - {""})
         strangers = [d for d in docs if plans and not _names_plan(d, plans, doc_ids)]
-        if strangers:
+        if strangers and check_docs:
             out.append(
                 f"{gold_name}: {side}_doc {', '.join(strangers)} is not a {side} plan of {table_name} "
                 f"({', '.join(sorted(plans)[:6])})"

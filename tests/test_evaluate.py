@@ -320,3 +320,51 @@ def test_the_workbook_of_a_run_is_scored_like_its_alignment_csv(
     code, out, err = evaluate(workbook, gold, capsys)
     assert code == 0 and err == ""
     assert "pair_f1=1.000" in out and "status_acc=1.000" in out
+
+
+def test_a_run_table_without_the_gold_pair_is_an_error_and_without_a_manifest_the_anchors_choose(
+    alignment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With plan ids from a manifest and no --corpus, the gold's file names named no plan: every
+    pair of the run was scored as one (pair F1 0.604 on the bundled run). Gold of a pair the run
+    did not align (Jiangxi → Dazhang) fell back to every row too (0.415), without a warning."""
+    import pandas as pd
+
+    table = pd.read_csv(alignment, dtype=str, keep_default_na=False).assign(
+        parent_plan="jiangxi", child_plan="jiujiang"
+    )
+    above = table.assign(parent_plan="consensus:national-2021", child_plan="jiangxi", status="inherited")
+    above["child_text"] = above["parent_text"]
+    above["parent_text"] = "consensus text"
+    (tmp_path / "run").mkdir()
+    run = tmp_path / "run" / "alignment.csv"
+    pd.concat([above, table]).to_csv(run, index=False)
+    gold = write_csv(tmp_path / "gold.csv", gold_rows())
+    code, out, err = evaluate(run, gold, capsys)
+    assert code == 0 and "pair_f1=1.000" in out and "status_acc=1.000" in out
+    assert err.count("\n") == 1
+    assert (
+        "name no plan of the table; scored the pair jiangxi → jiujiang, whose texts hold 100% of the" in err
+    )
+    # with the manifest, the gold's documents name the pair: no warning
+    manifest = tmp_path / "corpus" / "plans.csv"
+    manifest.parent.mkdir()
+    manifest.write_text(
+        "plan_id,file,jurisdiction,level,parent_id\n"
+        f"jiangxi,{JIANGXI_FILE},江西省,provincial,\njiujiang,{JIUJIANG_FILE},九江市,municipal,jiangxi\n"
+        "dazhang,002_4bddc11958e96dea.txt,大祥区,county,\n",
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    assert main(["evaluate", "--quiet", "--corpus", str(manifest.parent), str(run), str(gold)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "pair_f1=1.000" in captured.out
+    # gold of a pair the run has no rows of
+    other = write_csv(
+        tmp_path / "dazhang.csv", [dict(g, child_doc="002_4bddc11958e96dea.txt") for g in gold_rows()]
+    )
+    assert main(["evaluate", "--corpus", str(manifest.parent), str(run), str(other)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{run}: has no rows of the gold's pair ({JIANGXI_FILE} → 002_4bddc11958e96dea.txt)" in err
+    assert "its pairs are consensus:national-2021 → jiangxi, jiangxi → jiujiang" in err
