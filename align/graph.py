@@ -622,6 +622,23 @@ def _ensure_row_measure(
     )
 
 
+def _check_consensus_text(graph: nx.MultiDiGraph, row: Mapping[Hashable, Any]) -> None:
+    """A consensus measure given to :func:`build_graph` must be the one the alignment was made
+    against: consensus clusters are numbered afresh by each :func:`build_consensus` (another
+    encoder, other plans), and C05 of one is not C05 of another."""
+    node = measure_node(cell_id(row["parent_plan"]), cell_id(row["parent_measure"]))
+    given = graph.nodes[node].get("text") if node in graph else None
+    aligned = _text(row["parent_text"])
+    if given is not None and aligned and "".join(str(given).split()) != "".join(aligned.split()):
+        raise ValueError(
+            f"the consensus measures given are not those the alignment was made against: "
+            f"{row['parent_plan']} {row['parent_measure']} reads '{''.join(aligned.split())[:20]}…' in "
+            f"the alignment and '{''.join(str(given).split())[:20]}…' in consensus; pass the run's own "
+            "(CorpusResult.consensus, or "
+            "consensus.csv)"
+        )
+
+
 def _add_alignment(graph: nx.MultiDiGraph, plans: Sequence[PlanMeta], alignment: pd.DataFrame) -> None:
     missing = set(ALIGNMENT_COLUMNS) - set(alignment.columns)
     if missing:
@@ -630,6 +647,8 @@ def _add_alignment(graph: nx.MultiDiGraph, plans: Sequence[PlanMeta], alignment:
     for row in alignment.to_dict("records"):
         status = _text(row["status"])
         parent_plan, child_plan = cell_id(row["parent_plan"]), cell_id(row["child_plan"])
+        if parent_plan.startswith(CONSENSUS_PREFIX):
+            _check_consensus_text(graph, row)
         counts[(child_plan, parent_plan)][status] += 1
         similarity = _safe(row["similarity"])
         evidence = _text(row["evidence"])

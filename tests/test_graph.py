@@ -274,6 +274,16 @@ def test_lineage_is_transitive_through_a_consensus_parent(
     assert any(line.startswith("    ├── 九江市") or line.startswith("    └── 九江市") for line in lines)
     assert any("邵阳市大祥区" in line and "inherited" in line for line in lines)
 
+    # consensus measures of another clustering (numbered afresh): C05 of one is not C05 of the
+    # other, and the lineage of a consensus measure showed another cluster's text at its root
+    other = [
+        replace(m, text=cons_measures[(k + 1) % len(cons_measures)].text) for k, m in enumerate(cons_measures)
+    ]
+    with pytest.raises(
+        ValueError, match=rf"{youth.measure_id} reads '.*' in the alignment and '.*' in consensus"
+    ):
+        build_graph(plans, measures["jiangxi"], alignment, consensus=other)
+
 
 def test_lineage_needs_a_plan_when_the_measure_id_is_ambiguous(
     plans: list[PlanMeta], measures: dict[str, list[Measure]]
