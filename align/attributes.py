@@ -1074,7 +1074,7 @@ def binding_cue(sentence: str) -> str:
     """
     targets = extract_targets(sentence)
     if targets:
-        return _fmt(targets[0])
+        return fmt_target(targets[0])
     level, words = modality(sentence)
     if level >= 3:
         return next(w for w in words if _word_level(w) >= 3)
@@ -1155,8 +1155,17 @@ def counted_similarity(a: str, b: str) -> float:
     return 2 * len(x & y) / (len(x) + len(y))
 
 
-def _fmt(t: Target) -> str:
+def fmt_target(t: Target) -> str:
+    """A target as the evidence writes it: ``各学校每学期1场次``, ``15%``."""
     return f"{t.per}{t.value:g}{t.unit}"
+
+
+def _fmt_counted(t: Target) -> str:
+    """The target with what it counts, as a reader finds it in the text: ``40个（科普示范学校）``."""
+    if not t.counted:
+        return fmt_target(t)
+    counted = t.counted if len(t.counted) <= 12 else t.counted[:11] + "…"
+    return f"{fmt_target(t)}（{counted}）"
 
 
 def _strength(comparator: str) -> int:
@@ -1264,27 +1273,35 @@ class AttributeComparer:
             pa, ca = pa / pp, ca / cp
             if not math.isclose(pa, ca):
                 direction = sign * (1.0 if ca > pa else -1.0)
-                ev.append((direction * w["period"], f"{_fmt(p)}→{_fmt(c)}"))
+                ev.append((direction * w["period"], f"{fmt_target(p)}→{fmt_target(c)}"))
                 pa = ca  # value already judged
         if comparable:
             if not math.isclose(pa, ca):
                 direction = sign * (1.0 if ca > pa else -1.0)
-                ev.append((direction * w["value"], f"{_fmt(p)}→{_fmt(c)}"))
+                ev.append((direction * w["value"], f"{fmt_target(p)}→{fmt_target(c)}"))
         elif self.scale is not None:
             expected = pa * self.scale
             if expected > 0 and ca > expected * self.scale_tolerance:
-                ev.append((sign * w["value"], f"{_fmt(p)}→{_fmt(c)} above scale"))
+                ev.append(
+                    (sign * w["value"], f"{fmt_target(p)}→{fmt_target(c)} (above the per-capita share)")
+                )
             elif expected > 0 and ca < expected / self.scale_tolerance:
-                ev.append((-sign * w["value"], f"{_fmt(p)}→{_fmt(c)} below scale"))
+                ev.append(
+                    (-sign * w["value"], f"{fmt_target(p)}→{fmt_target(c)} (below the per-capita share)")
+                )
             else:
-                ev.append((0.0, f"{_fmt(p)}→{_fmt(c)} in scale"))
-        else:
-            ev.append((0.0, f"{_fmt(p)}→{_fmt(c)} (levels differ)"))
+                ev.append((0.0, f"{fmt_target(p)}→{fmt_target(c)} (about the per-capita share)"))
+        elif not math.isclose(pa, ca):
+            ev.append((0.0, f"{fmt_target(p)}→{fmt_target(c)} (levels differ: not compared)"))
         sp, sc = _strength(p.comparator), _strength(c.comparator)
         if sp != sc:
             pc = p.comparator or "∅"
             cc = c.comparator or "∅"
-            ev.append(((1.0 if sc > sp else -1.0) * w["comparator"], f"{pc}→{cc}"))
+            # the number is the commitment: 力争达到15%→达到12% is lowered, not firmer
+            weight = 0.0 if any(x for x, _r in ev) else w["comparator"]
+            ev.append(
+                ((1.0 if sc > sp else -1.0) * weight, f"{pc}→{cc} ({'firmer' if sc > sp else 'softer'})")
+            )
         if p.year and c.year and p.year != c.year and not self._passed(p.year + 0.95):
             ev.append(((1.0 if c.year < p.year else -1.0) * w["year"], f"deadline {p.year}→{c.year}"))
         return ev
@@ -1310,10 +1327,10 @@ class AttributeComparer:
             )
         for i, p in enumerate(parent.targets):
             if i not in matched_p:
-                ev.append((-w["lost"], f"loses target {_fmt(p)}", False))
+                ev.append((-w["lost"], f"loses target {_fmt_counted(p)}", False))
         for j, c in enumerate(child.targets):
             if j not in matched_c:
-                ev.append((w["added"], f"adds target {_fmt(c)}", True))
+                ev.append((w["added"], f"adds target {_fmt_counted(c)}", True))
         pd = [d for d in (deadline_due(x) for x in parent.deadline) if d is not None]
         cd = [d for d in (deadline_due(x) for x in child.deadline) if d is not None]
         # a child that keeps the parent's deadline (beside milestones of its own) has not moved it
@@ -1327,7 +1344,9 @@ class AttributeComparer:
             pw = _strongest(parent.modality_words) or "∅"
             cw = _strongest(child.modality_words) or "∅"
             direction = 1.0 if child.modality > parent.modality else -1.0
-            ev.append((direction * w["modality"], f"{pw}→{cw}", False))
+            ev.append(
+                (direction * w["modality"], f"{pw}→{cw} ({'firmer' if direction > 0 else 'softer'})", False)
+            )
         return ev
 
     def compare(self, parent: HasAttributes, child: HasAttributes, same_level: bool) -> tuple[int, list[str]]:

@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from align.attributes import AttributeComparer, binding_cue
+from align.attributes import AttributeComparer, binding_cue, fmt_target
 from align.match import measure_sentences, strip_marker
 from align.measures import is_duty_sentence
 from align.models import Measure, Target
@@ -124,6 +124,8 @@ class StatusRules:
         direction, reasons = AttributeComparer(
             scale=scale, weights=weights, child_issued=child_issued
         ).compare(parent, merged, same_level)
+        if len(children) > 1:  # every row of the measure shows this evidence: say which child
+            reasons = [_where(reason, children, relevant) for reason in reasons]
 
         # rows of the score matrices are the matcher's sentences; the first is the heading
         sentences = measure_sentences(parent)
@@ -302,6 +304,24 @@ def omitted_clauses(
     # substring tests on the short child text beat building its bigram set
     omitted = tuple(c for c, grams in clauses if sum(g in child_text for g in grams) < kept * len(grams))
     return Omission(len(omitted) / len(clauses), omitted, len(clauses))
+
+
+def _where(reason: str, children: list[Measure], relevant: list[str]) -> str:
+    """``reason`` with the child measure that holds the target or deadline it names (the first
+    one whose relevant sentences say it), so that the evidence can be checked on every row of a
+    measure carried by several child measures: ``adds target 40个（…） in 二.(一).1``."""
+    for child in children:
+        sentences = [s for s in measure_sentences(child) if s in relevant]
+        named = [t for t in child.targets if _in_any(t, sentences)]
+        words = [fmt_target(t) for t in named] + [d for d in child.deadline if _said_in_any(d, sentences)]
+        if any(_names(reason, word) for word in words):
+            return f"{reason} in {child.measure_id}"
+    return reason
+
+
+def _names(reason: str, word: str) -> bool:
+    """Whether ``reason`` names ``word`` as the child's side (after the arrow, or as added)."""
+    return reason.startswith(f"adds target {word}") or f"→{word}" in reason
 
 
 def _in_any(target: Target, sentences: list[str]) -> bool:

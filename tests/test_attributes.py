@@ -381,9 +381,18 @@ def test_gold_goal_raised_15_to_15_5_is_strengthened() -> None:
 def test_gold_hedged_to_firm_goal_is_strengthened() -> None:
     parent = measure(JIANGXI, line_with(JIANGXI, "我省公民具备科学素质的比例力争达到15%"))
     child = measure(DAZHANG, line_with(DAZHANG, "我区公民具备科学素质的比例达到15%"))
-    assert compare_attributes(parent, child, same_level=False) == (1, ["力争达到→达到"])
+    assert compare_attributes(parent, child, same_level=False) == (1, ["力争达到→达到 (firmer)"])
     # and the other way round it is weakened
-    assert compare_attributes(child, parent, same_level=False) == (-1, ["达到→力争达到"])
+    assert compare_attributes(child, parent, same_level=False) == (-1, ["达到→力争达到 (softer)"])
+
+
+def test_a_lowered_target_is_weakened_even_when_its_verb_is_firmer() -> None:
+    # Jiangxi's 力争达到15% against Inner Mongolia's 达到12%: the number is the commitment (the
+    # firmer verb cancelled the lower value, and the measure read inherited)
+    parent = measure(JIANGXI, line_with(JIANGXI, "我省公民具备科学素质的比例力争达到15%"))
+    child = measure(NEIMENGGU, line_with(NEIMENGGU, "全区公民具备科学素质的比例达到12%"))
+    assert compare_attributes(parent, child, same_level=True) == (-1, ["15%→12%", "力争达到→达到 (firmer)"])
+    assert compare_attributes(child, parent, same_level=True) == (1, ["12%→15%", "达到→力争达到 (softer)"])
 
 
 def test_gold_lost_literacy_target_is_weakened() -> None:
@@ -391,7 +400,7 @@ def test_gold_lost_literacy_target_is_weakened() -> None:
     child = measure(GUANGXI, line_with(GUANGXI, "全区科普能力得到明显增强"))
     direction, reasons = compare_attributes(parent, child, same_level=True)
     assert direction == -1
-    assert "loses target 12%" in reasons
+    assert "loses target 12%（公民具备科学素质的比例）" in reasons
 
 
 def test_gold_added_lecture_targets_are_strengthened() -> None:
@@ -399,8 +408,9 @@ def test_gold_added_lecture_targets_are_strengthened() -> None:
     child = measure(JIUJIANG, line_with(JIUJIANG, "1.将弘扬科学精神贯穿于育人全链条"))
     direction, reasons = compare_attributes(parent, child, same_level=False)
     assert direction == 1
-    assert "adds target 200场次" in reasons
-    assert "adds target 各学校每学年1场次" in reasons
+    # with what each counts, so that a reader finds it in the child's text
+    assert "adds target 200场次（邀请中科院老科学家科普…）" in reasons
+    assert "adds target 各学校每学年1场次（组织开展科学家精神宣讲…）" in reasons
 
 
 def test_gold_later_follow_up_plan_is_weakened() -> None:
@@ -416,7 +426,9 @@ def test_gold_parent_targets_lost_outweigh_targets_the_child_adds() -> None:
     child = measure(GUANGXI, line_with(GUANGXI, "4. 强化各类学校和科研院所的科普工作职责。"))
     direction, reasons = compare_attributes(parent, child, same_level=True)
     assert direction == -1
-    assert "loses target 50个" in reasons and any(r.startswith("adds target") for r in reasons)
+    assert "loses target 50个（创建国家级科普教育基地）" in reasons and any(
+        r.startswith("adds target") for r in reasons
+    )
     # additions alone still strengthen
     assert compare_attributes(child, child, same_level=True)[0] == 0
     bare = dataclasses.replace(parent, targets=())
@@ -476,14 +488,19 @@ def test_gold_counts_of_different_levels_need_a_scale() -> None:
     teachers_c = measure(JIUJIANG, line_with(JIUJIANG, "每年培训科技辅导员300名"))
     assert compare_attributes(teachers_p, teachers_c, same_level=False) == (
         0,
-        ["每年3000名→每年300名 (levels differ)"],
+        ["每年3000名→每年300名 (levels differ: not compared)"],
     )
     assert compare_attributes(teachers_p, teachers_c, same_level=False, scale=0.1)[0] == 0
     farmers_p = measure(JIANGXI, line_with(JIANGXI, "培训农业从业人员 30 万人次以上"))
     farmers_c = measure(JIUJIANG, line_with(JIUJIANG, "全市培训农业从业人员1万人次以上"))
     direction, reasons = compare_attributes(farmers_p, farmers_c, same_level=False, scale=0.1)
     assert direction == -1
-    assert reasons == ["30万人次→1万人次 below scale", "3万名→1000名 below scale"]
+    assert reasons == [
+        "30万人次→1万人次 (below the per-capita share)",
+        "3万名→1000名 (below the per-capita share)",
+    ]
+    # the same number at two levels is not a change to report
+    assert compare_attributes(teachers_p, teachers_p, same_level=False) == (0, [])
 
 
 def test_absolute_counts_compare_directly_at_the_same_level() -> None:
@@ -506,9 +523,9 @@ def test_modality_difference_counts_when_nothing_else_differs() -> None:
     parent = measure(JIANGXI, cut(JIANGXI, "鼓励有条件的学校推行场景式、体验式、沉浸式学习"))
     child = measure(JIUJIANG, cut(JIUJIANG, "推行场景式、体验式、沉浸式学习"))
     assert parent.modality == 1 and child.modality == 0
-    assert compare_attributes(parent, child, same_level=False) == (-1, ["鼓励→∅"])
+    assert compare_attributes(parent, child, same_level=False) == (-1, ["鼓励→∅ (softer)"])
     stricter = measure(GUANGXI, cut(GUANGXI, "县级以上电视台、广播电台应开设科教栏目"))
-    assert compare_attributes(parent, stricter, same_level=False) == (1, ["鼓励→应"])
+    assert compare_attributes(parent, stricter, same_level=False) == (1, ["鼓励→应 (firmer)"])
 
 
 def test_measure_attributes_fill_a_measure() -> None:

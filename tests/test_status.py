@@ -110,3 +110,26 @@ def test_an_unchanged_measure_says_how_many_sub_actions_were_checked(corpus: Cor
             assert int(n) == len(tasks) > 1
         else:  # one task sentence: the link itself is the check
             assert len(tasks) <= 1
+
+
+def test_evidence_of_a_measure_carried_by_several_children_names_the_child_holding_each_target(
+    corpus: Corpus,
+) -> None:
+    """Every row of a measure shows the measure's evidence: Jiangxi 二.(一) → Jiujiang's intro
+    二.(一) read "adds target 200场次", which only its other carrying child 二.(一).1 says."""
+    rows = Aligner().align(corpus.plan("jiangxi"), corpus.plan("jiujiang")).alignment
+    texts = {m: re.sub(r"\s", "", t) for m, t in zip(rows["child_measure"], rows["child_text"], strict=True)}
+    shared = rows[rows.duplicated("parent_measure", keep=False) & (rows["child_measure"] != "")]
+    checked = 0
+    for _, row in shared.iterrows():
+        for reason in row["evidence"].split("; "):
+            found = re.match(r"adds target (\S+?)(?:（[^）]*）)? in (\S+)$", reason)
+            if found:
+                number = re.search(r"\d+(?:\.\d+)?", found.group(1)).group()  # type: ignore[union-attr]
+                assert number in texts[found.group(2)], (reason, found.group(2))
+                checked += 1
+            else:  # an added target with no child named is in this row's own child
+                assert not reason.startswith("adds target"), reason
+    assert checked >= 2
+    intro = shared[(shared["parent_measure"] == "二.(一)") & (shared["child_measure"] == "二.(一)")]
+    assert "200场次（邀请中科院老科学家科普…） in 二.(一).1" in intro["evidence"].iloc[0]
