@@ -339,8 +339,23 @@ def _score(alignment: pd.DataFrame, records: list[dict[str, str]]) -> Score:
                 f"  link   gold={label:12} pred={'carried' if pred_carried else 'dropped':12} "
                 f"{grows[0]['parent_anchor']}"
             )
+        elif gold_carried:  # the measure is carried: which of its links are missed or extra
+            for g, child in zip((g for g in grows if g["child_anchor"].strip()), gold_children, strict=True):
+                if not any(child in r[1] for r in carried):
+                    misses.append(f"  pair   missed       {g['parent_anchor']} → {g['child_anchor']}")
+            for r in carried:
+                if not any(c in r[1] for c in gold_children):
+                    misses.append(f"  pair   extra        {grows[0]['parent_anchor']} → {r[1][:24]}…")
     added_rows = [r[1] for r in rows if r[2] == "added"]
     added_hit = sum(any(a in c for c in added_rows) for a in added_gold)
+    originals = [
+        g["child_anchor"] for g in records if not g["parent_anchor"].strip() and g["label"].strip() == "added"
+    ]
+    misses += [
+        f"  added  missed       {original}"
+        for anchor, original in zip(added_gold, originals, strict=True)
+        if not any(anchor in c for c in added_rows)
+    ]
     pair_p = right_links / pred_links if pred_links else 0.0
     pair_r = gold_found / gold_links if gold_links else 0.0
     drop_p = tn / (tn + fn) if tn + fn else 0.0

@@ -368,3 +368,36 @@ def test_a_run_table_without_the_gold_pair_is_an_error_and_without_a_manifest_th
     assert err.count("\n") == 1 and "Traceback" not in err
     assert f"{run}: has no rows of the gold's pair ({JIANGXI_FILE} → 002_4bddc11958e96dea.txt)" in err
     assert "its pairs are consensus:national-2021 → jiangxi, jiangxi → jiujiang" in err
+
+
+def test_the_misses_list_missed_and_extra_links_of_carried_measures_and_missed_additions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only status and carried/dropped misses were listed: a missed second child, a wrong extra
+    link and a missed addition lowered pair recall and added recall without a line saying where."""
+    import pandas as pd
+
+    gold = gold_rows(8) + [
+        dict(gold_rows(1)[0], parent_anchor="", child_anchor="完善基层科普网格建设", label="added")
+    ]
+    table = pd.DataFrame(
+        [
+            {"parent_text": g["parent_anchor"], "child_text": g["child_anchor"], "status": g["label"]}
+            for g in gold[:-2]  # the second child of the last measure missed, the addition too
+        ]
+        + [
+            {
+                "parent_text": gold[0]["parent_anchor"],
+                "child_text": "某个不相干的句子",
+                "status": "strengthened",
+            }
+        ]
+    )
+    table.to_csv(tmp_path / "alignment.csv", index=False)
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "alignment.csv"), str(write_csv(tmp_path / "g.csv", gold))]) == 0
+    out = capsys.readouterr().out
+    assert f"  pair   missed       {gold[6]['parent_anchor']} → {gold[7]['child_anchor']}\n" in out
+    assert f"  pair   extra        {gold[0]['parent_anchor']} → 某个不相干的句子…\n" in out
+    assert "  added  missed       完善基层科普网格建设\n" in out
+    assert "added recall 0/1" in out
