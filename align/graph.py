@@ -55,6 +55,7 @@ import json
 import math
 import re
 import unicodedata
+import warnings
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import asdict, replace
@@ -67,7 +68,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from align.errors import InputError
+from align.errors import AlignWarning, InputError
 from align.fileio import atomic_write_bytes, atomic_write_text, write_csv
 from align.models import (
     ALIGNMENT_COLUMNS,
@@ -886,6 +887,14 @@ def _resolve_measure(graph: nx.MultiDiGraph, measure: str, plan: str | None) -> 
     if len(top) > 1:
         plans = ", ".join(sorted(str(graph.nodes[n].get("plan")) for n in top))
         raise InputError(f"measure {measure!r} is in several plans ({plans}); choose one with --plan")
+    others = sorted(str(graph.nodes[n].get("plan")) for n in candidates if n != top[0])
+    if others:  # the highest level wins, but say so: a lower plan's lineage may be the one meant
+        warnings.warn(
+            f"measure {measure!r} is also in {', '.join(others)}; traced that of "
+            f"{graph.nodes[top[0]].get('plan')} (the highest level), pass --plan for another",
+            AlignWarning,
+            stacklevel=3,
+        )
     return top[0]
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from align.embed import HashingEncoder
-from align.errors import InputError
+from align.errors import AlignWarning, InputError
 from align.fileio import write_csv
 from align.graph import (
     CONSENSUS_COLUMNS,
@@ -298,9 +298,11 @@ def test_lineage_needs_a_plan_when_the_measure_id_is_ambiguous(
     assert lineage(graph, common[0], plan="neimenggu").iloc[0]["plan"] == "neimenggu"
     with pytest.raises(InputError, match="no measure"):
         lineage(graph, "九.(九).9")
-    # unambiguous by level: the provincial measure wins over the municipal one
+    # unambiguous by level: the provincial measure wins over the municipal one, with a warning
+    # naming the other plans (it picked one silently)
     graph = build_graph(plans, measures["jiangxi"] + measures["jiujiang"], None)
-    assert lineage(graph, "二.(一).1").iloc[0]["plan"] == "jiangxi"
+    with pytest.warns(AlignWarning, match=r"'二.\(一\).1' is also in jiujiang; traced that of jiangxi"):
+        assert lineage(graph, "二.(一).1").iloc[0]["plan"] == "jiangxi"
 
 
 def test_a_measure_id_typed_with_chinese_punctuation_is_found(
