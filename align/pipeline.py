@@ -3,9 +3,15 @@
 This module holds the public Python API that notebooks use::
 
     import align
+    from align.embed import default_cache_dir, make_encoder
+
     corpus = align.load_corpus("data")
     result = align.align_corpus(corpus)          # DataFrames: measures, alignment, coverage
     pair = align.align_plans(corpus.plan("jiangxi"), corpus.plan("jiujiang"))
+    # without an encoder, the lexical channel alone (fast, no model); `align run` and
+    # `align compare` use m3e, whose figures differ a little:
+    m3e = align.Aligner(encoder=make_encoder("m3e", cache_dir=default_cache_dir()))
+    pair = m3e.align(corpus.plan("jiangxi"), corpus.plan("jiujiang"))
 
 Nothing here reads environment variables or prints; configuration comes in as arguments.
 """
@@ -337,7 +343,8 @@ def _check_measures_of(plan: Plan, measures: object, role: str) -> None:
 
 
 def align_plans(parent: Plan, child: Plan, encoder: Encoder | None = None) -> PairResult:
-    """Align two plans with default settings (see :class:`Aligner`)."""
+    """Align two plans with default settings (see :class:`Aligner`): without ``encoder``, the
+    lexical channel alone, not the m3e encoder that ``align compare`` uses by default."""
     return Aligner(encoder=encoder).align(parent, child)
 
 

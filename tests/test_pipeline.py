@@ -50,6 +50,17 @@ def test_align_corpus_takes_the_corpus_folder() -> None:
         align_corpus(42)  # type: ignore[arg-type]
 
 
+def test_the_api_is_reachable_from_the_package_as_the_module_docstring_shows() -> None:
+    import align
+
+    corpus = align.load_corpus(ROOT / "data")
+    pair = align.align_plans(corpus.plan("jiangxi"), corpus.plan("jiujiang"))
+    assert isinstance(align.Aligner(), Aligner) and align.align_corpus is align_corpus
+    assert pair.coverage()["n_parent_measures"] == 57
+    with pytest.raises(AttributeError, match="no attribute 'load'"):
+        align.load  # noqa: B018
+
+
 def test_a_pair_beyond_the_memory_budget_is_refused_naming_the_larger_document(tmp_path: Path) -> None:
     # the mechanism on two seed plans with a lowered budget; the default (4 GB) refuses two
     # compilations of 50 plans (2,903 × 2,903 measures) instead of failing part-way
