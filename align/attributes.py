@@ -1302,8 +1302,11 @@ class AttributeComparer:
             ev.append(
                 ((1.0 if sc > sp else -1.0) * weight, f"{pc}→{cc} ({'firmer' if sc > sp else 'softer'})")
             )
-        if p.year and c.year and p.year != c.year and not self._passed(p.year + 0.95):
-            ev.append(((1.0 if c.year < p.year else -1.0) * w["year"], f"deadline {p.year}→{c.year}"))
+        if p.year and c.year and p.year != c.year:
+            if self._passed(p.year + 0.95):
+                ev.append((0.0, f"deadline {p.year}→{c.year} (passed when the child was issued)"))
+            else:
+                ev.append(((1.0 if c.year < p.year else -1.0) * w["year"], f"deadline {p.year}→{c.year}"))
         return ev
 
     def evidence(
@@ -1335,11 +1338,14 @@ class AttributeComparer:
         cd = [d for d in (deadline_due(x) for x in child.deadline) if d is not None]
         # a child that keeps the parent's deadline (beside milestones of its own) has not moved it
         kept = any(math.isclose(max(pd), d) for d in cd) if pd else False
-        if pd and cd and not kept and not self._passed(max(pd)):
+        if pd and cd and not kept:
             p_word = max(parent.deadline, key=lambda x: deadline_due(x) or 0.0)
             c_word = max(child.deadline, key=lambda x: deadline_due(x) or 0.0)
             direction = 1.0 if max(cd) < max(pd) else -1.0
-            ev.append((direction * w["deadline"], f"deadline {p_word}→{c_word}", False))
+            if self._passed(max(pd)):  # said, so that a reader sees it was not overlooked
+                ev.append((0.0, f"deadline {p_word}→{c_word} (passed when the child was issued)", False))
+            else:
+                ev.append((direction * w["deadline"], f"deadline {p_word}→{c_word}", False))
         if parent.modality != child.modality:
             pw = _strongest(parent.modality_words) or "∅"
             cw = _strongest(child.modality_words) or "∅"
