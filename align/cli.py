@@ -378,7 +378,7 @@ def _is_manifest(head: str) -> bool:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Align every plan of the corpus with its nearest ancestor that has a text, and write
-    measures.csv, alignment.csv, coverage.csv, consensus.csv, graph.graphml, graph.json,
+    measures.csv, alignment.csv, coverage.csv, consensus.csv, escalations.csv, graph.graphml, graph.json,
     report.xlsx, html/, figures/ and run_summary.json into --out."""
     from align.output import write_run
     from align.pipeline import align_corpus, load_corpus
