@@ -32,7 +32,8 @@ Edges (``kind``)
     ``derives_from``: child plan → parent plan (the manifest's ``parent_id``).
     ``aligned_against``: child plan → the reference plan it was aligned with (a parent, the nearest
     ancestor with text, or a consensus), with one count attribute per status (``inherited`` …
-    ``added``).
+    ``added``): the number of measures, as ``coverage.csv`` counts them (parent measures; child
+    measures for ``added``).
     ``reconstructs``: consensus plan → the absent parent plan it stands for.
     ``contains``: plan → measure.
     ``aligned_to``: parent measure → child measure that carries it; ``status`` (inherited |
@@ -644,13 +645,18 @@ def _add_alignment(graph: nx.MultiDiGraph, plans: Sequence[PlanMeta], alignment:
     missing = set(ALIGNMENT_COLUMNS) - set(alignment.columns)
     if missing:
         raise InputError(f"alignment table lacks columns {sorted(missing)}")
-    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    counts: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for row in alignment.to_dict("records"):
         status = _text(row["status"])
         parent_plan, child_plan = cell_id(row["parent_plan"]), cell_id(row["child_plan"])
         if parent_plan.startswith(CONSENSUS_PREFIX):
             _check_consensus_text(graph, row)
-        counts[(child_plan, parent_plan)][status] += 1
+        # measures, as coverage.csv counts them: a parent measure carried by three child measures
+        # is three rows and one measure; an added row is a child measure
+        side = "child" if status == "added" else "parent"
+        counts[(child_plan, parent_plan)][status].add(
+            cell_id(row[f"{side}_measure"]) or f"row {len(counts[(child_plan, parent_plan)][status])}"
+        )
         similarity = _safe(row["similarity"])
         evidence = _text(row["evidence"])
         if status == "added":
@@ -715,7 +721,7 @@ def _add_alignment(graph: nx.MultiDiGraph, plans: Sequence[PlanMeta], alignment:
             key="aligned_against",
             kind="aligned_against",
             **{
-                s: int(by_status.get(s, 0))
+                s: len(by_status.get(s, ()))
                 for s in ("inherited", "strengthened", "weakened", "dropped", "added")
             },
         )

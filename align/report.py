@@ -700,11 +700,19 @@ def render_pair_html(
     page_title = title if title is not None else f"{parent_name} → {child_name}"
     lookup = targets if targets is not None else _targets_lookup(measures)
 
-    counts = Counter(str(s) for s in alignment_pair["status"]) if not alignment_pair.empty else Counter()
+    # measures, as coverage.csv counts them (a parent measure carried by three child measures is
+    # three rows, one measure); an added row is a child measure
+    seen: dict[str, set[str]] = {}
+    for k, rec in enumerate(alignment_pair.to_dict("records")):
+        status = _text(rec.get("status"))
+        ident = cell_id(rec.get("child_measure" if status == "added" else "parent_measure"))
+        seen.setdefault(status, set()).add(ident or f"row {k}")
+    counts = {status: len(ids) for status, ids in seen.items()}
     status_boxes = []
     for status in STATUSES:
         box = (
-            f'<label><input type="checkbox" class="status-filter" value="{status}" checked> '
+            f'<label title="{"child" if status == "added" else "parent"} measures">'
+            f'<input type="checkbox" class="status-filter" value="{status}" checked> '
             f"{_badge(status, f'{STATUS_LABELS[status]} {counts.get(status, 0)}')}</label>"
         )
         status_boxes.append(box)

@@ -255,6 +255,16 @@ def test_html_filters_and_badges() -> None:
     labels = {b["value"]: b.parent.get_text(" ", strip=True) for b in boxes}  # type: ignore[union-attr]
     assert labels["inherited"].endswith("2") and labels["strengthened"].endswith("1")
     assert labels["weakened"].endswith("0")
+    # the badges count measures, as coverage.csv does: a parent measure carried by two child
+    # measures is two rows and one measure (they counted rows)
+    second = jiangxi_pair().iloc[[0]].assign(child_measure="二.(一).3", child_text=JJ_HIGHER)
+    soup = BeautifulSoup(render_pair_html(pd.concat([jiangxi_pair(), second])), "html.parser")
+    boxes = soup.select("input.status-filter")
+    labels = {b["value"]: b.parent.get_text(" ", strip=True) for b in boxes}  # type: ignore[union-attr]
+    assert (
+        labels["strengthened"].endswith("1") and len(soup.select('div.row[data-status="strengthened"]')) == 2
+    )
+    assert boxes[0].parent["title"] == "parent measures"  # type: ignore[index,union-attr]
     options = [o["value"] for o in soup.select("#section-filter option")]
     assert options[0] == "" and "青少年" in options and "重点工程" in options and "老年人" in options
     sections = {r["data-section"] for r in soup.select("div.row")}
