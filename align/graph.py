@@ -69,6 +69,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from align.attributes import AttributeComparer
 from align.errors import AlignWarning, InputError
 from align.fileio import atomic_write_bytes, atomic_write_text, write_csv
 from align.models import (
@@ -1054,6 +1055,20 @@ def _counted_similarity(a: str, b: str) -> float:
     return len(x & y) / len(x | y)
 
 
+def _population_scale(parent: Mapping[str, Any], child: Mapping[str, Any]) -> float | None:
+    """Child population / parent population from the plan nodes, when both are known."""
+    p, c = _positive(parent.get("population")), _positive(child.get("population"))
+    return c / p if p is not None and c is not None else None
+
+
+def _positive(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) and number > 0 else None
+
+
 def _basis(parent: Target, child: Target, parent_level: str, child_level: str) -> str:
     if parent.unit in _PERCENT_UNITS:
         return "percentage"
@@ -1096,8 +1111,10 @@ def escalations(
     count the same thing (bigram Jaccard of ``counted`` ≥ ``min_counted_similarity``, or the only
     target of that unit on both sides). ``basis`` says how the numbers compare: ``percentage``
     (comparable across levels), ``per_capita`` (per school, per person …, comparable), ``same_level``
-    (plans of one level), or ``absolute`` (counts of a bigger and a smaller jurisdiction: not
-    comparable, ``comparable=False``).
+    (plans of one level), ``population`` (counts of a bigger and a smaller jurisdiction, compared
+    per head when the manifest gives both populations: ``same`` within a factor of two of the
+    parent's per-capita share, as the status evidence judges it), or ``absolute`` (such counts
+    without populations: not comparable, ``comparable=False``).
 
     Parameters
     ----------
@@ -1118,11 +1135,22 @@ def escalations(
         p_measure, c_measure = _node_measure(graph, parent), _node_measure(graph, child)
         if not p_measure.targets or not c_measure.targets:
             continue
-        p_level = str(_plan_info(graph, p_measure.plan_id).get("level", ""))
-        c_level = str(_plan_info(graph, c_measure.plan_id).get("level", ""))
+        p_info, c_info = _plan_info(graph, p_measure.plan_id), _plan_info(graph, c_measure.plan_id)
+        p_level, c_level = str(p_info.get("level", "")), str(c_info.get("level", ""))
+        scale = _population_scale(p_info, c_info)
         for p, c in _pair_targets(p_measure.targets, c_measure.targets, min_counted_similarity):
             basis = _basis(p, c, p_level, c_level)
             change = "rise" if c.value > p.value else ("fall" if c.value < p.value else "same")
+            if basis == "absolute" and scale is not None:
+                # counts of a bigger and a smaller jurisdiction, per head of population: the rule
+                # (and tolerance) of the status evidence, "(below the per-capita share)"
+                basis, expected = "population", p.value * scale
+                tolerance = AttributeComparer.scale_tolerance
+                change = (
+                    "rise"
+                    if c.value > expected * tolerance
+                    else ("fall" if c.value < expected / tolerance else "same")
+                )
             comparable = basis != "absolute"
             if only_rises and not (comparable and change == "rise"):
                 continue

@@ -383,7 +383,16 @@ def test_escalations_compare_percentages_across_levels_and_flag_absolute_counts(
     assert (row.parent_plan, row.child_plan, row.basis) == ("jiangxi", "jiujiang", "percentage")
     assert (row.parent_value, row.child_value, row.child_level) == (15.0, 15.5, "municipal")
 
+    # 3000 → 300 teachers a year: Jiujiang has about a tenth of Jiangxi's people (the manifest's
+    # population), so it is the same per head, as the status evidence says ("about the per-capita
+    # share"); it was listed as a fall of an absolute count
     every = escalations(graph, only_rises=False).set_index("unit")
+    assert (every.loc["名", "basis"], every.loc["名", "change"]) == ("population", "same")
+    assert every.loc["名", "comparable"]
+    # without populations, counts of two levels do not compare
+    unknown = [replace(m, population=None) for m in plans]
+    every = escalations(build_graph(unknown, [goal_r, goal_t, teacher_r, teacher_t], alignment), False)
+    every = every.set_index("unit")
     assert every.loc["名", "basis"] == "absolute"
     assert not every.loc["名", "comparable"]
     assert every.loc["名", "change"] == "fall"
