@@ -23,6 +23,7 @@ import signal
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -913,7 +914,9 @@ def plot_hierarchy(
             for child, parent, share in zip(
                 coverage["child_plan"], coverage["parent_plan"], coverage["coverage"], strict=True
             ):
-                cov[_clean(child)] = (float(share), _clean(parent))
+                # a plan compared with several references (a run's table with peer comparisons
+                # appended): its first row, the run's own reference, colours it
+                cov.setdefault(_clean(child), (float(share), _clean(parent)))
         n_columns = max(int(max(x for x, _ in pos.values())) + 1, 1)
         y_values = sorted({y for _, y in pos.values()})
         fig = _new_figure(max(6.0, 1.9 * n_columns + 2.0), 1.7 * len(y_values) + 1.6)
@@ -932,16 +935,22 @@ def plot_hierarchy(
                                         arrowstyle="-|>", mutation_scale=12, linestyle="--", color="#444444",
                                         shrinkA=18, shrinkB=18, zorder=1)  # fmt: skip
                 ax.add_patch(arrow)
+        names = Counter(graph.nodes[node].get("jurisdiction", "") or node for node in pos)
         for node, (x, y) in pos.items():
             attrs = graph.nodes[node]
             has_text = bool(attrs.get("file", ""))
             name = attrs.get("jurisdiction", "") or node
+            if names[name] > 1:  # two plans of one jurisdiction (全国: an outline and an opinion)
+                name = f"{name} ({node})"
             face: str | tuple[float, float, float, float]
             if not has_text:
                 face, edge, style, caption = "white", "#999999", "--", "no text 无文本"
             elif node in cov:
                 face, edge, style = cmap(norm(cov[node][0])), "black", "-"
                 caption = f"{cov[node][0]:.0%}"
+                reference = cov[node][1]
+                if reference.startswith("consensus:"):  # not drawn: say what it was measured on
+                    caption += " of consensus 共识"
             else:
                 face, edge, style, caption = "#DDDDDD", "black", "-", "not aligned 未对齐"
             ax.scatter([x], [y], s=900, c=[face], edgecolors=edge, linewidths=1.5, linestyles=style, zorder=2)

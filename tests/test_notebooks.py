@@ -134,6 +134,8 @@ def test_coverage_notebook_charts_every_plan_and_compares_provinces(
     themes = cell_with(nb, "theme_coverage(alignment)")
     for theme in ("青少年", "产业工人", "老年人", "领导干部和公务员"):
         assert theme in themes
+    # a column per pair: Dazhang against the consensus and against Jiangxi, not their mean
+    assert "consensus → dazhang" in themes and "jiangxi → dazhang" in themes
     sides = cell_with(nb, "pd.crosstab(")
     assert "only Jiangxi" in sides and "only Inner Mongolia" in sides
     adds = cell_with(nb, "for status, label in SIDES.items()")

@@ -286,6 +286,20 @@ def test_hierarchy_layout_and_node_styles() -> None:
     assert faces[pos["jiujiang"]] == to_hex(matplotlib.colormaps["cividis"](49 / 57))
     # Guangxi aligned with Inner Mongolia (not its parent): a dashed arrow
     assert any(p.get_linestyle() == "--" for p in ax.patches)
+    # the two plans of 全国 are told apart
+    assert {"全国 (national-2021)\nno text 无文本", "全国 (central-opinion-2022)\nno text 无文本"} <= captions
+
+    # a plan compared with two references (a run's rows, then a peer comparison appended, as
+    # notebook 02 does): the first, the run's own, colours it; a consensus reference is named
+    rows = pd.DataFrame(
+        [
+            ("dazhang", "consensus:national-2021", "邵阳市大祥区", "county", 37, 30, 4, 3, 0, 40, 1.0),
+            ("dazhang", "jiangxi", "邵阳市大祥区", "county", 57, 12, 3, 20, 22, 6, 35 / 57),
+        ],
+        columns=list(COVERAGE_COLUMNS),
+    )
+    captions = {t.get_text() for t in plot_hierarchy(plans, rows).axes[0].texts}
+    assert "邵阳市大祥区\n100% of consensus 共识" in captions
 
 
 def test_empty_inputs_give_a_message_not_a_crash(tmp_path: Path) -> None:
