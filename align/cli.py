@@ -465,6 +465,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 stage / "alignment.html",
                 pair.alignment,
                 measures_frame(pair.parent_measures + pair.child_measures),
+                plan_names=_plan_names(parent, child),
             )
     counts = pair.coverage()
     print(
@@ -594,6 +595,12 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan_names(*plans: Plan) -> dict[str, str]:
+    """Plan id → jurisdiction (江西省) for the page's titles, as `align run` names them; a bare
+    file has none and keeps its id."""
+    return {plan.plan_id: plan.meta.jurisdiction for plan in plans if plan.meta.jurisdiction}
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Write a self-contained HTML page comparing PARENT and CHILD measure by measure."""
     from align.models import measures_frame
@@ -608,7 +615,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     _check_replaceable(args.html, "--html", _is_align_page, "a page written by `align report`")
     pair = _aligner(args).align(parent, child)
     frame = measures_frame(pair.parent_measures + pair.child_measures)
-    write_pair_html(args.html, pair.alignment, frame)
+    write_pair_html(args.html, pair.alignment, frame, plan_names=_plan_names(parent, child))
     print(f"wrote {args.html}")
     return 0
 

@@ -365,6 +365,8 @@ def test_report_writes_a_side_by_side_page(corpus: Path, tmp_path: Path) -> None
     assert "基础教育" in html
     assert "15.5%" in html and "15%" in html
     assert list(page.parent.glob("*.tmp")) == []
+    # plans of the manifest are named as the run's pages name them (it was "jiangxi → jiujiang")
+    assert "<title>江西省 → 九江市</title>" in html
 
 
 # ---------------------------------------------------------------------------------------------
