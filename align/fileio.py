@@ -68,8 +68,30 @@ def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> P
     return atomic_write_bytes(path, text.encode(encoding))
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def excel_safe(value: object) -> object:
+    """A text cell that Excel or WPS would read as a formula (``=…``, ``+…``, ``-…``, ``@…``: a
+    heading such as ``-加强科普`` shows ``#NAME?``, a crafted document could run one) with a
+    leading apostrophe, as OWASP advises for CSV; numbers such as ``-0.5`` stay as they are."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
+
+
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A DataFrame as UTF-8-with-BOM CSV bytes (Excel and WPS then read Chinese correctly)."""
+    """A DataFrame as UTF-8-with-BOM CSV bytes (Excel and WPS then read Chinese correctly), text
+    cells that would be read as formulas made safe (:func:`excel_safe`)."""
+    texts = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+    if texts:
+        frame = frame.copy()
+        for column in texts:
+            frame[column] = frame[column].map(excel_safe)
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, lineterminator="\n")
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -406,3 +406,20 @@ def test_an_unwritable_folder_is_a_clear_error(tmp_path: Path, monkeypatch: pyte
     with pytest.raises(InputError, match="cannot write into the output folder: Permission denied") as err:
         StagedOutput(out, command="run")
     assert str(out) in str(err.value)
+
+
+def test_text_cells_excel_would_read_as_formulas_are_written_as_text(tmp_path: Path) -> None:
+    """A heading "二、=HYPERLINK(…)" was written as it is: Excel and WPS run it (and show #NAME?
+    for a bullet such as "-加强…"); the CSV keeps it as text behind an apostrophe."""
+    import csv
+
+    from align.cli import main
+
+    text = seed_text("jiujiang").replace("二、提升行动", '二、=HYPERLINK("http://x","提升行动")', 1)
+    plan = tmp_path / "jiujiang.txt"
+    plan.write_text(text, encoding="utf-8")
+    assert main(["measures", str(plan), "--csv", str(tmp_path / "m.csv")]) == 0
+    with (tmp_path / "m.csv").open(encoding="utf-8-sig", newline="") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    assert any(cell.startswith("'=HYPERLINK") for cell in cells)
+    assert not [c for c in cells if c[:1] in ("=", "+", "@") or (c[:1] == "-" and not c[1:2].isdigit())]
