@@ -805,7 +805,9 @@ class Corpus:
         plans_dir : overrides the documents folder.
         min_chars : see :func:`read_document`.
         """
-        corpus_dir = Path(corpus_dir)
+        corpus_dir = Path(corpus_dir).expanduser()  # "~/data" from a notebook, as on the command line
+        if plans_dir is not None:
+            plans_dir = Path(plans_dir).expanduser()
         if corpus_dir.is_dir():
             manifest = manifest_path(corpus_dir)
             if all((corpus_dir / name).exists() for name in MANIFEST_NAMES):
@@ -873,7 +875,21 @@ class Corpus:
             return self.metas[plan_id]
         except KeyError:
             known = ", ".join(list(self.metas)[:12])
-            raise InputError(f"unknown plan id '{plan_id}' (known: {known})", self.manifest) from None
+            named = self.named_by(plan_id)
+            hint = f"did you mean {named}? " if named else ""
+            raise InputError(f"unknown plan id '{plan_id}' ({hint}known: {known})", self.manifest) from None
+
+    def named_by(self, typed: object) -> str | None:
+        """The one plan id a user most likely meant by ``typed``: the plan named by its
+        jurisdiction (江西省), title or document number, or its id in another case or with spaces
+        around it; ``None`` when no plan, or several, fit."""
+        text = str(typed).strip()
+        named = [
+            m.plan_id
+            for m in self.metas.values()
+            if text and (text in (m.jurisdiction, m.title, m.doc_number) or text.lower() == m.plan_id.lower())
+        ]
+        return named[0] if len(named) == 1 else None
 
     def path(self, plan_id: str) -> Path | None:
         """The document of a plan, or None when the manifest gives no file."""
@@ -941,7 +957,9 @@ class Corpus:
         if path.is_symlink():
             raise InputError(f"is a link to {os.readlink(path)}, which leads to no file", key)
         where = f" of {self.manifest}" if self.manifest else ""
-        raise InputError(f"is neither a plan id{where} nor an existing file", key)
+        named = self.named_by(key)
+        hint = f" (did you mean {named}?)" if named else ""
+        raise InputError(f"is neither a plan id{where} nor an existing file{hint}", key)
 
     # hierarchy -------------------------------------------------------------------------------
 

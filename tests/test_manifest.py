@@ -155,6 +155,14 @@ def test_resolve_plan_ids_and_paths(corpus: Corpus, tmp_path: Path) -> None:
         corpus.resolve("jiangxii")
     with pytest.raises(InputError, match="unknown plan id 'nowhere'"):
         corpus.text("nowhere")
+    # a plan named by its jurisdiction, its document number or its id in another case
+    for typed in ("江西省", "赣府发〔2021〕29号", "Jiangxi", " jiangxi"):
+        with pytest.raises(InputError, match=r"\(did you mean jiangxi\? known: national-2021"):
+            corpus.plan(typed)
+        with pytest.raises(InputError, match=r"nor an existing file \(did you mean jiangxi\?\)"):
+            corpus.resolve(typed)
+    with pytest.raises(InputError, match=r"unknown plan id '全国' \(known"):  # two plans: no guess
+        corpus.plan("全国")
 
 
 def test_load_accepts_manifest_path_and_reports_missing_corpus(tmp_path: Path) -> None:
@@ -1033,3 +1041,12 @@ def test_a_password_protected_workbook_is_named_for_what_it_is(tmp_path: Path) -
     )
     with pytest.raises(InputError, match="password-protected Excel workbook; save the manifest without"):
         load_manifest(path, check_files=False)
+
+
+def test_a_corpus_folder_under_home_is_found_from_python_as_on_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(DATA / "plans", tmp_path / "data" / "plans")
+    shutil.copy(DATA / "plans.csv", tmp_path / "data" / "plans.csv")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert list(Corpus.load("~/data").metas) == list(Corpus.load(DATA).metas)
