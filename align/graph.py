@@ -544,6 +544,18 @@ def _append(graph: nx.MultiDiGraph, node: str, key: str, value: str) -> None:
         graph.nodes[node][key] = SEP.join(current + (value,))
 
 
+def _plan_metas(plans: object, caller: str) -> list[PlanMeta]:
+    """``plans`` as a list of :class:`PlanMeta`; the manifest table, a Corpus or its ``metas``
+    dict (whose iteration gives ids) is a TypeError saying what to pass."""
+    rows = list(plans) if isinstance(plans, Iterable) and not isinstance(plans, str | pd.DataFrame) else None
+    if rows is None or hasattr(plans, "metas") or not all(isinstance(row, PlanMeta) for row in rows):
+        raise TypeError(
+            f"{caller}: plans must be PlanMeta rows (list(corpus.metas.values())), not a "
+            f"{type(plans).__name__}" + (f" of {type(rows[0]).__name__}" if rows else "")
+        )
+    return rows
+
+
 def build_graph(
     plans: Sequence[PlanMeta],
     measures: pd.DataFrame | Sequence[Measure] | None,
@@ -567,11 +579,7 @@ def build_graph(
     A :class:`networkx.MultiDiGraph` whose edge keys are the edge kinds.
     """
     graph = nx.MultiDiGraph(name="align", schema="align-graph/1")
-    if isinstance(plans, pd.DataFrame) or hasattr(plans, "metas"):  # the manifest table, a Corpus
-        raise TypeError(
-            f"plans must be PlanMeta rows (list(corpus.metas.values())), not a {type(plans).__name__}"
-        )
-    plans = list(plans)
+    plans = _plan_metas(plans, "build_graph")
     for meta in plans:
         graph.add_node(plan_node(meta.plan_id), **_clean_attrs(_plan_attrs(meta)))
     for meta in plans:
@@ -1263,6 +1271,7 @@ def build_consensus(
 
         encoder = HashingEncoder(dim=2**16, ngram_range=(2, 3))
 
+    plans = _plan_metas(plans, "build_consensus")
     all_measures = _as_measures(measures)
     groups = absent_parent_groups(plans)
     if parents is not None:

@@ -737,9 +737,9 @@ def _runs(sections: Sequence[str]) -> list[tuple[int, int, str]]:
 
 
 def plot_pair_matrix(
-    similarity: np.ndarray,
-    parent_labels: Sequence[str],
-    child_labels: Sequence[str],
+    similarity: np.ndarray | PairMatrix,
+    parent_labels: Sequence[str] | None = None,
+    child_labels: Sequence[str] | None = None,
     parent_sections: Sequence[str] | None = None,
     child_sections: Sequence[str] | None = None,
     links: Iterable[tuple[int, int] | tuple[int, int, str]] = (),
@@ -751,8 +751,9 @@ def plot_pair_matrix(
 
     Parameters
     ----------
-    similarity : ``(n_parent, n_child)`` scores; rows are parent measures.
-    parent_labels, child_labels : one label per row / column.
+    similarity : ``(n_parent, n_child)`` scores; rows are parent measures. Or a
+        :class:`PairMatrix` (:func:`pair_matrix`), which gives the labels, sections and links.
+    parent_labels, child_labels : one label per row / column (required with a matrix).
     parent_sections, child_sections : one section name per row / column (in order); ``None``: no
         section lines, and a long axis is labelled by every n-th measure.
     links : ``(parent_index, child_index)`` or ``(parent_index, child_index, status)``.
@@ -768,6 +769,17 @@ def plot_pair_matrix(
     ValueError
         When the labels or sections do not match the matrix shape, or a link is out of range.
     """
+    if isinstance(similarity, PairMatrix):
+        given = similarity
+        similarity, parent_labels, child_labels = given.similarity, given.parent_labels, given.child_labels
+        parent_sections = given.parent_sections if parent_sections is None else parent_sections
+        child_sections = given.child_sections if child_sections is None else child_sections
+        links = links or given.links
+        title = title or f"{given.parent_plan} → {given.child_plan}"
+    if parent_labels is None or child_labels is None:
+        raise TypeError(
+            "plot_pair_matrix needs parent_labels and child_labels with a matrix (or a PairMatrix)"
+        )
     matrix = np.asarray(similarity, dtype=float)
     if matrix.ndim != 2:
         raise ValueError(f"similarity must be 2-D, got shape {matrix.shape}")

@@ -592,3 +592,9 @@ def test_lineage_and_escalations_refuse_a_graph_without_edge_kinds_and_take_numb
         build_graph(pd.DataFrame([vars(p) for p in plans]), [], youth_alignment)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"not a dict"):
         build_graph(plans, measures, youth_alignment)  # type: ignore[arg-type]
+    # build_consensus says the same (it was AttributeError: 'str' object has no attribute 'plan_id')
+    corpus_metas = {p.plan_id: p for p in plans}
+    with pytest.raises(
+        TypeError, match=r"build_consensus: plans must be PlanMeta rows .*, not a dict of str"
+    ):
+        build_consensus(corpus_metas, measures["jiangxi"])  # type: ignore[arg-type]

@@ -249,6 +249,13 @@ def test_pair_matrix_marks_links_and_boundaries() -> None:
     with pytest.raises(ValueError, match="outside"):
         plot_pair_matrix(pair.similarity, pair.parent_labels, pair.child_labels, pair.parent_sections,
                          pair.child_sections, [(6, 0)])  # fmt: skip
+    # the PairMatrix itself, as its docstring says it is what the function draws (it was a
+    # TypeError: missing 2 required positional arguments)
+    whole = plot_pair_matrix(pair).axes[0]
+    again = np.vstack([c.get_offsets() for c in whole.collections])
+    assert sorted(map(tuple, again.tolist())) == sorted(map(tuple, offsets.tolist()))
+    with pytest.raises(TypeError, match="needs parent_labels and child_labels"):
+        plot_pair_matrix(pair.similarity)
 
 
 def test_pair_matrix_labels_sections_when_large() -> None:
