@@ -115,7 +115,7 @@ def write_run(
         write_graphml(safe, stage / "graph.graphml", safe=True)
         write_csv(escalations(graph), stage / "escalations.csv")
         write_node_link_json(safe, stage / "graph.json", safe=True)
-        write_xlsx(stage / "report.xlsx", result.alignment, result.coverage, result.measures)
+        write_xlsx(stage / "report.xlsx", result.alignment, result.coverage, result.measures, result.notes)
         diff_cache = DiffCache(cache_dir) if cache_dir is not None else None
         write_all_html(
             stage / "html", result.alignment, result.measures, plan_names=names, diff_cache=diff_cache

@@ -401,6 +401,7 @@ def write_xlsx(
     alignment: pd.DataFrame,
     coverage: pd.DataFrame,
     measures: pd.DataFrame | None = None,
+    notes: Sequence[str] = (),
 ) -> Path:
     """Write the Excel report: a ``summary`` sheet and one sheet per aligned pair.
 
@@ -412,6 +413,9 @@ def write_xlsx(
     measures : optional ``measures.csv`` rows; when given, each pair sheet gets the extracted
         targets of both measures (``parent_targets``, ``child_targets``) and a ``measures``
         sheet is added.
+    notes : what the run could not do (``CorpusResult.notes``: a plan not aligned and why, a
+        document skipped); when given, a ``notes`` sheet follows the summary, so that a plan
+        missing from the summary is explained in the workbook itself.
 
     Returns
     -------
@@ -442,6 +446,9 @@ def write_xlsx(
         percent_columns=("coverage",),
     )
     taken = ["summary", "measures"]
+    if notes:
+        _fill_sheet(wb.add_worksheet("notes"), formats, pd.DataFrame({"note": list(notes)}))
+        taken.append("notes")
     lookup = _targets_lookup(measures)
     for parent, child, rows in pair_rows(alignment):
         frame = _with_targets(

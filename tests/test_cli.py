@@ -136,6 +136,15 @@ def test_run_writes_every_output(run_out: Path) -> None:
     # plans whose ancestors have no text are reported, not silently skipped
     for plan_id in ("jiangxi", "neimenggu", "dazhang", "guangxi"):
         assert any(note.startswith(f"{plan_id}: no ancestor has a text") for note in summary["notes"])
+    # ... in the workbook too: Guangxi is on no pair sheet and in no summary row, and the notes
+    # sheet says why
+    import openpyxl
+
+    book = openpyxl.load_workbook(run_out / "report.xlsx", read_only=True)
+    assert book.sheetnames[:2] == ["summary", "notes"]
+    notes = [row[0] for row in book["notes"].iter_rows(min_row=2, values_only=True)]
+    book.close()
+    assert notes == summary["notes"] and any(n.startswith("guangxi:") and "not aligned" in n for n in notes)
 
 
 def test_csvs_are_utf8_with_bom(run_out: Path) -> None:
