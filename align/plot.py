@@ -530,7 +530,7 @@ def plot_coverage(
     -------
     The figure.
     """
-    title = title or "Coverage of the parent plan's measures 上级措施承接情况"
+    title = title or "Coverage of the reference plan's measures 对照（上级）方案措施承接情况"
     check_columns(coverage, _COVERAGE_NEEDS, "coverage", empty_ok=True)
     if plans is not None:
         _check_plans(plans)
@@ -572,7 +572,7 @@ def plot_coverage(
         ax.set_xlim(0, 1.16)
         ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
         ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
-        ax.set_xlabel("share of the parent plan's measures 占上级措施比例")
+        ax.set_xlabel("share of the reference (parent, consensus or peer) plan's measures 占对照措施比例")
         _indent_labels(fig, ax, [label for _, label, _ in rows], [depth for _, _, depth in rows])
         ax.invert_yaxis()
         ax.spines[["top", "right"]].set_visible(False)
@@ -808,7 +808,8 @@ def plot_pair_matrix(
         ax = fig.add_subplot()
         finite = matrix[np.isfinite(matrix)]
         vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        image = ax.imshow(matrix, cmap="viridis", vmin=vmin, vmax=max(vmax, vmin + 1e-9), aspect="auto",
+        # grey cells: the links' status colours (green, blue …) must not vanish into the scale
+        image = ax.imshow(matrix, cmap="Greys", vmin=vmin, vmax=max(vmax, vmin + 1e-9), aspect="auto",
                           interpolation="none")  # fmt: skip
         for start, _, _ in _runs(rows_sections or [])[1:]:
             ax.axhline(start - 0.5, color="white", linewidth=1.2)
@@ -836,8 +837,9 @@ def plot_pair_matrix(
             by_status.setdefault(status or "link", []).append((i, j))
         for status, points in by_status.items():
             rows, cols = zip(*points, strict=True)
-            ax.scatter(cols, rows, s=36, marker="o", c=STATUS_COLORS.get(status, "#FFFFFF"),
-                       edgecolors="black", linewidths=0.8, label=STATUS_LABELS.get(status, "chosen link"))  # fmt: skip
+            fill = STATUS_COLORS.get(status, "#FFFFFF")
+            ax.scatter(cols, rows, s=40, marker="o", c=fill, edgecolors="black" if fill == "#FFFFFF" else "white",
+                       linewidths=1.0, label=STATUS_LABELS.get(status, "chosen link"))  # fmt: skip
         if by_status:
             fig.legend(loc="outside lower center", ncol=len(by_status), frameon=False, fontsize=8)
         ax.set_xlabel("child measures 下级措施")
