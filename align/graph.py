@@ -1007,7 +1007,8 @@ def format_lineage_tree(frame: pd.DataFrame, width: int = 40) -> str:
     Parameters
     ----------
     frame : the lineage frame.
-    width : characters of measure text shown per line.
+    width : characters of measure text shown per line; the evidence gets three times as many
+        (it says why the status was given: "closest 三.(五).2 …", "adds target 40个（…） in 二.(一).1").
     """
     if frame.empty:
         return ""
@@ -1037,7 +1038,7 @@ def format_lineage_tree(frame: pd.DataFrame, width: int = 40) -> str:
         detail = f"{status}{score}"
         if status in CARRIED and body:
             detail += f" → {body}"
-        evidence = _short(str(rec["evidence"] or ""), width)
+        evidence = _short(str(rec["evidence"] or ""), 3 * width)
         if evidence:
             detail += f" ({evidence})"
         lines.append(f"{prefix}{'└── ' if last else '├── '}{where}: {detail}")
