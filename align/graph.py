@@ -75,6 +75,7 @@ from align.fileio import atomic_write_bytes, atomic_write_text, write_csv
 from align.models import (
     ALIGNMENT_COLUMNS,
     CARRIED,
+    POSTFIX_COMPARATORS,
     Measure,
     PlanMeta,
     Target,
@@ -346,8 +347,8 @@ def function_overlap(parent: Measure, child: Measure) -> float:
 
 _PERIODS = ("每学年", "每学期", "每两年", "每季度", "每年", "每月", "每周", "每天", "每日")
 _TARGET_RE = re.compile(
-    r"^(?P<per>" + "|".join(_PERIODS) + r")?(?P<cmp>\D*?)(?P<value>\d+(?:\.\d+)?)(?P<unit>[^（]*)"
-    r"(?:（(?P<counted>.*)）)?$"
+    r"^(?P<per>" + "|".join(_PERIODS) + r")?(?P<cmp>\D*?)(?P<value>\d+(?:\.\d+)?)(?P<unit>[^（]*?)"
+    r"(?P<post>" + "|".join(POSTFIX_COMPARATORS) + r")?(?:（(?P<counted>.*)）)?$"
 )
 
 
@@ -360,7 +361,7 @@ def parse_target(text: str) -> Target | None:
         value=float(match["value"]),
         unit=match["unit"].strip(),
         counted=(match["counted"] or "").strip(),
-        comparator=match["cmp"].strip(),
+        comparator=(match["cmp"] or match["post"] or "").strip(),
         raw=text.strip(),
         per=match["per"] or "",
     )

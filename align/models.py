@@ -112,6 +112,10 @@ class Plan:
         return self.meta.plan_id
 
 
+POSTFIX_COMPARATORS: tuple[str, ...] = ("及以上", "以上", "以内", "以下", "左右", "之内")
+"""Comparators written after the number and unit (``1万人次以上``), the others before (``不少于1场次``)."""
+
+
 @dataclass(frozen=True)
 class Target:
     """A quantified commitment, e.g. ``不少于 200 场次`` or ``达到 15.5%`` by 2025.
@@ -137,6 +141,8 @@ class Target:
 
     def __str__(self) -> str:
         number = f"{self.value:g}"
+        if self.comparator in POSTFIX_COMPARATORS:  # 1万人次以上, as Chinese writes it
+            return f"{self.per}{number}{self.unit}{self.comparator}".strip()
         return f"{self.per}{self.comparator}{number}{self.unit}".strip()
 
 

@@ -533,6 +533,18 @@ def _numbered_pair_tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.read_csv(folder / "alignment.csv"), pd.read_csv(folder / "measures.csv")
 
 
+def test_a_postfix_comparator_is_written_after_its_number_and_read_back() -> None:
+    """Jiujiang's "全市培训农业从业人员1万人次以上" read "以上1万人次" in measures.csv."""
+    from align.attributes import extract_targets
+    from align.graph import parse_target
+
+    (target,) = extract_targets("全市培训农业从业人员1万人次以上")
+    assert str(target) == "1万人次以上" and target.comparator == "以上"
+    back = parse_target(f"{target}（{target.counted}）")
+    assert back is not None
+    assert (back.value, back.unit, back.comparator, back.counted) == (1.0, "万人次", "以上", target.counted)
+
+
 def test_numeric_measure_ids_read_back_as_floats_join_their_measures(tmp_path: Path) -> None:
     alignment, measures = _numbered_pair_tables(tmp_path)
     assert alignment["child_measure"].dtype == float  # the notebook's frame: 1.0, 2.0, NaN
