@@ -640,7 +640,7 @@ def cmd_manifest(args: argparse.Namespace) -> int:
             )
     frame = _infer_manifest(args.infer)
     if args.out:
-        write_csv(frame, args.out)
+        write_csv(frame, args.out, formulas_as_text=False)  # a manifest align reads back as it is
         print(f"wrote {args.out}")
     else:
         print(frame.to_csv(index=False), end="")

@@ -84,10 +84,30 @@ def excel_safe(value: object) -> object:
     return value
 
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A DataFrame as UTF-8-with-BOM CSV bytes (Excel and WPS then read Chinese correctly), text
-    cells that would be read as formulas made safe (:func:`excel_safe`)."""
-    texts = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+def _is_identifier(column: object) -> bool:
+    """Columns of ids and file names (plan_id, parent_plan, child_measure, file, cluster …): they
+    are read back and joined on, so they are written as they are."""
+    name = str(column)
+    return name in ("file", "cluster", "members") or name.endswith(("_id", "_plan", "_measure"))
+
+
+def csv_bytes(frame: pd.DataFrame, formulas_as_text: bool = True) -> bytes:
+    """A DataFrame as UTF-8-with-BOM CSV bytes (Excel and WPS then read Chinese correctly).
+
+    Parameters
+    ----------
+    frame : the table.
+    formulas_as_text : text cells that Excel would read as formulas get an apostrophe
+        (:func:`excel_safe`), except in id and file columns (:func:`_is_identifier`); off for a
+        table align reads back as it is (a drafted manifest).
+    """
+    texts = [
+        c
+        for c in frame.columns
+        if formulas_as_text
+        and not _is_identifier(c)
+        and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c]))
+    ]
     if texts:
         frame = frame.copy()
         for column in texts:
@@ -97,9 +117,9 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` atomically as UTF-8-with-BOM CSV."""
-    return atomic_write_bytes(path, csv_bytes(frame))
+def write_csv(frame: pd.DataFrame, path: str | Path, formulas_as_text: bool = True) -> Path:
+    """Write ``frame`` atomically as UTF-8-with-BOM CSV (see :func:`csv_bytes`)."""
+    return atomic_write_bytes(path, csv_bytes(frame, formulas_as_text))
 
 
 # -- processes ------------------------------------------------------------------------------------

@@ -423,3 +423,17 @@ def test_text_cells_excel_would_read_as_formulas_are_written_as_text(tmp_path: P
         cells = [cell for row in csv.reader(handle) for cell in row]
     assert any(cell.startswith("'=HYPERLINK") for cell in cells)
     assert not [c for c in cells if c[:1] in ("=", "+", "@") or (c[:1] == "-" and not c[1:2].isdigit())]
+
+
+def test_a_drafted_manifest_with_formula_like_names_loads_back(tmp_path: Path) -> None:
+    """Escaping formula-like cells made `manifest --out` write '+jiangxi.txt, which no file is."""
+    from align.cli import main
+    from align.corpus import Corpus
+
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    (plans / "+jiangxi.txt").write_text(seed_text("jiangxi"), encoding="utf-8")
+    (plans / "=jiujiang.txt").write_text(seed_text("jiujiang"), encoding="utf-8")
+    assert main(["manifest", "--infer", str(plans), "--out", str(tmp_path / "plans.csv")]) == 0
+    corpus = Corpus.load(tmp_path)
+    assert sorted(m.file for m in corpus.metas.values() if m.file) == ["+jiangxi.txt", "=jiujiang.txt"]
