@@ -1160,7 +1160,7 @@ def fmt_target(t: Target) -> str:
     return f"{t.per}{t.value:g}{t.unit}"
 
 
-def _fmt_counted(t: Target) -> str:
+def fmt_counted(t: Target) -> str:
     """The target with what it counts, as a reader finds it in the text: ``40个（科普示范学校）``."""
     if not t.counted:
         return fmt_target(t)
@@ -1330,10 +1330,10 @@ class AttributeComparer:
             )
         for i, p in enumerate(parent.targets):
             if i not in matched_p:
-                ev.append((-w["lost"], f"loses target {_fmt_counted(p)}", False))
+                ev.append((-w["lost"], f"loses target {fmt_counted(p)}", False))
         for j, c in enumerate(child.targets):
             if j not in matched_c:
-                ev.append((w["added"], f"adds target {_fmt_counted(c)}", True))
+                ev.append((w["added"], f"adds target {fmt_counted(c)}", True))
         pd = [d for d in (deadline_due(x) for x in parent.deadline) if d is not None]
         cd = [d for d in (deadline_due(x) for x in child.deadline) if d is not None]
         # a child that keeps the parent's deadline (beside milestones of its own) has not moved it

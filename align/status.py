@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from align.attributes import AttributeComparer, binding_cue, fmt_target
+from align.attributes import AttributeComparer, binding_cue, fmt_counted, fmt_target
 from align.match import measure_sentences, strip_marker
 from align.measures import is_duty_sentence
 from align.models import Measure, Target
@@ -313,15 +313,13 @@ def _where(reason: str, children: list[Measure], relevant: list[str]) -> str:
     for child in children:
         sentences = [s for s in measure_sentences(child) if s in relevant]
         named = [t for t in child.targets if _in_any(t, sentences)]
+        # an added target with what it counts (two children may each add "1个" of something else)
+        if any(reason == f"adds target {fmt_counted(t)}" for t in named):
+            return f"{reason} in {child.measure_id}"
         words = [fmt_target(t) for t in named] + [d for d in child.deadline if _said_in_any(d, sentences)]
-        if any(_names(reason, word) for word in words):
+        if not reason.startswith("adds target") and any(f"→{word}" in reason for word in words):
             return f"{reason} in {child.measure_id}"
     return reason
-
-
-def _names(reason: str, word: str) -> bool:
-    """Whether ``reason`` names ``word`` as the child's side (after the arrow, or as added)."""
-    return reason.startswith(f"adds target {word}") or f"→{word}" in reason
 
 
 def _in_any(target: Target, sentences: list[str]) -> bool:

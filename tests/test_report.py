@@ -262,7 +262,7 @@ def test_html_filters_and_badges() -> None:
     boxes = soup.select("input.status-filter")
     labels = {b["value"]: b.parent.get_text(" ", strip=True) for b in boxes}  # type: ignore[union-attr]
     assert (
-        labels["strengthened"].endswith("1") and len(soup.select('div.row[data-status="strengthened"]')) == 2
+        labels["strengthened"].endswith(" 1") and len(soup.select('div.row[data-status="strengthened"]')) == 2
     )
     assert boxes[0].parent["title"] == "parent measures"  # type: ignore[index,union-attr]
     options = [o["value"] for o in soup.select("#section-filter option")]

@@ -119,7 +119,8 @@ def test_evidence_of_a_measure_carried_by_several_children_names_the_child_holdi
     二.(一) read "adds target 200场次", which only its other carrying child 二.(一).1 says."""
     rows = Aligner().align(corpus.plan("jiangxi"), corpus.plan("jiujiang")).alignment
     texts = {m: re.sub(r"\s", "", t) for m, t in zip(rows["child_measure"], rows["child_text"], strict=True)}
-    shared = rows[rows.duplicated("parent_measure", keep=False) & (rows["child_measure"] != "")]
+    carried = rows[(rows["parent_measure"] != "") & (rows["child_measure"] != "")]
+    shared = carried[carried.duplicated("parent_measure", keep=False)]
     checked = 0
     for _, row in shared.iterrows():
         for reason in row["evidence"].split("; "):
@@ -133,3 +134,24 @@ def test_evidence_of_a_measure_carried_by_several_children_names_the_child_holdi
     assert checked >= 2
     intro = shared[(shared["parent_measure"] == "二.(一)") & (shared["child_measure"] == "二.(一)")]
     assert "200场次（邀请中科院老科学家科普…） in 二.(一).1" in intro["evidence"].iloc[0]
+
+
+def test_two_children_adding_the_same_number_of_different_things_are_each_named() -> None:
+    """The child was found by the number alone: "1个（打造科普基地）" was said to be in the child
+    holding "1个（新建示范学校）"."""
+    import numpy as np
+
+    from align.match import measure_sentences
+
+    parent = extract_measures("一、重点任务\n1. 加强科普基地建设。推动各地建设科普基地。\n", "p")[-1]
+    first, second = extract_measures(
+        "一、重点任务\n1. 加强科普基地建设。新建示范学校1个。\n2. 加强科普阵地建设。打造科普基地1个。\n", "c"
+    )[-2:]
+    n_child = len(measure_sentences(first)) + len(measure_sentences(second))
+    scores = np.full((len(measure_sentences(parent)), n_child), 3.0)
+    status, evidence = StatusRules().label(parent, [first, second], scores, same_level=True)
+    assert status == "strengthened"
+    assert evidence.split("; ") == [
+        f"adds target 1个（新建示范学校） in {first.measure_id}",
+        f"adds target 1个（打造科普基地） in {second.measure_id}",
+    ]
