@@ -344,15 +344,27 @@ def _check_replaceable(target: Path, option: str, own: Callable[[str], bool], wh
         if not target.is_file() or target.stat().st_size == 0:
             return
         with target.open("rb") as handle:
-            head = handle.read(4096).decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+            data = handle.read(4096)
     except OSError:
         return  # unreadable: the write will report it
+    head = _decode_head(data).lstrip("\ufeff \t\r\n")
     if not own(head):
         raise AlignError(
             f"{option} names an existing file that is not {what}; align replaces only its own kind "
             "of file: choose another name, or move the file away",
             path=target,
         )
+
+
+def _decode_head(data: bytes) -> str:
+    """The first bytes of a file as text: UTF-8, or GBK as Excel and WPS save a CSV on Chinese
+    Windows (a manifest with Chinese headers is then still recognised as one)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(data) - 3:  # the 4096 bytes end inside a character
+            return data.decode("utf-8", errors="replace")
+        return data.decode("gb18030", errors="replace")
 
 
 def _is_measures_csv(head: str) -> bool:

@@ -742,7 +742,7 @@ def plot_pair_matrix(
     child_labels: Sequence[str] | None = None,
     parent_sections: Sequence[str] | None = None,
     child_sections: Sequence[str] | None = None,
-    links: Iterable[tuple[int, int] | tuple[int, int, str]] = (),
+    links: Iterable[tuple[int, int] | tuple[int, int, str]] | None = None,
     title: str | None = None,
     max_ticks: int = 40,
 ) -> Figure:
@@ -756,7 +756,8 @@ def plot_pair_matrix(
     parent_labels, child_labels : one label per row / column (required with a matrix).
     parent_sections, child_sections : one section name per row / column (in order); ``None``: no
         section lines, and a long axis is labelled by every n-th measure.
-    links : ``(parent_index, child_index)`` or ``(parent_index, child_index, status)``.
+    links : ``(parent_index, child_index)`` or ``(parent_index, child_index, status)``; ``None``:
+        those of the :class:`PairMatrix`, or none.
     title : the figure title.
     max_ticks : above this many measures an axis is labelled by section instead of by measure.
 
@@ -774,7 +775,7 @@ def plot_pair_matrix(
         similarity, parent_labels, child_labels = given.similarity, given.parent_labels, given.child_labels
         parent_sections = given.parent_sections if parent_sections is None else parent_sections
         child_sections = given.child_sections if child_sections is None else child_sections
-        links = links or given.links
+        links = given.links if links is None else links
         title = title or f"{given.parent_plan} → {given.child_plan}"
     if parent_labels is None or child_labels is None:
         raise TypeError(
@@ -798,7 +799,10 @@ def plot_pair_matrix(
             raise ValueError(f"{name} has {len(sections)} entries, the similarity matrix needs {n}")
     rows_sections = list(parent_sections) if parent_sections is not None else None
     cols_sections = list(child_sections) if child_sections is not None else None
-    link_list = [(int(link[0]), int(link[1]), str(link[2]) if len(link) > 2 else "") for link in links]
+    link_list = [
+        (int(link[0]), int(link[1]), str(link[2]) if len(link) > 2 else "")
+        for link in (() if links is None else links)
+    ]
     for i, j, _ in link_list:
         if not (0 <= i < n_parent and 0 <= j < n_child):
             raise ValueError(f"link ({i}, {j}) is outside the {n_parent}×{n_child} matrix")

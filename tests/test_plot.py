@@ -256,6 +256,8 @@ def test_pair_matrix_marks_links_and_boundaries() -> None:
     assert sorted(map(tuple, again.tolist())) == sorted(map(tuple, offsets.tolist()))
     with pytest.raises(TypeError, match="needs parent_labels and child_labels"):
         plot_pair_matrix(pair.similarity)
+    assert not plot_pair_matrix(pair, links=[]).axes[0].collections  # no links asked: none drawn
+    assert len(plot_pair_matrix(pair, links=np.array([[0, 1]])).axes[0].collections) == 1
 
 
 def test_pair_matrix_labels_sections_when_large() -> None:
