@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import pandas as pd
 
-from align.errors import AlignError, AlignWarning
+from align.errors import AlignError, AlignWarning, InputError
 from align.models import Measure, Plan
 
 if TYPE_CHECKING:
@@ -99,7 +99,12 @@ def _aligner(args: argparse.Namespace):
 def _path(text: str) -> Path:
     """argparse type of a path: ``~`` stands for the home folder even where no shell expanded it
     (a quoted path, a path given by a script), not for a folder called ``~``."""
-    return Path(text).expanduser()
+    from align.fileio import expand_home
+
+    try:
+        return expand_home(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _probability(text: str) -> float:
@@ -417,6 +422,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _resolve_pair(args: argparse.Namespace, parent_ref: str, child_ref: str):
     from align.corpus import Corpus, manifest_path, plan_from_path
+    from align.fileio import expand_home
 
     corpus = None
     if manifest_path(args.corpus).exists():
@@ -425,7 +431,7 @@ def _resolve_pair(args: argparse.Namespace, parent_ref: str, child_ref: str):
     def resolve(ref: str):
         if corpus is not None:
             return corpus.resolve(ref)
-        path = Path(ref).expanduser()
+        path = expand_home(ref)
         if path.is_file():
             return plan_from_path(path)
         if path.is_dir():

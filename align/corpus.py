@@ -37,6 +37,7 @@ from typing import Any
 
 from align.documents import BOMS, FORMATS, MIN_PLAN_CHARS, read_document, sniff_format
 from align.errors import AlignWarning, InputError
+from align.fileio import expand_home
 from align.models import LEVELS, Plan, PlanMeta, level_rank
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("plan_id", "file", "jurisdiction", "level", "parent_id")
@@ -805,9 +806,9 @@ class Corpus:
         plans_dir : overrides the documents folder.
         min_chars : see :func:`read_document`.
         """
-        corpus_dir = Path(corpus_dir).expanduser()  # "~/data" from a notebook, as on the command line
+        corpus_dir = expand_home(corpus_dir)  # "~/data" from a notebook, as on the command line
         if plans_dir is not None:
-            plans_dir = Path(plans_dir).expanduser()
+            plans_dir = expand_home(plans_dir)
         if corpus_dir.is_dir():
             manifest = manifest_path(corpus_dir)
             if all((corpus_dir / name).exists() for name in MANIFEST_NAMES):
@@ -934,7 +935,7 @@ class Corpus:
         key = str(ref)
         if key in self.metas:
             return self.plan(key)
-        path = Path(ref).expanduser()
+        path = expand_home(ref)
         if path.is_file():
             size = path.stat().st_size
             for plan_id, meta in self.metas.items():

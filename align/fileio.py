@@ -125,6 +125,21 @@ def write_csv(frame: pd.DataFrame, path: str | Path, formulas_as_text: bool = Tr
 # -- processes ------------------------------------------------------------------------------------
 
 
+def expand_home(path: str | Path) -> Path:
+    """``path`` with ``~`` as the home folder (``~name``: that user's), as a shell would expand it.
+
+    Raises
+    ------
+    InputError : ``~name`` of a user this system does not know (Python raises RuntimeError).
+    """
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        raise InputError(
+            "starts with the home folder of a user this system does not know", str(path)
+        ) from None
+
+
 def names_a_file(name: str | Path) -> bool:
     """Whether ``name`` is the path of an existing file; ``False`` for a string that cannot be a
     path at all (too long for the file system, a NUL), as a notebook may pass a text for a path."""

@@ -21,6 +21,8 @@ import pandas as pd
 import pytest
 
 from align.cli import build_parser, main
+from align.corpus import Corpus
+from align.errors import InputError
 from align.models import ALIGNMENT_COLUMNS, COVERAGE_COLUMNS, MEASURE_COLUMNS, STATUSES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -1011,3 +1013,17 @@ def test_a_tilde_in_a_path_no_shell_expanded_is_the_home_folder(
     assert (home / "out" / "alignment.csv").is_file()
     assert not (work / "~").exists()
     assert str(home / "out") in capsys.readouterr().out
+    # ~name of a user the system does not know: one line, exit 2 (it was a RuntimeError traceback)
+    for argv in (
+        ["run", "--corpus", "~nosuchuser-align/data", "--out", str(work / "o")],
+        ["compare", "~nosuchuser-align/a.txt", str(JIUJIANG), "--out", str(work / "o"), *FAST],
+    ):
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # an option's value: argparse's usage error
+            code = int(exc.code or 0)
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+        assert "~nosuchuser-align/" in err and "home folder of a user this system does not know" in err
+    with pytest.raises(InputError, match="home folder of a user this system does not know"):
+        Corpus.load("~nosuchuser-align/data")
