@@ -463,18 +463,22 @@ def gold_pair_rows(
         for side in sides:
             texts = [norm(str(t)) for t in rows[f"{side}_text"].fillna("")]
             found[side] = sum(any(a in t for t in texts) for a in anchors[side])
-        held.append(min(found[side] / max(len(anchors[side]), 1) for side in sides))
+        # a gold of dropped measures only has no child anchors: that side says nothing
+        held.append(min((found[side] / len(anchors[side]) for side in sides if anchors[side]), default=0.0))
     best = max(range(len(pairs)), key=lambda k: held[k])
     runner_up = max((h for k, h in enumerate(held) if k != best), default=0.0)
     parent, child = pairs[best]
     if held[best] < self_evident or held[best] == runner_up:
-        raise ValueError(
-            f"holds {len(pairs)} pairs ({shown}) and the gold ({_gold_docs(gold)}) names none of them"
-            + (
+        if held[best] == runner_up > 0:
+            why = f" (several pairs hold {held[best]:.0%} of its anchors)"
+        elif held[best] > 0:
+            why = (
                 f" (the closest, {parent} → {child}, holds only {held[best]:.0%} of its anchors on one side)"
-                if held[best] > 0
-                else ""
             )
+        else:
+            why = ""
+        raise ValueError(
+            f"holds {len(pairs)} pairs ({shown}) and the gold ({_gold_docs(gold)}) names none of them{why}"
         )
     note = (
         f"the gold's documents ({_gold_docs(gold)}) name no plan of the table; scored the pair "

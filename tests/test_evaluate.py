@@ -346,6 +346,12 @@ def test_a_run_table_without_the_gold_pair_is_an_error_and_without_a_manifest_th
     assert (
         "name no plan of the table; scored the pair jiangxi → jiujiang, whose texts hold 100% of the" in err
     )
+    # a gold of dropped measures only (no child anchors): the parent side alone tells
+    dropped = write_csv(
+        tmp_path / "dropped.csv", [dict(g, child_anchor="", label="dropped") for g in gold_rows()]
+    )
+    code, out, err = evaluate(run, dropped, capsys)
+    assert code == 0 and "scored the pair jiangxi → jiujiang" in err
     # with the manifest, the gold's documents name the pair: no warning
     manifest = tmp_path / "corpus" / "plans.csv"
     manifest.parent.mkdir()
