@@ -66,7 +66,6 @@ COLUMN_ALIASES: dict[str, str] = {
     "标题": "title",
     "名称": "title",
     "方案名称": "title",
-    "文件名称": "title",
     "发布日期": "issued",
     "印发日期": "issued",
     "发文日期": "issued",
@@ -521,7 +520,8 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
     for row, line in rows:
         if not any(cell.strip() for cell in row) or _is_comment(row, columns):
             continue
-        if [_visible(cell).lower() for cell in row] == written:
+        # the header again (two manifests pasted together), in either language
+        if [COLUMN_ALIASES.get(v, v) for v in (_visible(cell).lower() for cell in row)] == columns:
             warnings.warn(
                 f"{path}:{line}: repeats the header (two manifests pasted together?); skipped",
                 AlignWarning,

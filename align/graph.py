@@ -903,7 +903,10 @@ def _resolve_measure(graph: nx.MultiDiGraph, measure: str, plan: str | None) -> 
     if len(top) > 1:
         plans = ", ".join(sorted(str(graph.nodes[n].get("plan")) for n in top))
         raise InputError(f"measure {measure!r} is in several plans ({plans}); choose one with --plan")
-    others = sorted(str(graph.nodes[n].get("plan")) for n in candidates if n != top[0])
+    # the other plans' measures of that id, unless the lineage shows them anyway (a city's 二.(一)
+    # carrying its province's 二.(一))
+    below = _aligned_below(graph, top[0])
+    others = sorted(str(graph.nodes[n].get("plan")) for n in candidates if n != top[0] and n not in below)
     if others:  # the highest level wins, but say so: a lower plan's lineage may be the one meant
         warnings.warn(
             f"measure {measure!r} is also in {', '.join(others)}; traced that of "
@@ -912,6 +915,18 @@ def _resolve_measure(graph: nx.MultiDiGraph, measure: str, plan: str | None) -> 
             stacklevel=3,
         )
     return top[0]
+
+
+def _aligned_below(graph: nx.MultiDiGraph, node: str) -> set[str]:
+    """The measures reached from ``node`` down ``aligned_to`` edges, transitively."""
+    seen: set[str] = set()
+    todo = [node]
+    while todo:
+        for _, child, key in graph.out_edges(todo.pop(), keys=True):
+            if key == "aligned_to" and child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return seen
 
 
 def _plan_info(graph: nx.MultiDiGraph, plan_id: str) -> dict[str, Any]:

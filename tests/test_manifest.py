@@ -536,6 +536,19 @@ def test_a_header_repeated_by_pasting_two_manifests_together_is_skipped_with_a_w
         handle.write(f"{header.upper()}\n")
     with pytest.warns(AlignWarning, match=rf"{re.escape(str(manifest))}:3: repeats the header"):
         assert [m.plan_id for m in load_manifest(manifest)] == ["jiangxi"]
+    # the second manifest's header in Chinese
+    chinese = {
+        "plan_id": "编号",
+        "file": "文件",
+        "jurisdiction": "地区",
+        "level": "层级",
+        "parent_id": "上级",
+    }
+    with manifest.open("a", encoding="utf-8") as handle:
+        handle.write(",".join(chinese.get(name, name) for name in header.split(",")) + "\n")
+    with pytest.warns(AlignWarning) as record:
+        assert [m.plan_id for m in load_manifest(manifest)] == ["jiangxi"]
+    assert [str(w.message).split(": ")[0] for w in record] == [f"{manifest}:3", f"{manifest}:4"]
 
 
 @pytest.mark.parametrize("written", ["Jiangxi", "江西省", "赣府发〔2021〕29号"])
