@@ -1301,7 +1301,14 @@ def build_consensus(
     consensus: list[Measure] = []
     rows: list[dict[str, Any]] = []
     for absent, siblings in sorted(groups.items()):
-        members = [m for m in all_measures if m.plan_id in siblings and m.text.strip()]
+        # siblings in plan_id order (absent_parent_groups sorts them), each plan's measures in
+        # document order: which sibling's text represents a cluster (the earlier member wins a
+        # tie) must not depend on the order of the manifest's rows
+        plan_order = {p: i for i, p in enumerate(siblings)}
+        members = sorted(
+            (m for m in all_measures if m.plan_id in siblings and m.text.strip()),
+            key=lambda m: plan_order[m.plan_id],
+        )
         support_needed = min_support or max(2, math.ceil(len(siblings) / 2))
         if len({m.plan_id for m in members}) < support_needed or len(members) < 2:
             continue
@@ -1313,7 +1320,6 @@ def build_consensus(
         labels = AgglomerativeClustering(
             n_clusters=None, metric="precomputed", linkage="average", distance_threshold=1.0 - threshold
         ).fit_predict(np.clip(1.0 - similarity, 0.0, 2.0))
-        plan_order = {p: i for i, p in enumerate(siblings)}
         clusters = []
         for label in np.unique(labels):
             index = np.flatnonzero(labels == label)

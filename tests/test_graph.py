@@ -579,6 +579,13 @@ def test_consensus_is_the_same_from_sparse_or_dense_vectors_and_ties_go_to_the_f
     for members, text in zip(pairs.members, pairs.representative_text, strict=True):
         first = members.split("；")[0]
         assert first.startswith("jiangxi:") and text == by_id[first]
+    # "first" is by plan id, not by the manifest's rows: Inner Mongolia listed before Jiangxi
+    # (or its measures given first) made its texts the consensus and changed every status
+    reordered = [next(m for m in plans if m.plan_id == "neimenggu")] + [
+        m for m in plans if m.plan_id != "neimenggu"
+    ]
+    _, again = build_consensus(reordered, measures["neimenggu"] + measures["jiangxi"])
+    pd.testing.assert_frame_equal(again, table)
 
 
 def test_lineage_and_escalations_refuse_a_graph_without_edge_kinds_and_take_numbers_and_measures(
