@@ -102,6 +102,10 @@ LEVEL_ALIASES: dict[str, str] = {
     "盟市": "municipal",
     "地级市": "municipal",
     "副省级市": "municipal",
+    "计划单列市": "municipal",
+    "设区市": "municipal",
+    "设区的市": "municipal",
+    "省辖市": "municipal",
     "自治州": "municipal",
     "盟": "municipal",
     "county": "county",
@@ -111,6 +115,8 @@ LEVEL_ALIASES: dict[str, str] = {
     "区": "county",
     "区县": "county",
     "县区": "county",
+    "县区级": "county",
+    "区县级": "county",
     "旗县": "county",
     "区级": "county",
     "县级市": "county",
@@ -574,8 +580,15 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
         level_raw = record["level"]
         level = LEVEL_ALIASES.get(level_raw.lower())
         if level is None:
+            what = f"unknown level '{level_raw}'" if level_raw.strip() else "empty level"
+            below = (
+                " (align has no level below county: a township's plan is not supported)"
+                if any(word in level_raw for word in ("乡", "镇", "街道", "township"))
+                else ""
+            )
             raise InputError(
-                f"unknown level '{level_raw}' for plan '{plan_id}'; use one of {', '.join(LEVELS)}",
+                f"{what} for plan '{plan_id}'{below}; use one of {', '.join(LEVELS)} "
+                "(or 国家级, 省级, 市级, 县级, 区级 …)",
                 path,
                 line,
             )

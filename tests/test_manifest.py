@@ -255,6 +255,10 @@ def test_two_headers_naming_one_column_are_an_error_naming_both(tmp_path: Path) 
         ("县级市", "county"),
         ("旗", "county"),
         ("自治旗", "county"),
+        ("计划单列市", "municipal"),
+        ("设区市", "municipal"),
+        ("省辖市", "municipal"),
+        ("县区级", "county"),
     ],
 )
 def test_level_names_of_every_kind_of_jurisdiction(tmp_path: Path, level: str, expected: str) -> None:
@@ -270,6 +274,27 @@ def test_level_names_of_every_kind_of_jurisdiction(tmp_path: Path, level: str, e
     )
     corpus = copy_corpus(tmp_path, manifest)
     assert corpus.metas["child"].level == expected
+
+
+@pytest.mark.parametrize(
+    ("level", "message"),
+    [
+        ("", r"plans.csv:3: empty level for plan 'child'; use one of national, .* \(or 国家级, 省级"),
+        ("乡镇级", r"plans.csv:3: unknown level '乡镇级' for plan 'child' \(align has no level below county"),
+        ("街道", r"unknown level '街道' for plan 'child' \(align has no level below county"),
+    ],
+)
+def test_an_empty_or_township_level_is_named_for_what_it_is(tmp_path: Path, level: str, message: str) -> None:
+    manifest = "\n".join(
+        [
+            "plan_id,file,jurisdiction,level,parent_id",
+            f"jiangxi,{JIANGXI_FILE},江西省,省级,",
+            f"child,{JIUJIANG_FILE},某地,{level},jiangxi",
+            "",
+        ]
+    )
+    with pytest.raises(InputError, match=message):
+        copy_corpus(tmp_path, manifest)
 
 
 # ---------------------------------------------------------------------------------------------
