@@ -385,11 +385,11 @@ def _is_align_page(head: str) -> bool:
 
 
 def _is_manifest(head: str) -> bool:
-    from align.corpus import COLUMN_ALIASES, header_delimiter
+    from align.corpus import column_name, header_delimiter
 
     first = head.split("\n", 1)[0].lower()
     names = [cell.strip().strip('"') for cell in first.split(header_delimiter(first))]
-    names = [COLUMN_ALIASES.get(name, name) for name in names]
+    names = [column_name(name) for name in names]
     return "plan_id" in names and "file" in names
 
 

@@ -440,6 +440,26 @@ def table_text(data: bytes, path: str | Path, what: str = "manifest") -> str:
     return decode_table(data, path, what).lstrip("\ufeff")
 
 
+def column_name(written: str) -> str:
+    """The manifest column a header cell names: itself, or the column of its Chinese name
+    (:data:`COLUMN_ALIASES`), spaces and line breaks inside it aside (``上级 编号``)."""
+    return COLUMN_ALIASES.get(written) or COLUMN_ALIASES.get(re.sub(r"\s+", "", written)) or written
+
+
+def _title_rows(text: str, most: int = 3) -> int:
+    """How many title rows stand above the manifest's header: 0, unless one of the next ``most``
+    lines names plan_id and file and every line above it has at most two values."""
+    lines = text.split("\n", most + 1)
+    for k, line in enumerate(lines[: most + 1]):
+        cells = [_visible(c).strip('"').lower() for c in line.split(header_delimiter(line))]
+        names = {column_name(c) for c in cells}
+        if {"plan_id", "file"} <= names:
+            return k
+        if sum(bool(c) for c in cells) > 2:
+            return 0  # a row of values: no title row, the header is what it is
+    return 0
+
+
 def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> list[tuple[PlanMeta, int]]:
     if not path.exists():
         raise InputError("manifest does not exist", path)
@@ -456,7 +476,10 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
             path,
             1,
         )
-    delimiter = header_delimiter(text.split("\n", 1)[0])
+    # a title row or two above the header ("全民科学素质行动方案清单", merged over the columns), as
+    # Chinese spreadsheets are often laid out
+    titles = _title_rows(text)
+    delimiter = header_delimiter(text.split("\n")[titles])
     # strict: an unclosed quote is an error, not the rest of the file swallowed into one cell
     reader = csv.reader(
         io.StringIO(text, newline=""), delimiter=delimiter, strict=True, skipinitialspace=True
@@ -464,8 +487,11 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
     rows: list[tuple[list[str], int]] = []
     last = 0
     try:
+        for _ in range(titles):
+            next(reader)
         header = next(reader)
         last = reader.line_num
+        header_line = last
         for row in reader:
             rows.append((row, last + 1))
             last = reader.line_num
@@ -485,14 +511,16 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
 
     # invisible characters (BOM, zero-width space) pasted into a header name do not count
     written = [_visible(name).lower() for name in header]
-    columns = [COLUMN_ALIASES.get(name, name) for name in written]
+    columns = [column_name(name) for name in written]
     seen_columns: dict[str, str] = {}
     for name, as_written in zip(columns, written, strict=True):
         if name and name in seen_columns:
             if as_written == seen_columns[name]:
-                raise InputError(f"column '{name}' appears twice in the header", path, 1)
+                raise InputError(f"column '{name}' appears twice in the header", path, header_line)
             raise InputError(
-                f"columns '{seen_columns[name]}' and '{as_written}' both name {name}; keep one", path, 1
+                f"columns '{seen_columns[name]}' and '{as_written}' both name {name}; keep one",
+                path,
+                header_line,
             )
         seen_columns[name] = as_written
     missing = [name for name in REQUIRED_COLUMNS if name not in seen_columns]
@@ -514,9 +542,13 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
             "the header must have "
             f"{', '.join(REQUIRED_COLUMNS)} (and optionally title, issued, doc_number, population), "
             "or in Chinese 编号, 文件, 地区, 层级, 上级 (标题, 发布日期, 文号, 人口), "
-            "separated by commas, tabs or semicolons",
+            + (
+                "in the sheet's first row (under at most a title row or two)"
+                if workbook_kind(data)
+                else "separated by commas, tabs or semicolons"
+            ),
             path,
-            1,
+            header_line,
         )
 
     base = plans_dir if plans_dir is not None else path.parent / "plans"
@@ -527,7 +559,7 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
         if not any(cell.strip() for cell in row) or _is_comment(row, columns):
             continue
         # the header again (two manifests pasted together), in either language
-        if [COLUMN_ALIASES.get(v, v) for v in (_visible(cell).lower() for cell in row)] == columns:
+        if [column_name(_visible(cell).lower()) for cell in row] == columns:
             warnings.warn(
                 f"{path}:{line}: repeats the header (two manifests pasted together?); skipped",
                 AlignWarning,

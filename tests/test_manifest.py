@@ -1088,3 +1088,31 @@ def test_a_corpus_folder_under_home_is_found_from_python_as_on_the_command_line(
     shutil.copy(DATA / "plans.csv", tmp_path / "data" / "plans.csv")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert list(Corpus.load("~/data").metas) == list(Corpus.load(DATA).metas)
+
+
+def test_a_title_row_above_the_header_and_line_breaks_in_header_cells_are_read(tmp_path: Path) -> None:
+    """The usual layout of a Chinese spreadsheet: a title merged over the columns, then the header,
+    some of its cells written on two lines (Alt+Enter). It said "missing column(s) plan_id, …
+    (the header reads '全民科学素质行动实施方案清单') … separated by commas, tabs or semicolons"."""
+    import csv
+
+    rows = list(csv.reader((DATA / "plans.csv").read_text(encoding="utf-8-sig").splitlines()))
+    chinese = ["编号", "文件", "地区", "层级", "上级\n编号", "标题", "印发\n日期", "文号", "人口"]
+    sheet: list[list[object]] = [["全民科学素质行动实施方案清单"], chinese, *rows[1:]]
+    shutil.copytree(DATA / "plans", tmp_path / "plans")
+    _workbook(sheet, tmp_path / "plans.xlsx")
+    assert Corpus.load(tmp_path).metas == Corpus.load(DATA).metas
+    # errors name the sheet's row, under the title
+    sheet[3] = [*rows[2][:4], "nowhere", *rows[2][5:]]
+    _workbook(sheet, tmp_path / "plans.xlsx")
+    with pytest.raises(InputError, match=r"plans.xlsx:4: .*nowhere"):
+        Corpus.load(tmp_path)
+    # the same as CSV, tab-separated under a title line
+    (tmp_path / "plans.xlsx").unlink()
+    lines = ["方案清单", "\t".join(c.replace("\n", "") for c in chinese)] + ["\t".join(r) for r in rows[1:]]
+    (tmp_path / "plans.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert Corpus.load(tmp_path).metas == Corpus.load(DATA).metas
+    # a workbook without its header is told where the header goes, not about separators
+    _workbook([["清单"], ["a", "b", "c"]], tmp_path / "bad.xlsx")
+    with pytest.raises(InputError, match=r"bad.xlsx:1: missing column.*in the sheet's first row"):
+        load_manifest(tmp_path / "bad.xlsx")
