@@ -868,9 +868,24 @@ class Corpus:
         else:
             raise InputError("corpus folder does not exist", corpus_dir)
         if not manifest.exists() and corpus_dir.is_dir():
+            # a manifest under another name (计划清单.csv, plans.xls, plans.txt) is named in the hint
+            try:
+                tables = sorted(
+                    f.name
+                    for f in corpus_dir.iterdir()
+                    if f.is_file() and f.suffix.lower() in (".csv", ".tsv", ".txt", ".xls", ".xlsx")
+                )
+            except OSError:
+                tables = []
+            hint = (
+                f"; found {', '.join(tables[:3])}{' …' if len(tables) > 3 else ''}: if one is the "
+                "manifest, rename it plans.csv (plans.xlsx for a workbook) or pass it with --corpus"
+                if tables
+                else ""
+            )
             raise InputError(
                 "has no manifest plans.csv or plans.xlsx (columns plan_id, file, jurisdiction, level, "
-                "parent_id, …)",
+                f"parent_id, …){hint}",
                 corpus_dir,
             )
         base = Path(plans_dir) if plans_dir is not None else manifest.parent / "plans"

@@ -167,8 +167,14 @@ def test_resolve_plan_ids_and_paths(corpus: Corpus, tmp_path: Path) -> None:
 
 def test_load_accepts_manifest_path_and_reports_missing_corpus(tmp_path: Path) -> None:
     assert list(Corpus.load(DATA / "plans.csv").metas) == list(Corpus.load(DATA).metas)
-    with pytest.raises(InputError, match="has no manifest plans.csv or plans.xlsx"):
+    with pytest.raises(InputError, match=r"has no manifest plans.csv or plans.xlsx \(columns .*\)$"):
         Corpus.load(tmp_path)
+    # a manifest under another name is named in the hint
+    shutil.copy(DATA / "plans.csv", tmp_path / "计划清单.csv")
+    with pytest.raises(InputError, match=r"found 计划清单.csv: if one is the manifest, rename it plans.csv"):
+        Corpus.load(tmp_path)
+    shutil.copytree(DATA / "plans", tmp_path / "plans")
+    assert list(Corpus.load(tmp_path / "计划清单.csv").metas) == list(Corpus.load(DATA).metas)
     with pytest.raises(InputError, match="does not exist"):
         Corpus.load(tmp_path / "nowhere")
 
