@@ -986,7 +986,9 @@ class Corpus:
         return Plan(meta=self.meta(plan_id), text=text, source=str(path) if path else "")
 
     def resolve(self, ref: str | Path) -> Plan:
-        """A plan named by the user: a plan_id of the manifest or a path to a document.
+        """A plan named by the user: a plan_id of the manifest or a path to a document, or else a
+        name that fits one plan only: its file as the manifest writes it, its jurisdiction
+        (``江西省``), title or document number, its id in another case.
 
         A path that is a document of the manifest, or a byte-identical copy of one (a plan saved
         elsewhere), gets that plan's id and metadata (level, population: what comparisons across
@@ -1017,10 +1019,14 @@ class Corpus:
             raise InputError("is not a regular file (a pipe or device?); name a document", key)
         if path.is_symlink():
             raise InputError(f"is a link to {os.readlink(path)}, which leads to no file", key)
+        # a plan named as the manifest names it: its document's file name (江西省实施方案.docx,
+        # a file of the plans folder), its jurisdiction (江西省), title or document number
+        by_file = [m.plan_id for m in self.metas.values() if m.file and key in (m.file, Path(m.file).name)]
+        named = by_file[0] if len(by_file) == 1 else self.named_by(key)
+        if named is not None:
+            return self.plan(named)
         where = f" of {self.manifest}" if self.manifest else ""
-        named = self.named_by(key)
-        hint = f" (did you mean {named}?)" if named else ""
-        raise InputError(f"is neither a plan id{where} nor an existing file{hint}", key)
+        raise InputError(f"is neither a plan id{where} nor an existing file", key)
 
     # hierarchy -------------------------------------------------------------------------------
 

@@ -159,8 +159,10 @@ def test_resolve_plan_ids_and_paths(corpus: Corpus, tmp_path: Path) -> None:
     for typed in ("江西省", "赣府发〔2021〕29号", "Jiangxi", " jiangxi"):
         with pytest.raises(InputError, match=r"\(did you mean jiangxi\? known: national-2021"):
             corpus.plan(typed)
-        with pytest.raises(InputError, match=r"nor an existing file \(did you mean jiangxi\?\)"):
-            corpus.resolve(typed)
+        assert corpus.resolve(typed).plan_id == "jiangxi"  # the command line takes such names
+    assert corpus.resolve(JIANGXI_FILE).plan_id == "jiangxi"  # a file of the plans folder, by name
+    with pytest.raises(InputError, match=r"is neither a plan id of .* nor an existing file$"):
+        corpus.resolve("全国")  # two plans: no guess
     with pytest.raises(InputError, match=r"unknown plan id '全国' \(known"):  # two plans: no guess
         corpus.plan("全国")
 
