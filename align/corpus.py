@@ -249,9 +249,15 @@ def _case_hint(base: Path, file: str) -> str:
             return f" (did you mean {name}? the file is named relative to that folder)"
     except OSError:
         pass
+    try:  # put beside the manifest instead of in the plans folder
+        if (base.parent / file).is_file() and not (base / file).exists():
+            return f" (it is in {base.parent}: the documents go in {base})"
+    except OSError:
+        pass
     folder = (base / file).parent
     if not folder.is_dir():
         return ""
+    stem = Path(name).stem.lower()
     try:
         matches = sorted(
             p.name
@@ -259,6 +265,8 @@ def _case_hint(base: Path, file: str) -> str:
             if (
                 p.name.lower() == name.lower()
                 or (Path(name).suffix.lower() not in FORMATS and p.stem.lower() == name.lower())
+                # another suffix (.htm for .html, .doc for .docx): the same document
+                or (Path(name).suffix.lower() in FORMATS and p.stem.lower() == stem)
             )
             and p.name != name
         )

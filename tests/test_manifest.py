@@ -631,6 +631,23 @@ def test_a_file_written_without_its_suffix_hints_the_real_name(tmp_path: Path, w
     assert str(err.value).startswith(f"{manifest}:2:")
 
 
+def test_a_file_with_another_suffix_or_beside_the_manifest_is_hinted(tmp_path: Path) -> None:
+    """A .htm typed for a .html, a .doc for a .docx; a document put next to plans.csv instead of in
+    plans/: each said "does not exist" with no hint."""
+    manifest = _one_plan(tmp_path, file="jiangxi.htm")
+    shutil.move(tmp_path / "plans" / JIANGXI_FILE, tmp_path / "plans" / "jiangxi.html")
+    with pytest.raises(
+        InputError, match=r"plans.csv:2: file 'jiangxi.htm' .* does not exist.*did you mean jiangxi\.html\?"
+    ):
+        load_manifest(manifest)
+    manifest = _one_plan(tmp_path, file="beside.txt")
+    shutil.copy(DATA / "plans" / JIANGXI_FILE, tmp_path / "beside.txt")
+    with pytest.raises(
+        InputError, match=rf"does not exist.*\(it is in {re.escape(str(tmp_path))}: the documents go in"
+    ):
+        load_manifest(manifest)
+
+
 @pytest.mark.parametrize("written", [rf"plans\{JIANGXI_FILE}", rf"C:\Users\me\Desktop\plans\{JIANGXI_FILE}"])
 def test_a_file_written_with_a_folder_hints_its_name_in_the_plans_folder(
     tmp_path: Path, written: str
