@@ -581,7 +581,9 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
                 path,
                 line,
             )
-        if len(row) < len(columns):
+        # trailing optional cells left off (a CSV typed by hand): empty; a required one missing,
+        # or values shifted, is an error
+        if len(row) < len(columns) and any(name in REQUIRED_COLUMNS for name in columns[len(row) :]):
             raise InputError(
                 f"row has {len(row)} values but the header has {len(columns)} columns", path, line
             )

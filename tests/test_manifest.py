@@ -1141,3 +1141,19 @@ def test_a_title_row_above_the_header_and_line_breaks_in_header_cells_are_read(t
     _workbook([["清单"], ["a", "b", "c"]], tmp_path / "bad.xlsx")
     with pytest.raises(InputError, match=r"bad.xlsx:1: missing column.*in the sheet's first row"):
         load_manifest(tmp_path / "bad.xlsx")
+
+
+def test_trailing_optional_cells_left_off_a_row_are_empty(tmp_path: Path) -> None:
+    """A CSV typed by hand leaves off the empty 人口 at the end of a row: "row has 8 values but the
+    header has 9 columns". A required column missing stays an error."""
+    lines = (DATA / "plans.csv").read_text(encoding="utf-8-sig").splitlines()
+    short = [lines[0]] + [line[:-1] if line.endswith(",") else line for line in lines[1:]]
+    assert short != lines
+    shutil.copytree(DATA / "plans", tmp_path / "plans")
+    (tmp_path / "plans.csv").write_text("\n".join(short) + "\n", encoding="utf-8")
+    assert Corpus.load(tmp_path).metas == Corpus.load(DATA).metas
+    (tmp_path / "plans.csv").write_text(
+        lines[0] + "\njiangxi,001_e9d6debd5c2ad4f8.txt,江西省\n", encoding="utf-8"
+    )
+    with pytest.raises(InputError, match=r"plans.csv:2: row has 3 values but the header has 9 columns"):
+        Corpus.load(tmp_path)
