@@ -201,7 +201,8 @@ _DATE_RE = re.compile(r"((?:19|20)\d{2})\s*[年\-./]\s*(\d{1,2})\s*[月\-./]\s*(
 
 
 def document_info(text: str, header_lines: int = 30) -> DocumentInfo:
-    """Read a document's own title, number, issuer, date and level from its header.
+    """Read a document's own title, number, issuer, date and level from its header (the date also
+    from the print line at its foot, ``2022年1月7日印发``).
 
     Parameters
     ----------
@@ -265,6 +266,9 @@ def document_info(text: str, header_lines: int = 30) -> DocumentInfo:
         ln for ln in lines if re.fullmatch(r"[^\d]{0,30}?" + _DATE_RE.pattern + r"\s*", ln)
     ]
     dated += [ln for ln in lines if "发布日期" in ln]
+    # the print line at the foot of an official document: "江西省人民政府办公厅秘书处 2022年1月7日印发"
+    footer = [ln.strip() for ln in text.splitlines()[-40:] if ln.strip()]
+    dated += [ln for ln in footer if re.search(_DATE_RE.pattern + r"\s*印发\s*$", ln)]
     for line in dated:
         match = _DATE_RE.search(line.split("成文日期")[-1] if "成文日期" in line else line)
         if match:

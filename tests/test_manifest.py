@@ -779,6 +779,8 @@ def test_document_info_reads_the_header() -> None:
     assert info.issued == "2021-12-31"
     assert info.title == "内蒙古自治区全民科学素质行动规划纲要实施方案(2021-2025年)"
     assert document_info(seed_text("dazhang")).jurisdiction == "邵阳市大祥区"
+    # Jiangxi's date is only in the print line at its foot: "2022年1月7日印发"
+    assert document_info(seed_text("jiangxi")).issued == "2022-01-07"
 
 
 def test_check_parents_accepts_the_bundled_manifest_and_flags_wrong_parents(plans: list[PlanMeta]) -> None:
