@@ -385,9 +385,9 @@ def _is_align_page(head: str) -> bool:
 
 
 def _is_manifest(head: str) -> bool:
-    from align.corpus import column_name, header_delimiter
+    from align.corpus import column_name, header_delimiter, title_rows
 
-    first = head.split("\n", 1)[0].lower()
+    first = head.split("\n")[title_rows(head)].lower()  # under a title row or two
     names = [cell.strip().strip('"') for cell in first.split(header_delimiter(first))]
     names = [column_name(name) for name in names]
     return "plan_id" in names and "file" in names

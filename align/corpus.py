@@ -266,7 +266,11 @@ def _case_hint(base: Path, file: str) -> str:
                 p.name.lower() == name.lower()
                 or (Path(name).suffix.lower() not in FORMATS and p.stem.lower() == name.lower())
                 # another suffix (.htm for .html, .doc for .docx): the same document
-                or (Path(name).suffix.lower() in FORMATS and p.stem.lower() == stem)
+                or (
+                    Path(name).suffix.lower() in FORMATS
+                    and p.suffix.lower() in FORMATS
+                    and p.stem.lower() == stem
+                )
             )
             and p.name != name
         )
@@ -390,7 +394,9 @@ def _sheet_as_csv(sheet: Any) -> str:
     _fill_merged(rows, _merged_ranges(sheet))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    width = len(rows[min(rows)]) if rows else 0  # a row's empty cells at its end are not stored
+    # a row's empty cells at its end are not stored: every row is padded to the widest (the first
+    # row may be a one-cell title above the header)
+    width = max((len(cells) for cells in rows.values()), default=0)
     for number in range(1, max(rows, default=0) + 1):
         cells = rows.get(number, [])
         writer.writerow(cells + [""] * (width - len(cells)) if cells else [])
@@ -454,7 +460,7 @@ def column_name(written: str) -> str:
     return COLUMN_ALIASES.get(written) or COLUMN_ALIASES.get(re.sub(r"\s+", "", written)) or written
 
 
-def _title_rows(text: str, most: int = 3) -> int:
+def title_rows(text: str, most: int = 2) -> int:
     """How many title rows stand above the manifest's header: 0, unless one of the next ``most``
     lines names plan_id and file and every line above it has at most two values."""
     lines = text.split("\n", most + 1)
@@ -486,7 +492,7 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
         )
     # a title row or two above the header ("全民科学素质行动方案清单", merged over the columns), as
     # Chinese spreadsheets are often laid out
-    titles = _title_rows(text)
+    titles = title_rows(text)
     delimiter = header_delimiter(text.split("\n")[titles])
     # strict: an unclosed quote is an error, not the rest of the file swallowed into one cell
     reader = csv.reader(
@@ -495,7 +501,7 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
     rows: list[tuple[list[str], int]] = []
     last = 0
     try:
-        for _ in range(titles):
+        while reader.line_num < titles:  # a title in quotes may span two lines
             next(reader)
         header = next(reader)
         last = reader.line_num
@@ -581,11 +587,14 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
                 path,
                 line,
             )
-        # trailing optional cells left off (a CSV typed by hand): empty; a required one missing,
-        # or values shifted, is an error
-        if len(row) < len(columns) and any(name in REQUIRED_COLUMNS for name in columns[len(row) :]):
+        # a value left out anywhere shifts the ones after it into the wrong columns: an error, and
+        # the message says how to leave a cell empty
+        if len(row) < len(columns):
             raise InputError(
-                f"row has {len(row)} values but the header has {len(columns)} columns", path, line
+                f"row has {len(row)} values but the header has {len(columns)} columns (an empty value "
+                "is still written, between two commas: jx,jx.txt,江西省,provincial,,,)",
+                path,
+                line,
             )
         # invisible characters (zero-width space, BOM) pasted into a value make ids that look equal
         # differ; a line break inside a quoted title is a space
@@ -625,7 +634,7 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
             what = f"unknown level '{level_raw}'" if level_raw.strip() else "empty level"
             below = (
                 " (align has no level below county: a township's plan is not supported)"
-                if any(word in level_raw for word in ("乡", "镇", "街道", "township"))
+                if any(word in level_raw.lower() for word in ("乡", "镇", "街道", "township"))
                 else ""
             )
             raise InputError(
@@ -878,21 +887,27 @@ class Corpus:
         else:
             raise InputError("corpus folder does not exist", corpus_dir)
         if not manifest.exists() and corpus_dir.is_dir():
-            # a manifest under another name (计划清单.csv, plans.xls, plans.txt) is named in the hint
+            # the plans folder given for the corpus, or a manifest under another name (计划清单.csv,
+            # plans.xls): the hint says which
             try:
-                tables = sorted(
-                    f.name
-                    for f in corpus_dir.iterdir()
-                    if f.is_file() and f.suffix.lower() in (".csv", ".tsv", ".txt", ".xls", ".xlsx")
-                )
+                files = [f for f in corpus_dir.iterdir() if f.is_file()]
             except OSError:
-                tables = []
-            hint = (
-                f"; found {', '.join(tables[:3])}{' …' if len(tables) > 3 else ''}: if one is the "
-                "manifest, rename it plans.csv (plans.xlsx for a workbook) or pass it with --corpus"
-                if tables
-                else ""
-            )
+                files = []
+            tables = sorted(f.name for f in files if f.suffix.lower() in (".csv", ".tsv", ".xlsx"))
+            old_excel = sorted(f.name for f in files if f.suffix.lower() == ".xls")
+            if manifest_path(corpus_dir.parent).exists() and any(f.suffix.lower() in FORMATS for f in files):
+                hint = f"; it holds documents: give the corpus folder {corpus_dir.parent}, which has the manifest"
+            elif tables:
+                hint = (
+                    f"; found {', '.join(tables[:3])}{' …' if len(tables) > 3 else ''}: if one is the "
+                    "manifest, rename it plans.csv (plans.xlsx for a workbook) or pass it with --corpus"
+                )
+            elif old_excel:
+                hint = (
+                    f"; found {old_excel[0]}: save it from Excel as plans.xlsx (the .xls format is not read)"
+                )
+            else:
+                hint = ""
             raise InputError(
                 "has no manifest plans.csv or plans.xlsx (columns plan_id, file, jurisdiction, level, "
                 f"parent_id, …){hint}",
@@ -954,13 +969,17 @@ class Corpus:
         """The one plan id a user most likely meant by ``typed``: the plan named by its
         jurisdiction (江西省), title or document number, or its id in another case or with spaces
         around it; ``None`` when no plan, or several, fit."""
+        named = self.plans_named_by(typed)
+        return named[0] if len(named) == 1 else None
+
+    def plans_named_by(self, typed: object) -> list[str]:
+        """Every plan id ``typed`` could name (see :meth:`named_by`)."""
         text = str(typed).strip()
-        named = [
+        return [
             m.plan_id
             for m in self.metas.values()
             if text and (text in (m.jurisdiction, m.title, m.doc_number) or text.lower() == m.plan_id.lower())
         ]
-        return named[0] if len(named) == 1 else None
 
     def path(self, plan_id: str) -> Path | None:
         """The document of a plan, or None when the manifest gives no file."""
@@ -1036,7 +1055,9 @@ class Corpus:
         if named is not None:
             return self.plan(named)
         where = f" of {self.manifest}" if self.manifest else ""
-        raise InputError(f"is neither a plan id{where} nor an existing file", key)
+        several = self.plans_named_by(key)
+        hint = f"; it fits {len(several)} plans, name one: {', '.join(several)}" if len(several) > 1 else ""
+        raise InputError(f"is neither a plan id{where} nor an existing file{hint}", key)
 
     # hierarchy -------------------------------------------------------------------------------
 

@@ -1307,7 +1307,7 @@ def build_consensus(
         plan_order = {p: i for i, p in enumerate(siblings)}
         members = sorted(
             (m for m in all_measures if m.plan_id in siblings and m.text.strip()),
-            key=lambda m: plan_order[m.plan_id],
+            key=lambda m: (plan_order[m.plan_id], m.line),
         )
         support_needed = min_support or max(2, math.ceil(len(siblings) / 2))
         if len({m.plan_id for m in members}) < support_needed or len(members) < 2:

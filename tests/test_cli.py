@@ -661,7 +661,9 @@ def test_an_output_that_is_an_input_is_refused_and_the_input_kept(
         code, capsys.readouterr().err, str(docs / "plans.csv"), "holds a manifest already.*--force"
     )
     assert (docs / "plans.csv").read_text(encoding="utf-8") == edited
-    chinese = "编号\t文件\t地区\t层级\t上级\njx\tx.txt\t江西省\t省级\t\n"  # headers typed in Chinese
+    chinese = (
+        "方案清单\n编号\t文件\t地区\t层级\t上级\njx\tx.txt\t江西省\t省级\t\n"  # a title, Chinese headers
+    )
     for encoding in ("utf-8", "gbk"):  # GBK: as Excel or WPS saves a CSV on Chinese Windows
         (docs / "plans.csv").write_text(chinese, encoding=encoding)
         code = main(["manifest", "--infer", str(docs), "--out", str(docs / "plans.csv")])

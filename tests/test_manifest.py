@@ -161,7 +161,9 @@ def test_resolve_plan_ids_and_paths(corpus: Corpus, tmp_path: Path) -> None:
             corpus.plan(typed)
         assert corpus.resolve(typed).plan_id == "jiangxi"  # the command line takes such names
     assert corpus.resolve(JIANGXI_FILE).plan_id == "jiangxi"  # a file of the plans folder, by name
-    with pytest.raises(InputError, match=r"is neither a plan id of .* nor an existing file$"):
+    with pytest.raises(
+        InputError, match=r"nor an existing file; it fits 2 plans, name one: national-2021, central"
+    ):
         corpus.resolve("全国")  # two plans: no guess
     with pytest.raises(InputError, match=r"unknown plan id '全国' \(known"):  # two plans: no guess
         corpus.plan("全国")
@@ -177,6 +179,17 @@ def test_load_accepts_manifest_path_and_reports_missing_corpus(tmp_path: Path) -
         Corpus.load(tmp_path)
     shutil.copytree(DATA / "plans", tmp_path / "plans")
     assert list(Corpus.load(tmp_path / "计划清单.csv").metas) == list(Corpus.load(DATA).metas)
+    # the plans folder given for the corpus: its documents are no manifest to rename
+    with pytest.raises(
+        InputError,
+        match=rf"plans: has no manifest .*; it holds documents: give the corpus folder {re.escape(str(DATA))}",
+    ):
+        Corpus.load(DATA / "plans")
+    # an old Excel file must be saved again, not renamed
+    (tmp_path / "xls").mkdir()
+    (tmp_path / "xls" / "plans.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(InputError, match=r"found plans.xls: save it from Excel as plans.xlsx"):
+        Corpus.load(tmp_path / "xls")
     with pytest.raises(InputError, match="does not exist"):
         Corpus.load(tmp_path / "nowhere")
 
@@ -636,6 +649,7 @@ def test_a_file_with_another_suffix_or_beside_the_manifest_is_hinted(tmp_path: P
     plans/: each said "does not exist" with no hint."""
     manifest = _one_plan(tmp_path, file="jiangxi.htm")
     shutil.move(tmp_path / "plans" / JIANGXI_FILE, tmp_path / "plans" / "jiangxi.html")
+    (tmp_path / "plans" / "jiangxi.csv").write_text("a table, no document", encoding="utf-8")
     with pytest.raises(
         InputError, match=r"plans.csv:2: file 'jiangxi.htm' .* does not exist.*did you mean jiangxi\.html\?"
     ):
@@ -1139,23 +1153,32 @@ def test_a_title_row_above_the_header_and_line_breaks_in_header_cells_are_read(t
     lines = ["方案清单", "\t".join(c.replace("\n", "") for c in chinese)] + ["\t".join(r) for r in rows[1:]]
     (tmp_path / "plans.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert Corpus.load(tmp_path).metas == Corpus.load(DATA).metas
+    # as Excel saves it: empty cells at a row's end are not stored at all, and the title row is
+    # one cell wide (rows were padded to the first row's width: "row has 4 values")
+    sheet = [["全民科学素质行动实施方案清单"], chinese, *([c if c else None for c in r] for r in rows[1:])]
+    _workbook(sheet, tmp_path / "plans.xlsx")
+    (tmp_path / "plans.csv").unlink()
+    assert Corpus.load(tmp_path).metas == Corpus.load(DATA).metas
+    # a title in quotes written over two lines
+    (tmp_path / "plans.xlsx").unlink()
+    lines[0] = '"方案\n清单"'
+    (tmp_path / "plans.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert Corpus.load(tmp_path).metas == Corpus.load(DATA).metas
     # a workbook without its header is told where the header goes, not about separators
     _workbook([["清单"], ["a", "b", "c"]], tmp_path / "bad.xlsx")
     with pytest.raises(InputError, match=r"bad.xlsx:1: missing column.*in the sheet's first row"):
         load_manifest(tmp_path / "bad.xlsx")
 
 
-def test_trailing_optional_cells_left_off_a_row_are_empty(tmp_path: Path) -> None:
-    """A CSV typed by hand leaves off the empty 人口 at the end of a row: "row has 8 values but the
-    header has 9 columns". A required column missing stays an error."""
+def test_a_row_short_of_values_is_an_error_saying_how_to_leave_a_cell_empty(tmp_path: Path) -> None:
+    """A value left out anywhere shifts the ones after it: a doc_number left out put the population
+    into doc_number when short rows were accepted, so a short row stays an error."""
     lines = (DATA / "plans.csv").read_text(encoding="utf-8-sig").splitlines()
-    short = [lines[0]] + [line[:-1] if line.endswith(",") else line for line in lines[1:]]
-    assert short != lines
     shutil.copytree(DATA / "plans", tmp_path / "plans")
-    (tmp_path / "plans.csv").write_text("\n".join(short) + "\n", encoding="utf-8")
-    assert Corpus.load(tmp_path).metas == Corpus.load(DATA).metas
-    (tmp_path / "plans.csv").write_text(
-        lines[0] + "\njiangxi,001_e9d6debd5c2ad4f8.txt,江西省\n", encoding="utf-8"
-    )
-    with pytest.raises(InputError, match=r"plans.csv:2: row has 3 values but the header has 9 columns"):
+    short = "jiangxi,001_e9d6debd5c2ad4f8.txt,江西省,provincial,national-2021,江西方案,2022-01-07,45188635"
+    (tmp_path / "plans.csv").write_text(f"{lines[0]}\n{short}\n", encoding="utf-8")
+    with pytest.raises(
+        InputError,
+        match=r"plans.csv:2: row has 8 values but the header has 9 columns \(an empty value is still",
+    ):
         Corpus.load(tmp_path)
