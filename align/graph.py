@@ -81,6 +81,7 @@ from align.models import (
     Target,
     cell_id,
     level_rank,
+    status_counts,
 )
 
 SEP = "；"
@@ -660,18 +661,11 @@ def _add_alignment(graph: nx.MultiDiGraph, plans: Sequence[PlanMeta], alignment:
     missing = set(ALIGNMENT_COLUMNS) - set(alignment.columns)
     if missing:
         raise InputError(f"alignment table lacks columns {sorted(missing)}")
-    counts: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for row in alignment.to_dict("records"):
         status = _text(row["status"])
         parent_plan, child_plan = cell_id(row["parent_plan"]), cell_id(row["child_plan"])
         if parent_plan.startswith(CONSENSUS_PREFIX):
             _check_consensus_text(graph, row)
-        # measures, as coverage.csv counts them: a parent measure carried by three child measures
-        # is three rows and one measure; an added row is a child measure
-        side = "child" if status == "added" else "parent"
-        counts[(child_plan, parent_plan)][status].add(
-            cell_id(row[f"{side}_measure"]) or f"row {len(counts[(child_plan, parent_plan)][status])}"
-        )
         similarity = _safe(row["similarity"])
         evidence = _text(row["evidence"])
         if status == "added":
@@ -727,18 +721,16 @@ def _add_alignment(graph: nx.MultiDiGraph, plans: Sequence[PlanMeta], alignment:
                 }
             ),
         )
-    for (child_plan, parent_plan), by_status in counts.items():
-        if not child_plan or not parent_plan:
+    pairs = [alignment[f"{side}_plan"].map(cell_id) for side in ("child", "parent")]
+    for (child_id, parent_id), rows in alignment.groupby(pairs, sort=False):
+        if not child_id or not parent_id:
             continue
         graph.add_edge(
-            _ensure_plan(graph, child_plan, plans),
-            _ensure_plan(graph, parent_plan, plans),
+            _ensure_plan(graph, str(child_id), plans),
+            _ensure_plan(graph, str(parent_id), plans),
             key="aligned_against",
             kind="aligned_against",
-            **{
-                s: len(by_status.get(s, ()))
-                for s in ("inherited", "strengthened", "weakened", "dropped", "added")
-            },
+            **status_counts(rows),  # measures, as coverage.csv counts them
         )
 
 

@@ -209,6 +209,19 @@ def cell_id(value: object) -> str:
     return str(value).strip()
 
 
+def status_counts(alignment: pd.DataFrame) -> dict[str, int]:
+    """Measures per status of one pair's alignment rows, as ``coverage.csv`` counts them: each
+    parent measure once (a parent measure carried by three child measures is three rows), each
+    added child measure once. Ids are read with :func:`cell_id` (tables from ``pd.read_csv``)."""
+    seen: dict[str, set[str]] = {status: set() for status in STATUSES}
+    for k, rec in enumerate(alignment.to_dict("records")):
+        status = cell_id(rec.get("status"))
+        ident = cell_id(rec.get("child_measure" if status == "added" else "parent_measure"))
+        if status in seen:
+            seen[status].add(ident or f"row {k}")
+    return {status: len(ids) for status, ids in seen.items()}
+
+
 def check_columns(frame: object, columns: Iterable[str], what: str, empty_ok: bool = False) -> None:
     """A DataFrame holding ``columns``, or an error naming what is missing (instead of pandas'
     ``KeyError`` from deep inside a chart or a score). With ``empty_ok``, a frame without rows

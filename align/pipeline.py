@@ -44,6 +44,7 @@ from align.models import (
     Plan,
     PlanMeta,
     measures_frame,
+    status_counts,
 )
 from align.status import StatusRules
 
@@ -236,17 +237,16 @@ def alignment_frame(
 
 def coverage_row(alignment: pd.DataFrame, parent: Plan, child: Plan, n_parent: int) -> dict[str, object]:
     """Counts per parent measure (its status), added child measures, and the carried share."""
-    per_parent = alignment[alignment["parent_measure"] != ""].drop_duplicates("parent_measure")
-    counts = per_parent["status"].value_counts()
-    added = int((alignment["status"] == "added").sum())
-    carried = int(sum(counts.get(s, 0) for s in CARRIED))
+    counts = status_counts(alignment)
+    added = counts["added"]
+    carried = sum(counts[s] for s in CARRIED)
     return {
         "child_plan": child.plan_id,
         "parent_plan": parent.plan_id,
         "jurisdiction": child.meta.jurisdiction,
         "level": child.meta.level,
         "n_parent_measures": n_parent,
-        **{s: int(counts.get(s, 0)) for s in ("inherited", "strengthened", "weakened", "dropped")},
+        **{s: counts[s] for s in ("inherited", "strengthened", "weakened", "dropped")},
         "added": added,
         "coverage": round(carried / n_parent, 4) if n_parent else 0.0,
     }

@@ -34,7 +34,7 @@ import pandas as pd
 
 from align.cache import BlobStore, blob_schema, digest
 from align.fileio import atomic_write_bytes, atomic_write_text
-from align.models import ALIGNMENT_COLUMNS, CARRIED, STATUSES, cell_id, check_columns
+from align.models import ALIGNMENT_COLUMNS, CARRIED, STATUSES, cell_id, check_columns, status_counts
 
 # marks the pages align writes: `align report --html` replaces only a page of its own
 GENERATOR = "align"
@@ -707,14 +707,7 @@ def render_pair_html(
     page_title = title if title is not None else f"{parent_name} → {child_name}"
     lookup = targets if targets is not None else _targets_lookup(measures)
 
-    # measures, as coverage.csv counts them (a parent measure carried by three child measures is
-    # three rows, one measure); an added row is a child measure
-    seen: dict[str, set[str]] = {}
-    for k, rec in enumerate(alignment_pair.to_dict("records")):
-        status = _text(rec.get("status"))
-        ident = cell_id(rec.get("child_measure" if status == "added" else "parent_measure"))
-        seen.setdefault(status, set()).add(ident or f"row {k}")
-    counts = {status: len(ids) for status, ids in seen.items()}
+    counts = status_counts(alignment_pair)  # measures, as coverage.csv counts them
     status_boxes = []
     for status in STATUSES:
         box = (
