@@ -1168,6 +1168,19 @@ def fmt_counted(t: Target) -> str:
     return f"{fmt_target(t)}（{counted}）"
 
 
+def per_capita_change(parent_value: float, child_value: float, scale: float, tolerance: float) -> int:
+    """+1 when a child's count is above its per-capita share of the parent's (``parent_value *
+    scale``, scale = child population / parent population) by more than ``tolerance`` times, -1
+    when below by as much, 0 in between: the rule of the status evidence and of
+    :func:`align.graph.escalations`."""
+    expected = parent_value * scale
+    if child_value > expected * tolerance:
+        return 1
+    if child_value < expected / tolerance:
+        return -1
+    return 0
+
+
 def _strength(comparator: str) -> int:
     """Firmness of a target's comparator: hedged (力争…) 1, plain 2, guaranteed (确保…) 3."""
     if comparator.startswith(_HEDGES):
@@ -1280,17 +1293,11 @@ class AttributeComparer:
                 direction = sign * (1.0 if ca > pa else -1.0)
                 ev.append((direction * w["value"], f"{fmt_target(p)}→{fmt_target(c)}"))
         elif self.scale is not None:
-            expected = pa * self.scale
-            if expected > 0 and ca > expected * self.scale_tolerance:
-                ev.append(
-                    (sign * w["value"], f"{fmt_target(p)}→{fmt_target(c)} (above the per-capita share)")
-                )
-            elif expected > 0 and ca < expected / self.scale_tolerance:
-                ev.append(
-                    (-sign * w["value"], f"{fmt_target(p)}→{fmt_target(c)} (below the per-capita share)")
-                )
-            else:
-                ev.append((0.0, f"{fmt_target(p)}→{fmt_target(c)} (about the per-capita share)"))
+            share = per_capita_change(pa, ca, self.scale, self.scale_tolerance) if pa * self.scale > 0 else 0
+            said = {1: "above", -1: "below", 0: "about"}[share]
+            ev.append(
+                (share * sign * w["value"], f"{fmt_target(p)}→{fmt_target(c)} ({said} the per-capita share)")
+            )
         elif not math.isclose(pa, ca):
             ev.append((0.0, f"{fmt_target(p)}→{fmt_target(c)} (levels differ: not compared)"))
         sp, sc = _strength(p.comparator), _strength(c.comparator)

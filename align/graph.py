@@ -69,12 +69,13 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from align.attributes import AttributeComparer
+from align.attributes import AttributeComparer, per_capita_change
 from align.errors import AlignWarning, InputError
 from align.fileio import atomic_write_bytes, atomic_write_text, write_csv
 from align.models import (
     ALIGNMENT_COLUMNS,
     CARRIED,
+    CONSENSUS_PREFIX,
     POSTFIX_COMPARATORS,
     Measure,
     PlanMeta,
@@ -85,7 +86,6 @@ from align.models import (
 )
 
 SEP = "；"
-CONSENSUS_PREFIX = "consensus:"
 
 LINEAGE_COLUMNS: tuple[str, ...] = (
     "depth",
@@ -916,14 +916,8 @@ def _resolve_measure(graph: nx.MultiDiGraph, measure: str, plan: str | None) -> 
 
 def _aligned_below(graph: nx.MultiDiGraph, node: str) -> set[str]:
     """The measures reached from ``node`` down ``aligned_to`` edges, transitively."""
-    seen: set[str] = set()
-    todo = [node]
-    while todo:
-        for _, child, key in graph.out_edges(todo.pop(), keys=True):
-            if key == "aligned_to" and child not in seen:
-                seen.add(child)
-                todo.append(child)
-    return seen
+    aligned = nx.subgraph_view(graph, filter_edge=lambda u, v, key: key == "aligned_to")
+    return set(nx.descendants(aligned, node))
 
 
 def _plan_info(graph: nx.MultiDiGraph, plan_id: str) -> dict[str, Any]:
@@ -1166,13 +1160,9 @@ def escalations(
             if basis == "absolute" and scale is not None:
                 # counts of a bigger and a smaller jurisdiction, per head of population: the rule
                 # (and tolerance) of the status evidence, "(below the per-capita share)"
-                basis, expected = "population", p.value * scale
-                tolerance = AttributeComparer.scale_tolerance
-                change = (
-                    "rise"
-                    if c.value > expected * tolerance
-                    else ("fall" if c.value < expected / tolerance else "same")
-                )
+                basis = "population"
+                direction = per_capita_change(p.value, c.value, scale, AttributeComparer.scale_tolerance)
+                change = {1: "rise", -1: "fall", 0: "same"}[direction]
             comparable = basis != "absolute"
             if only_rises and not (comparable and change == "rise"):
                 continue

@@ -23,6 +23,8 @@ def level_rank(level: str) -> int:
 
 
 STATUSES: tuple[str, ...] = ("inherited", "strengthened", "weakened", "dropped", "added")
+CONSENSUS_PREFIX = "consensus:"
+"""Plan id prefix of a virtual consensus plan (``consensus:national-2021``, see :mod:`align.graph`)."""
 CARRIED: frozenset[str] = frozenset({"inherited", "strengthened", "weakened"})
 
 MANIFEST_COLUMNS: tuple[str, ...] = (

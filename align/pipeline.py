@@ -32,13 +32,14 @@ from align.cache import MeasureCache
 from align.corpus import Corpus
 from align.errors import AlignError, PairTooLargeError
 from align.fileio import names_a_file
-from align.graph import CONSENSUS_PREFIX, build_consensus, consensus_plan_meta
+from align.graph import build_consensus, consensus_plan_meta
 from align.manifest import check_parents
 from align.match import MAX_PAIR_MEMORY, Encoder, Matcher, PairAlignment, check_settings
 from align.measures import MeasureExtractor
 from align.models import (
     ALIGNMENT_COLUMNS,
     CARRIED,
+    CONSENSUS_PREFIX,
     COVERAGE_COLUMNS,
     Measure,
     Plan,

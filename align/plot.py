@@ -50,7 +50,7 @@ from matplotlib.ticker import PercentFormatter
 
 from align.cache import BlobStore, blob_schema, digest, file_digest, source_digest
 from align.fileio import atomic_write_bytes, check_interrupted, usable_cores
-from align.models import LEVELS, check_columns
+from align.models import CONSENSUS_PREFIX, LEVELS, check_columns
 from align.report import (
     STATUS_COLORS,
     STATUS_LABELS,
@@ -967,7 +967,7 @@ def plot_hierarchy(
                 face, edge, style = cmap(norm(cov[node][0])), "black", "-"
                 caption = f"{cov[node][0]:.0%}"
                 reference = cov[node][1]
-                if reference.startswith("consensus:"):  # not drawn: say what it was measured on
+                if reference.startswith(CONSENSUS_PREFIX):  # not drawn: say what it was measured on
                     caption += " of consensus 共识"
             else:
                 face, edge, style, caption = "#DDDDDD", "black", "-", "not aligned 未对齐"

@@ -125,7 +125,8 @@ class StatusRules:
             scale=scale, weights=weights, child_issued=child_issued
         ).compare(parent, merged, same_level)
         if len(children) > 1:  # every row of the measure shows this evidence: say which child
-            reasons = [_where(reason, children, relevant) for reason in reasons]
+            holders = _holders(children, relevant)
+            reasons = [_where(reason, holders) for reason in reasons]
 
         # rows of the score matrices are the matcher's sentences; the first is the heading
         sentences = measure_sentences(parent)
@@ -306,19 +307,29 @@ def omitted_clauses(
     return Omission(len(omitted) / len(clauses), omitted, len(clauses))
 
 
-def _where(reason: str, children: list[Measure], relevant: list[str]) -> str:
-    """``reason`` with the child measure that holds the target or deadline it names (the first
-    one whose relevant sentences say it), so that the evidence can be checked on every row of a
-    measure carried by several child measures: ``adds target 40个（…） in 二.(一).1``."""
+def _holders(children: list[Measure], relevant: list[str]) -> list[tuple[str, set[str], list[str]]]:
+    """Per carrying child: its id, its added-target forms (``adds target 1个（…）``) and the
+    targets and deadlines its relevant sentences say, as the evidence writes them."""
+    holders = []
     for child in children:
         sentences = [s for s in measure_sentences(child) if s in relevant]
         named = [t for t in child.targets if _in_any(t, sentences)]
-        # an added target with what it counts (two children may each add "1个" of something else)
-        if any(reason == f"adds target {fmt_counted(t)}" for t in named):
-            return f"{reason} in {child.measure_id}"
+        added = {f"adds target {fmt_counted(t)}" for t in named}
         words = [fmt_target(t) for t in named] + [d for d in child.deadline if _said_in_any(d, sentences)]
-        if not reason.startswith("adds target") and any(f"→{word}" in reason for word in words):
-            return f"{reason} in {child.measure_id}"
+        holders.append((child.measure_id, added, words))
+    return holders
+
+
+def _where(reason: str, holders: list[tuple[str, set[str], list[str]]]) -> str:
+    """``reason`` with the child measure that holds the target or deadline it names (the first
+    one whose relevant sentences say it), so that the evidence can be checked on every row of a
+    measure carried by several child measures: ``adds target 40个（…） in 二.(一).1``. An added
+    target is matched with what it counts (two children may each add "1个" of something else)."""
+    for measure_id, added, words in holders:
+        if reason in added or (
+            not reason.startswith("adds target") and any(f"→{word}" in reason for word in words)
+        ):
+            return f"{reason} in {measure_id}"
     return reason
 
 
