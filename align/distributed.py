@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from align.corpus import Corpus
-from align.errors import AlignError
+from align.errors import AlignError, PairTooLargeError
 from align.match import Encoder, measure_sentences
 from align.models import Measure, Plan
 from align.pipeline import Aligner, CorpusResult, PairResult, align_corpus, empty_alignment
@@ -107,11 +107,14 @@ def _align_task(
     parent_vectors: dict[str, np.ndarray] | None,
     child_vectors: dict[str, np.ndarray] | None,
     encoder: Encoder | None,
-) -> PairResult:
+) -> PairResult | PairTooLargeError:
     if encoder is not None:
         table = {**(parent_vectors or {}), **(child_vectors or {})}
         aligner = replace(aligner, encoder=LookupEncoder(encoder.name, table, encoder))
-    return aligner.align(parent, child, parent_measures, child_measures)
+    try:
+        return aligner.align(parent, child, parent_measures, child_measures)
+    except PairTooLargeError as err:  # returned, not raised: the replay raises it where the local
+        return err  # engine would, so keep_going notes it there instead of losing the whole run
 
 
 # -- replay: the local engine, fed the cluster's results ------------------------------------------
@@ -130,7 +133,7 @@ class _Replay(Aligner):
 
     base: Aligner = field(default_factory=Aligner)
     parsed: dict[str, list[Measure] | AlignError] = field(default_factory=dict)
-    aligned: dict[tuple[str, str], PairResult] = field(default_factory=dict)
+    aligned: dict[tuple[str, str], PairResult | PairTooLargeError] = field(default_factory=dict)
     record: list[tuple[Plan, Plan, list[Measure], list[Measure]]] | None = None
 
     def measures(self, plan: Plan) -> list[Measure]:
@@ -159,6 +162,8 @@ class _Replay(Aligner):
                 "pair %s → %s was not run on the cluster; aligning it here", parent.plan_id, child.plan_id
             )
             return self.base.align(parent, child, pm, cm)
+        if isinstance(done, PairTooLargeError):
+            raise done
         return done
 
 

@@ -446,7 +446,10 @@ def align_corpus(
         todo.append((corpus.plan(reference), child))
     by_consensus = {m.plan_id: [c for c in backbone if c.plan_id == m.plan_id] for m in backbone}
     for ref_plan, child in wrap(todo, "aligning"):
-        ref_measures = measures_by_plan.get(ref_plan.plan_id) or by_consensus[ref_plan.plan_id]
+        # a plan parsed to no measures is in measures_by_plan with an empty list: the aligner's own
+        # "no parent measures" error is the one to give, not a lookup in the consensus table
+        ref_id = ref_plan.plan_id
+        ref_measures = measures_by_plan[ref_id] if ref_id in measures_by_plan else by_consensus[ref_id]
         try:
             pairs.append(aligner.align(ref_plan, corpus.plan(child), ref_measures, measures_by_plan[child]))
         except PairTooLargeError as err:

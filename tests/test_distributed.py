@@ -89,6 +89,20 @@ def test_dask_matches_local_on_unusable_documents(client: object, bundled: Corpu
     ]
 
 
+def test_dask_keep_going_notes_a_pair_too_large_as_the_local_engine_does(
+    client: object, bundled: Corpus
+) -> None:
+    # a memory cap no real pair fits under: every pair is too large, on a worker as locally
+    tiny = Aligner(max_memory=1e6)
+    local = align_corpus(bundled, tiny, keep_going=True)
+    dask = align_corpus_dask(bundled, tiny, keep_going=True, client=client)
+    assert_same(local, dask)
+    assert not dask.pairs
+    assert any("not aligned with jiangxi" in n and "jiujiang" in n for n in dask.notes)
+    with pytest.raises(InputError):
+        align_corpus_dask(bundled, tiny, client=client)
+
+
 class CharHashEncoder:
     """A deterministic stand-in for a sentence encoder: hashed character bigrams, L2-normalised.
 

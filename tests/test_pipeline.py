@@ -3,12 +3,14 @@ told in one error at the call, and a pair too large for memory is refused up fro
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from align.corpus import Corpus, plan_from_path
 from align.errors import PairTooLargeError
+from align.measures import MeasureExtractor
 from align.pipeline import Aligner, align_corpus, align_plans
 from tests.conftest import PLANS, ROOT, SEEDS
 
@@ -125,3 +127,15 @@ def test_the_text_of_a_document_instead_of_a_plan_is_not_called_a_plan_id(corpus
     text = corpus.plan("jiangxi").text
     with pytest.raises(TypeError, match=r"for a text: Plan\(PlanMeta"):
         align_plans(text, corpus.plan("jiujiang"))  # type: ignore[arg-type]
+
+
+def test_a_reference_plan_parsed_to_no_measures_gets_the_aligners_error(
+    corpus: Corpus, tmp_path: Path
+) -> None:
+    shutil.copytree(corpus.plans_dir, tmp_path / "plans")
+    shutil.copy(corpus.manifest or "", tmp_path / "plans.csv")
+    (tmp_path / "plans" / SEEDS["jiangxi"]).write_text("江西省科普工作\n" * 40, encoding="utf-8")
+    lenient = Aligner(extractor=MeasureExtractor(require_measures=False))
+    # the plan is known, with an empty list of measures: not a missing consensus stand-in (KeyError)
+    with pytest.raises(ValueError, match="no parent measures"):
+        align_corpus(Corpus.load(tmp_path), lenient)
