@@ -362,11 +362,18 @@ def _onnx_session(path: Path, threads: int | None) -> Any:
 
 
 def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _folder_fingerprint(folder: Path) -> str:
+    """A short digest of the files under ``folder`` (names, sizes, modification times): cheap
+    enough for a model of hundreds of megabytes, and it changes when any file is rewritten."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(folder)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:12]
 
 
 def _onnx_folder_ok(folder: Path) -> bool:
@@ -549,6 +556,12 @@ class SentenceTransformerEncoder:
         self.batch_size = batch_size
         self.local_files_only = local_files_only
         self.name = f"st:{self.name_or_path}"
+        folder = Path(self.name_or_path).expanduser()
+        if folder.is_dir():
+            # the embedding cache is keyed by the name: a folder is named by where it is and by
+            # its files, so another folder typed the same way, or retrained weights, start afresh
+            folder = folder.resolve()
+            self.name = f"st:{folder}@{_folder_fingerprint(folder)}"
         self._model: Any = None
         self._lock = threading.Lock()
 

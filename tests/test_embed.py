@@ -213,8 +213,31 @@ def test_sentence_transformer_encoder_loads_a_local_folder(
     sentences: list[str], torch_rows: np.ndarray
 ) -> None:
     encoder = SentenceTransformerEncoder(str(m3e_model_path()), local_files_only=True)
-    assert encoder.name == f"st:{m3e_model_path()}"
+    assert encoder.name.startswith(f"st:{m3e_model_path().resolve()}@")
     np.testing.assert_allclose(encoder.encode(sentences[:5]), torch_rows[:5], atol=1e-4)
+
+
+def test_a_local_model_folder_is_named_by_where_it_is_and_by_its_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the embedding cache is keyed by the encoder's name: "./model" typed in two folders, or a
+    # model retrained in place, must not share vectors
+    for where in ("a", "b"):
+        (tmp_path / where / "model").mkdir(parents=True)
+        (tmp_path / where / "model" / "config.json").write_text("{}", encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "a")
+    first = SentenceTransformerEncoder("./model").name
+    monkeypatch.chdir(tmp_path / "b")
+    assert SentenceTransformerEncoder("./model").name != first
+    assert (
+        SentenceTransformerEncoder("./model").name
+        == SentenceTransformerEncoder(str(tmp_path / "b" / "model")).name
+    )
+    before = SentenceTransformerEncoder("./model").name
+    (tmp_path / "b" / "model" / "weights.bin").write_bytes(b"retrained")
+    assert SentenceTransformerEncoder("./model").name != before
+    # a hub name is not a folder: it stays as typed
+    assert SentenceTransformerEncoder("BAAI/bge-small-zh-v1.5").name == "st:BAAI/bge-small-zh-v1.5"
 
 
 def test_sentence_transformer_encoder_unreachable_model_is_a_clear_error(tmp_path: Path) -> None:
