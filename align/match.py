@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from scipy import sparse, special
+from scipy import sparse, special, stats
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
 from align.errors import PairTooLargeError
@@ -63,9 +63,8 @@ def strip_marker(sentence: str) -> str:
 
 def robust_z(matrix: np.ndarray) -> np.ndarray:
     """Standardise with median and MAD, so a few strong links do not flatten the rest."""
-    median = float(np.median(matrix))
-    mad = float(np.median(np.abs(matrix - median))) * 1.4826
-    return (matrix - median) / (mad + 1e-9)
+    mad = float(stats.median_abs_deviation(matrix, axis=None, scale="normal"))
+    return (matrix - float(np.median(matrix))) / (mad + 1e-9)
 
 
 def margin(matrix: np.ndarray, k: int = 3) -> np.ndarray:

@@ -208,7 +208,8 @@ class FigureCache(BlobStore):
     def version(self) -> str:
         font = cjk_font_path()
         return (
-            f"v{FIGURE_CACHE_VERSION}|matplotlib {matplotlib.__version__}"
+            f"v{FIGURE_CACHE_VERSION}|matplotlib {matplotlib.__version__}|networkx {nx.__version__}"
+            f"|numpy {np.__version__}"
             f"|{'|'.join(source_digest(name) for name in _DRAWING_MODULES)}|{font.name} {file_digest(str(font))}"
         )
 
