@@ -512,6 +512,8 @@ class MeasureCache(SqliteStore):
         found = self.get(extractor, text, plan_id)
         if found is not None:
             self.hits += 1
+            if found:
+                extractor.check_language(text, plan_id, source)  # a parse's warning, given again
             return found
         measures = extractor.extract(text, plan_id, source)
         self.misses += 1

@@ -234,14 +234,8 @@ class MeasureExtractor:
             if _is_file_name(text):
                 why = f"the text is the name of a file; read it with align.documents.read_document({text.strip()!r})"
             raise NoMeasuresError(f"no measures found: {why}; is this a plan?", path=source or None)
-        if measures and self.require_measures and (share := han_share(text)) < MIN_HAN_SHARE:
-            warnings.warn(
-                f"{source or plan_id or 'the document'}: only {share:.0%} of its text is Chinese characters; "
-                "align reads Chinese plans (a translation or a minority-language edition gets few measures "
-                "and poor matches)",
-                NotChineseWarning,
-                stacklevel=2,
-            )
+        if measures:
+            self.check_language(text, plan_id, source)
         duties = table_duties(outline)
         measures = [
             replace(m, extra={**m.extra, "duty": duties[m.line]})
@@ -266,6 +260,18 @@ class MeasureExtractor:
             lead, responsible = extract_agencies(duty)
         attrs["lead_agencies"], attrs["responsible_agencies"] = lead, responsible
         return replace(measure, **attrs, binding_cues=tuple(binding_cue(s) for s in measure.sentences))
+
+    def check_language(self, text: str, plan_id: str = "", source: str = "") -> None:
+        """Warn (:class:`NotChineseWarning`) when ``text`` is hardly Chinese. Called on every read,
+        from the measure cache too, so the warning does not depend on what is cached."""
+        if self.require_measures and (share := han_share(text)) < MIN_HAN_SHARE:
+            warnings.warn(
+                f"{source or plan_id or 'the document'}: only {share:.0%} of its text is Chinese characters; "
+                "align reads Chinese plans (a translation or a minority-language edition gets few measures "
+                "and poor matches)",
+                NotChineseWarning,
+                stacklevel=3,
+            )
 
     def extract(self, text: str, plan_id: str = "", source: str = "") -> list[Measure]:
         """The measures of ``text`` (see :meth:`parse`)."""

@@ -17,9 +17,11 @@ import pytest
 
 from align.cache import MeasureCache, checksum, decode_measures, encode_measures, move_aside
 from align.cli import main
+from align.errors import NotChineseWarning
 from align.measures import MeasureExtractor
 from align.models import Measure
 from tests.conftest import PLANS, SEEDS, seed_text
+from tests.test_measures import ENGLISH_PLAN
 
 FAST = ["--encoder", "lexical", "--no-progress", "--no-figures"]
 
@@ -268,3 +270,11 @@ def test_move_aside_moves_only_what_exists(tmp_path: Path, caplog: pytest.LogCap
     assert move_aside(tmp_path / "measures.sqlite3", err) is True
     assert "moved to" in caplog.text and not (tmp_path / "measures.sqlite3").exists()
     assert len(list(tmp_path.glob("measures.sqlite3.corrupt-*"))) == 1
+
+
+def test_a_parse_warning_is_given_again_when_the_measures_come_from_the_cache(tmp_path: Path) -> None:
+    cache = MeasureCache(tmp_path)
+    for _ in range(2):  # a miss, then a hit: the same warning both times
+        with pytest.warns(NotChineseWarning, match=r"en.txt: only \d+% of its text is Chinese"):
+            cache.extract(MeasureExtractor(), ENGLISH_PLAN, "en", source="en.txt")
+    assert (cache.misses, cache.hits) == (1, 1)
