@@ -239,7 +239,7 @@ _COMPARATORS = (
 )
 _COMPARATOR_RE = re.compile(_COMPARATORS)
 _UPPER_BOUNDS = frozenset(
-    {"不超过", "不高于", "不多于", "低于", "控制在", "以内", "以下", "之内", "减少", "下降", "降低"}
+    {"不超过", "不高于", "不多于", "低于", "控制在", "以内", "以下", "之内"}
 )
 _HEDGES = ("力争", "争取")
 
@@ -1181,6 +1181,61 @@ def per_capita_change(parent_value: float, child_value: float, scale: float, tol
     return 0
 
 
+_DECLINES = frozenset({"下降", "降低", "减少"})
+
+
+def _lower_is_better(target: Target) -> bool:
+    # a cap (控制在…, 不超过…, …以下) or a decline *to* a level (下降到10%); a decline *by* an
+    # amount (每年下降1个百分点以上) is stricter the larger it is
+    raw = target.raw.rstrip("。；，")
+    if target.comparator in _DECLINES:
+        return bool(re.match(rf"{target.comparator}(?:到|至|为)", raw)) or raw.endswith(("以下", "以内", "之内"))
+    return target.comparator in _UPPER_BOUNDS or raw.endswith(("以下", "以内", "之内"))
+
+
+def is_upper_bound(parent: Target, child: Target) -> bool:
+    """Whether a lower number is the stricter commitment (控制在…以下, 不超过…, 下降到…)."""
+    return _lower_is_better(parent) or _lower_is_better(child)
+
+
+def yearly_amounts(parent: Target, child: Target) -> tuple[float, float, bool]:
+    """The two targets' amounts, as yearly rates when their periods differ (每年1000场次 and
+    每月100场次 compare as 1000 and 1200), and whether they did."""
+    pa, ca = target_amount(parent), target_amount(child)
+    pp, cp = _per_period_years(parent.per), _per_period_years(child.per)
+    if pp and cp and pp != cp:
+        return pa / pp, ca / cp, True
+    return pa, ca, False
+
+
+def target_change(
+    parent: Target, child: Target, comparable: bool, scale: float | None = None, tolerance: float = 2.0
+) -> int | None:
+    """How demanding the child's target is against the parent's: +1 more (a higher number, or a
+    lower cap), -1 less, 0 the same, ``None`` when the numbers cannot be compared.
+
+    Parameters
+    ----------
+    comparable : the numbers compare as they are (plans of one level, or relative targets:
+        percentages, per-capita rates, per-entity counts; see :func:`is_relative`).
+    scale : child population / parent population: counts of different levels are then compared
+        with the child's per-capita share of the parent's (see :func:`per_capita_change`).
+    tolerance : with ``scale``, how far from that share still counts as the same.
+
+    Returns
+    -------
+    The direction, on yearly rates when the periods differ: the rule of the status evidence and
+    of :func:`align.graph.escalations`.
+    """
+    pa, ca, _ = yearly_amounts(parent, child)
+    sign = -1 if is_upper_bound(parent, child) else 1
+    if comparable:
+        return 0 if math.isclose(pa, ca) else sign * (1 if ca > pa else -1)
+    if scale is not None:
+        return sign * per_capita_change(pa, ca, scale, tolerance) if pa * scale > 0 else 0
+    return None
+
+
 def _strength(comparator: str) -> int:
     """Firmness of a target's comparator: hedged (力争…) 1, plain 2, guaranteed (确保…) 3."""
     if comparator.startswith(_HEDGES):
@@ -1276,30 +1331,22 @@ class AttributeComparer:
     def _compare_pair(self, p: Target, c: Target, same_level: bool) -> list[tuple[float, str]]:
         w = self.weights
         ev: list[tuple[float, str]] = []
-        pa, ca = target_amount(p), target_amount(c)
-        lower_is_better = p.comparator in _UPPER_BOUNDS or c.comparator in _UPPER_BOUNDS
-        sign = -1.0 if lower_is_better else 1.0
         comparable = same_level or (is_relative(p) and is_relative(c))
-        pp, cp = _per_period_years(p.per), _per_period_years(c.per)
-        if pp and cp and pp != cp and comparable:
-            # same amount more often is more demanding: compare yearly rates
-            pa, ca = pa / pp, ca / cp
-            if not math.isclose(pa, ca):
-                direction = sign * (1.0 if ca > pa else -1.0)
-                ev.append((direction * w["period"], f"{fmt_target(p)}→{fmt_target(c)}"))
-                pa = ca  # value already judged
-        if comparable:
-            if not math.isclose(pa, ca):
-                direction = sign * (1.0 if ca > pa else -1.0)
-                ev.append((direction * w["value"], f"{fmt_target(p)}→{fmt_target(c)}"))
-        elif self.scale is not None:
-            share = per_capita_change(pa, ca, self.scale, self.scale_tolerance) if pa * self.scale > 0 else 0
-            said = {1: "above", -1: "below", 0: "about"}[share]
-            ev.append(
-                (share * sign * w["value"], f"{fmt_target(p)}→{fmt_target(c)} ({said} the per-capita share)")
-            )
-        elif not math.isclose(pa, ca):
-            ev.append((0.0, f"{fmt_target(p)}→{fmt_target(c)} (levels differ: not compared)"))
+        change = target_change(p, c, comparable, self.scale, self.scale_tolerance)
+        # the same amount more often is more demanding: yearly rates, weighed as a change of period
+        _pa, _ca, per_year = yearly_amounts(p, c)
+        said = f"{fmt_target(p)}→{fmt_target(c)}"
+        if change is None:
+            if not math.isclose(target_amount(p), target_amount(c)):
+                ev.append((0.0, f"{said} (levels differ: not compared)"))
+        elif comparable:
+            if change:
+                ev.append((change * w["period" if per_year else "value"], said))
+        else:
+            # the number against the share, whatever the comparator (a cap above its share is
+            # "above", and weakens)
+            where = {1: "above", -1: "below", 0: "about"}[change * (-1 if is_upper_bound(p, c) else 1)]
+            ev.append((change * w["value"], f"{said} ({where} the per-capita share)"))
         sp, sc = _strength(p.comparator), _strength(c.comparator)
         if sp != sc:
             pc = p.comparator or "∅"

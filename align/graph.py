@@ -69,7 +69,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from align.attributes import AttributeComparer, per_capita_change
+from align.attributes import AttributeComparer, is_relative, target_change
 from align.errors import AlignWarning, InputError
 from align.fileio import atomic_write_bytes, atomic_write_text, write_csv
 from align.models import (
@@ -1055,21 +1055,6 @@ def format_lineage_tree(frame: pd.DataFrame, width: int = 40) -> str:
 # ---------------------------------------------------------------------------------------------
 # Escalations (层层加码)
 
-_PER_CAPITA_RE = re.compile(r"人均|每[万千百]人|[每各](?:所|个|名|户|人|校|学校|县|乡镇|街道|村|社区)")
-_PERCENT_UNITS = frozenset({"%", "％", "‰", "个百分点"})
-
-
-def _bigrams(text: str) -> set[str]:
-    text = re.sub(r"\s+", "", text)
-    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
-
-
-def _counted_similarity(a: str, b: str) -> float:
-    x, y = _bigrams(a), _bigrams(b)
-    if not x or not y:
-        return 0.0
-    return len(x & y) / len(x | y)
-
 
 def _population_scale(parent: Mapping[str, Any], child: Mapping[str, Any]) -> float | None:
     """Child population / parent population from the plan nodes, when both are known."""
@@ -1085,37 +1070,15 @@ def _positive(value: object) -> float | None:
     return number if math.isfinite(number) and number > 0 else None
 
 
-def _basis(parent: Target, child: Target, parent_level: str, child_level: str) -> str:
-    if parent.unit in _PERCENT_UNITS:
-        return "percentage"
-    if _PER_CAPITA_RE.search(parent.raw + parent.counted) and _PER_CAPITA_RE.search(
-        child.raw + child.counted
-    ):
-        return "per_capita"
-    if parent_level and parent_level == child_level:
+def _basis(parent: Target, child: Target, same_level: bool, scale: float | None) -> str:
+    """Why two targets' numbers compare (or ``absolute`` when they do not): the status
+    evidence's rule (:meth:`AttributeComparer._compare_pair`), named."""
+    if is_relative(parent) and is_relative(child):
+        percent = parent.unit in {"%", "％", "‰", "个百分点"}
+        return "percentage" if percent else "per_capita"
+    if same_level:
         return "same_level"
-    return "absolute"
-
-
-def _pair_targets(
-    parent: Sequence[Target], child: Sequence[Target], min_counted_similarity: float
-) -> list[tuple[Target, Target]]:
-    pairs = []
-    for p in parent:
-        same_unit = [c for c in child if c.unit == p.unit and c.per == p.per]
-        best: Target | None = None
-        if p.counted:
-            scored = [(c, _counted_similarity(p.counted, c.counted)) for c in same_unit if c.counted]
-            scored = [s for s in scored if s[1] >= min_counted_similarity]
-            if scored:
-                best = max(scored, key=lambda s: s[1])[0]
-        if best is None and len(same_unit) == 1 and sum(1 for q in parent if q.unit == p.unit) == 1:
-            c = same_unit[0]
-            if not (p.counted and c.counted):
-                best = c
-        if best is not None:
-            pairs.append((p, best))
-    return pairs
+    return "population" if scale is not None else "absolute"
 
 
 def escalations(
@@ -1123,14 +1086,18 @@ def escalations(
 ) -> pd.DataFrame:
     """Quantified targets that rise from level to level along ``aligned_to`` edges (层层加码).
 
-    A parent target and a child target are compared when they have the same unit and period and
-    count the same thing (bigram Jaccard of ``counted`` ≥ ``min_counted_similarity``, or the only
-    target of that unit on both sides). ``basis`` says how the numbers compare: ``percentage``
-    (comparable across levels), ``per_capita`` (per school, per person …, comparable), ``same_level``
-    (plans of one level), ``population`` (counts of a bigger and a smaller jurisdiction, compared
-    per head when the manifest gives both populations: ``same`` within a factor of two of the
-    parent's per-capita share, as the status evidence judges it), or ``absolute`` (such counts
-    without populations: not comparable, ``comparable=False``).
+    Targets are paired and compared by the rules of the status evidence
+    (:class:`align.attributes.AttributeComparer`), so the two never disagree: targets of
+    compatible units that count the same thing (bigram Dice of ``counted`` ≥
+    ``min_counted_similarity``, or the only target of that unit class on both sides), compared on
+    yearly rates when their periods differ (每年/每月), a lower cap (控制在…以下, 不超过) being the
+    stricter one. ``change`` says how demanding the child's target is: ``rise`` (a higher number,
+    or a lower cap), ``same`` or ``fall``. ``basis`` says how the numbers compare: ``percentage``
+    (comparable across levels), ``per_capita`` (per school, per person …, comparable),
+    ``same_level`` (plans of one level), ``population`` (counts of a bigger and a smaller
+    jurisdiction, compared per head when the manifest gives both populations: ``same`` within a
+    factor of two of the parent's per-capita share), or ``absolute`` (such counts without
+    populations: not comparable, ``comparable=False``, ``change`` by the bare numbers).
 
     Parameters
     ----------
@@ -1154,16 +1121,18 @@ def escalations(
         p_info, c_info = _plan_info(graph, p_measure.plan_id), _plan_info(graph, c_measure.plan_id)
         p_level, c_level = str(p_info.get("level", "")), str(c_info.get("level", ""))
         scale = _population_scale(p_info, c_info)
-        for p, c in _pair_targets(p_measure.targets, c_measure.targets, min_counted_similarity):
-            basis = _basis(p, c, p_level, c_level)
-            change = "rise" if c.value > p.value else ("fall" if c.value < p.value else "same")
-            if basis == "absolute" and scale is not None:
-                # counts of a bigger and a smaller jurisdiction, per head of population: the rule
-                # (and tolerance) of the status evidence, "(below the per-capita share)"
-                basis = "population"
-                direction = per_capita_change(p.value, c.value, scale, AttributeComparer.scale_tolerance)
-                change = {1: "rise", -1: "fall", 0: "same"}[direction]
+        same_level = bool(p_level) and p_level == c_level
+        comparer = AttributeComparer(min_similarity=min_counted_similarity, scale=scale)
+        for i, j, _sim in comparer.match_targets(p_measure.targets, c_measure.targets):
+            p, c = p_measure.targets[i], c_measure.targets[j]
+            basis = _basis(p, c, same_level, scale)
             comparable = basis != "absolute"
+            direction = target_change(
+                p, c, basis not in {"population", "absolute"}, scale, comparer.scale_tolerance
+            )
+            if direction is None:  # not comparable: the bare numbers, for the reader
+                direction = target_change(p, c, comparable=True)
+            change = {1: "rise", -1: "fall", 0: "same"}[direction or 0]
             if only_rises and not (comparable and change == "rise"):
                 continue
             rows.append(

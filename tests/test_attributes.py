@@ -7,6 +7,7 @@ the real documents.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from align.attributes import (
     measure_attributes,
     modality,
     target_amount,
+    target_change,
 )
 from align.models import Measure, Target
 
@@ -505,6 +507,34 @@ def test_gold_counts_of_different_levels_need_a_scale() -> None:
     ]
     # the same number at two levels is not a change to report
     assert compare_attributes(teachers_p, teachers_p, same_level=False) == (0, [])
+
+
+def test_a_count_of_another_level_is_compared_with_its_share_on_yearly_rates() -> None:
+    # Jiangxi's 每年3000名 teachers against a district's 每月30名 (360 a year): at a tenth of the
+    # population the share is 300 a year, so the district is about at it, not "below" (30 < 300)
+    teachers_p = measure(JIANGXI, line_with(JIANGXI, "每年培训 3000 名科技辅导员"))
+    monthly = replace(teachers_p, targets=(Target(30.0, "名", counted="科技辅导员", per="每月"),))
+    assert compare_attributes(teachers_p, monthly, same_level=False, scale=0.1) == (
+        0,
+        ["每年3000名→每月30名 (about the per-capita share)"],
+    )
+    yearly = replace(teachers_p, targets=(Target(30.0, "名", counted="科技辅导员", per="每年"),))
+    assert compare_attributes(teachers_p, yearly, same_level=False, scale=0.1)[0] == -1
+
+
+def test_a_cap_is_stricter_when_lower_and_a_decline_by_an_amount_when_larger() -> None:
+    prov, city = (
+        "到2025年，儿童青少年总体近视率控制在{}%以下",
+        "到2025年，儿童青少年总体近视率每年下降{}个百分点以上",
+    )
+    (cap50,), (cap55,) = extract_targets(prov.format(50)), extract_targets(prov.format(55))
+    assert target_change(cap50, cap55, comparable=True) == -1  # a looser cap
+    assert target_change(cap55, cap50, comparable=True) == 1
+    (by1,), (by2,) = extract_targets(city.format(1)), extract_targets(city.format(2))
+    assert target_change(by1, by2, comparable=True) == 1  # declining faster is more demanding
+    (to50,), (to45,) = extract_targets("近视率下降到50%"), extract_targets("近视率降低至45%")
+    assert target_change(to50, to45, comparable=True) == 1  # down to a lower level
+    assert target_change(by1, by2, comparable=False) is None  # counts of two levels, no populations
 
 
 def test_absolute_counts_compare_directly_at_the_same_level() -> None:

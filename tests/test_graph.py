@@ -402,6 +402,40 @@ def test_escalations_compare_percentages_across_levels_and_flag_absolute_counts(
     assert escalations(frame_graph)[["child_value", "basis"]].values.tolist() == [[15.5, "percentage"]]
 
 
+def test_escalations_follow_the_status_evidence_on_caps_and_periods(
+    plans: list[PlanMeta], measures: dict[str, list[Measure]]
+) -> None:
+    # a looser cap is no escalation (the status evidence calls it weakened), and a city's monthly
+    # count is compared with the province's yearly one as a yearly rate
+    cap = Target(50.0, "%", counted="儿童青少年总体近视率", comparator="控制在", raw="控制在50%以下")
+    talks_p = Target(1000.0, "场次", counted="科普报告会", per="每年", raw="每年1000场次")
+    talks_c = Target(100.0, "场次", counted="科普报告会", per="每月", raw="每月100场次")
+    parent = replace(find(measures["jiangxi"], "提升教师科学素质"), targets=(cap, talks_p))
+    child = replace(
+        find(measures["jiujiang"], "实施教师科学素质提升工程"),
+        targets=(replace(cap, value=55.0, raw="控制在55%以下"), talks_c),
+    )
+    row = {
+        "parent_plan": "jiangxi",
+        "child_plan": "jiujiang",
+        "parent_measure": parent.measure_id,
+        "child_measure": child.measure_id,
+        "parent_path": parent.path_text,
+        "child_path": child.path_text,
+        "parent_text": parent.text,
+        "child_text": child.text,
+        "similarity": 0.9,
+        "status": "weakened",
+        "evidence": "",
+    }
+    graph = build_graph(plans, [parent, child], pd.DataFrame([row], columns=list(ALIGNMENT_COLUMNS)))
+    every = escalations(graph, only_rises=False).set_index("unit")
+    assert (every.loc["%", "change"], every.loc["%", "basis"]) == ("fall", "percentage")
+    # 1200 a year in a city of a tenth of the province's people: far above its share of 100
+    assert (every.loc["场次", "change"], every.loc["场次", "basis"]) == ("rise", "population")
+    assert escalations(graph)["unit"].tolist() == ["场次"]
+
+
 def test_agency_functions_match_across_levels() -> None:
     assert agency_function("省教育厅") == agency_function("市教育局") == agency_function("区教育局") == "教育"
     assert agency_function("自治区科协") == agency_function("区科协") == "科协"
