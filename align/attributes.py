@@ -238,9 +238,7 @@ _COMPARATORS = (
     "提高|提升|减少|下降|降低|控制在|保持在|突破|新增|累计|不足"
 )
 _COMPARATOR_RE = re.compile(_COMPARATORS)
-_UPPER_BOUNDS = frozenset(
-    {"不超过", "不高于", "不多于", "低于", "控制在", "以内", "以下", "之内"}
-)
+_UPPER_BOUNDS = frozenset({"不超过", "不高于", "不多于", "低于", "控制在", "以内", "以下", "之内"})
 _HEDGES = ("力争", "争取")
 
 # who/what a number is per: a period, a per-capita base or a distributive unit
@@ -679,9 +677,23 @@ _RESP_LABELS = (
     "协办单位",
     "责任主体",
 )
-_LABEL_RE = re.compile(
-    r"(牵头单位|牵头部门|责任单位|责任部门|配合单位|配合部门|参与单位|参加单位|协办单位|责任主体)[:]"
+#: The labels of an agency note (``牵头单位：…``, ``配合部门：…``): one list for reading agencies
+#: here and for telling a duty note from a task in :mod:`align.measures`.
+AGENCY_LABELS = (*_LEAD_LABELS[:2], *_RESP_LABELS)
+#: The verbs that end a bracketed agency note (``（省教育厅牵头，省科协参与）``, ``（…按职责分工负责）``).
+AGENCY_NOTE_VERBS = (
+    "按照职责分工负责",
+    "按职责分工负责",
+    "分工负责",
+    "负责",
+    "牵头",
+    "参与",
+    "参加",
+    "配合",
+    "协助",
+    "协办",
 )
+_LABEL_RE = re.compile(rf"({'|'.join(AGENCY_LABELS)})[:]")
 _BY_LEAD_RE = re.compile(r"由([^,;。:()\n]{2,120}?)牵头")
 _RESP_AFTER_RE = re.compile(r"^,([^;。:()\n]{2,400}?)(?:等单位|等部门|等)?(?:参加|参与|配合|协助|协同)")
 _PAREN_RE = re.compile(r"\(([^()]{2,400})\)")
@@ -1189,7 +1201,9 @@ def _lower_is_better(target: Target) -> bool:
     # amount (每年下降1个百分点以上) is stricter the larger it is
     raw = target.raw.rstrip("。；，")
     if target.comparator in _DECLINES:
-        return bool(re.match(rf"{target.comparator}(?:到|至|为)", raw)) or raw.endswith(("以下", "以内", "之内"))
+        return bool(re.match(rf"{target.comparator}(?:到|至|为)", raw)) or raw.endswith(
+            ("以下", "以内", "之内")
+        )
     return target.comparator in _UPPER_BOUNDS or raw.endswith(("以下", "以内", "之内"))
 
 

@@ -23,7 +23,13 @@ import warnings
 from dataclasses import dataclass, field, replace
 from os import PathLike
 
-from align.attributes import binding_cue, extract_agencies, measure_attributes
+from align.attributes import (
+    AGENCY_LABELS,
+    AGENCY_NOTE_VERBS,
+    binding_cue,
+    extract_agencies,
+    measure_attributes,
+)
 from align.errors import NoMeasuresError, NotChineseWarning
 from align.fileio import names_a_file
 from align.models import Measure
@@ -35,8 +41,8 @@ _INTRO_BLOCK = re.compile(r"^(主要|工作|重点|总体)?任务$")
 _MEASURE_BLOCK = re.compile(r"^(主要|工作|具体|重点)?(措施|举措|任务措施)$")
 _DUTY_BLOCK = re.compile(r"^(责任|职责|任务)?分工$|^责任(单位|部门)$|^牵头(单位|部门)$")
 _DUTY_PARAGRAPH = re.compile(
-    r"^[（(]?\s*(责任分工|牵头单位|牵头部门|责任单位|责任部门|配合单位|参与单位|分工)\s*[:：]"
-    r"|^[（(][^（()）]{2,200}(按职责分工负责|按照职责分工负责|分工负责|负责)[)）]。?$"
+    rf"^[（(]?\s*(责任分工|分工|{'|'.join(AGENCY_LABELS)})\s*[:：]"
+    rf"|^[（(][^（()）]{{2,200}}({'|'.join(AGENCY_NOTE_VERBS)})[)）]。?$"
 )
 
 

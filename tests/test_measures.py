@@ -225,3 +225,19 @@ def test_what_is_not_a_text_says_how_to_get_one(tmp_path) -> None:  # type: igno
         extract_measures(None)  # type: ignore[arg-type]
     with pytest.raises(NoMeasuresError, match=r"the text is the name of a file; read it with"):
         extract_measures(str(path))
+
+
+@pytest.mark.parametrize(
+    "note", ["（配合部门：市教育局、市科协）", "（市教育局牵头，市科协参与）", "（协办单位：市科协）"]
+)
+def test_an_agency_note_of_any_label_is_a_duty_not_a_measure(note: str) -> None:
+    # every label that agencies are read from also marks the line as a duty note: it neither
+    # becomes a measure of its own nor counts as a task sentence of the item above it
+    text = seed_text("jiujiang")
+    line = next(x for x in text.splitlines() if "科普+旅游" in x)
+    before = {m.measure_id: m for m in extract_measures(text, "jiujiang")}
+    after = {m.measure_id: m for m in extract_measures(text.replace(line, f"{line}\n{note}"), "jiujiang")}
+    assert after.keys() == before.keys()
+    item = next(m for m in after.values() if "科普+旅游" in m.text)
+    assert item.sentences == before[item.measure_id].sentences
+    assert "市科协" in item.lead_agencies + item.responsible_agencies
