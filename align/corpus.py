@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from align.documents import BOMS, FORMATS, MIN_PLAN_CHARS, read_document, sniff_format
+from align.documents import BOMS, FORMATS, MIN_PLAN_CHARS, is_noncharacter, read_document, sniff_format
 from align.errors import AlignWarning, InputError
 from align.fileio import expand_home
 from align.models import LEVELS, Plan, PlanMeta, level_rank
@@ -288,7 +288,14 @@ def _control_character(cell: str) -> str | None:
     """The first control character of a manifest cell (NUL, ESC, …; a tab or line break is
     whitespace), or None. No output can hold one (graph.graphml and report.xlsx are XML), and an
     editor seldom shows it."""
-    return next((ch for ch in cell if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r"), None)
+    return next(
+        (
+            ch
+            for ch in cell
+            if ch not in "\t\n\r" and (unicodedata.category(ch) in {"Cc", "Cs"} or is_noncharacter(ch))
+        ),
+        None,
+    )
 
 
 MANIFEST_FIELDS = (*REQUIRED_COLUMNS, "title", "issued", "doc_number", "population")
@@ -603,7 +610,9 @@ def _read_manifest(path: Path, plans_dir: Path | None, check_files: bool) -> lis
             control = _control_character(record.get(name, ""))
             if control is not None:
                 raise InputError(
-                    f"the {name} {record[name]!r} holds the control character U+{ord(control):04X}, which "
+                    f"the {name} {record[name]!r} holds the "
+                    f"{'control character' if unicodedata.category(control) == 'Cc' else 'noncharacter'} "
+                    f"U+{ord(control):04X}, which "
                     "no output can hold; delete it (most editors do not show it)",
                     path,
                     line,

@@ -101,12 +101,24 @@ _ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
 
 def _is_dropped_control(ch: str) -> bool:
-    return ch not in "\n\t" and unicodedata.category(ch) == "Cc"
+    return ch not in "\n\t" and (unicodedata.category(ch) in {"Cc", "Cs"} or is_noncharacter(ch))
+
+
+def is_noncharacter(ch: str) -> bool:
+    # U+FFFE, U+FFFF (and their kin in every plane), U+FDD0–U+FDEF: never text, and no XML
+    # output (graph.graphml, report.xlsx) may hold them
+    code = ord(ch)
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
 
 
 # the characters clean_text drops or maps: category Cc (C0, DEL and C1: a fixed set) except
-# \n and \t, and the radicals; one regex scan finds whether a text has any
-_DROPPED_OR_RADICAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2e80-\u2fdf]")
+# \n and \t, lone surrogates, noncharacters, and the radicals; one regex scan finds whether a
+# text has any
+_DROPPED_OR_RADICAL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2e80-\u2fdf\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17))
+    + "]"
+)
 
 
 def _unify_radical(ch: str) -> str:

@@ -134,6 +134,13 @@ def test_next_line_separators_are_line_ends_not_binary(tmp_path: Path) -> None:
     assert read_document(path) == read_document(JIANGXI)
 
 
+def test_clean_text_drops_noncharacters_and_lone_surrogates() -> None:
+    # U+FFFE/U+FFFF (a stray "EF BF BF" or an HTML &#65535;) once reached graph.graphml, whose XML
+    # writer ended the run with a traceback; a supplementary ideograph stays
+    text = "一、加强\uffff科普\ufffe工作\ufdd0。\U0010ffff𠀀\ud800"
+    assert clean_text(text) == "一、加强科普工作。𠀀"
+
+
 def test_clean_text_maps_kangxi_radicals_but_does_not_fold_widths() -> None:
     assert clean_text("⼀、指导思想（⼯作⽬标）ＡＢ１") == "一、指导思想（工作目标）ＡＢ１"
 
@@ -1163,7 +1170,8 @@ def test_the_quick_scan_of_clean_text_finds_exactly_the_characters_it_drops_or_m
 
     for code in range(0x110000):
         ch = chr(code)
-        dropped = ch not in "\n\t" and unicodedata.category(ch) == "Cc"
+        noncharacter = 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+        dropped = ch not in "\n\t" and (unicodedata.category(ch) in {"Cc", "Cs"} or noncharacter)
         assert bool(_DROPPED_OR_RADICAL.match(ch)) == (dropped or "\u2e80" <= ch <= "\u2fdf"), hex(code)
 
 

@@ -417,6 +417,12 @@ BAD_MANIFESTS: list[tuple[str, str, int, str]] = [
         3,
         r"the title '九江市\\x01方案' holds the control character U\+0001",
     ),
+    (  # U+FFFF is no control character but no XML may hold it either: the same traceback
+        "noncharacter-in-title",
+        f"{HEADER}\n{J}\njiujiang,,九江市,municipal,jiangxi,九江市\uffff方案,,",
+        3,
+        r"the title '九江市\\uffff方案' holds the noncharacter U\+FFFF",
+    ),
     ("escape-in-plan-id", f"{HEADER}\njiang\x1bxi,,江西省,provincial,,,,", 2, "plan_id .jiang.*U\\+001B"),
     (  # the file system's error once read "cannot write …/plans/xxx…: File name too long"
         "file-name-too-long",
