@@ -128,6 +128,7 @@ def cjk_style(font_path: str | Path | None = None, base_size: float = 10.0) -> I
         rc["axes.titlesize"] = base_size + 2
         rc["figure.titlesize"] = base_size + 4
         rc["svg.fonttype"] = "path"  # glyphs as paths: the SVG needs no installed font
+        rc["text.parse_math"] = False  # plan text and names are text: "$^$" is no formula
         rc["svg.hashsalt"] = "align"  # stable ids: an unchanged chart gives an identical file
         yield family
 

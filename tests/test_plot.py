@@ -714,3 +714,12 @@ def test_pair_matrix_without_sections_labels_every_nth_measure() -> None:
         similarity, [f"m{i}" for i in range(90)], [str(i) for i in range(10)], max_ticks=30
     )
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()][:3] == ["m0", "m3", "m6"]
+
+
+def test_dollar_signs_in_names_are_text_not_formulas(tmp_path: Path) -> None:
+    # "$^$" in a jurisdiction once made matplotlib's mathtext parser end align run with a traceback
+    plans = manifest()
+    plans.loc[plans["plan_id"] == "jiujiang", "jurisdiction"] = "九江$^$市"
+    fig = plot_coverage(coverage_frame(), plans)
+    assert "江西省 → 九江$^$市" in [t.get_text().strip("\u3000") for t in fig.axes[0].get_yticklabels()]
+    assert [p.suffix for p in save_figure(fig, tmp_path, "coverage")] == [".png", ".svg"]
