@@ -62,6 +62,10 @@ def move_aside(path: Path, err: Exception, what: str = "cache") -> bool:
     Whether it was moved; False when there is no such file or the folder cannot be written (e.g.
     read-only), where a fresh database could not be made either.
     """
+    if isinstance(err, sqlite3.OperationalError):
+        # a full disk, an I/O error, a lock: the database may be sound, and moving it aside would
+        # throw away a good cache (and a fresh one could not be written either); the caller says so
+        return False
     broken = path.with_name(f"{path.name}.corrupt-{os.getpid()}")
     present = [suffix for suffix in ("", "-wal", "-shm") if Path(f"{path}{suffix}").exists()]
     if not present:  # nothing to move: the database could not be created (a read-only folder)

@@ -406,9 +406,15 @@ def ensure_m3e_onnx(model_path: Path, model_dir: Path) -> Path:
     target = Path(model_dir) / f"m3e-small-onnx-{_ONNX_RECIPE}"
     if _onnx_folder_ok(target):
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".m3e-export-", dir=target.parent))
+    except OSError as err:
+        raise AlignError(
+            f"cannot make the folder of the ONNX export of m3e-small, {target.parent} ({err.strerror or err}): "
+            "give a folder you can write with --cache-dir or ALIGN_CACHE_DIR"
+        ) from err
     log.info("exporting m3e-small to ONNX int8 into %s (once)", target)
-    tmp = Path(tempfile.mkdtemp(prefix=".m3e-export-", dir=target.parent))
     try:
         _export_m3e_onnx(model_path, tmp)
         if target.exists():  # stale or corrupt: move it aside, then take its place
@@ -730,6 +736,7 @@ class CachedEncoder:
         self.hits = 0
         self.misses = 0
         self.corrupt = 0
+        self.disabled = False
         self._expected_dim: int | None = getattr(encoder, "dim", None) if _cheap_dim(encoder) else None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -762,11 +769,24 @@ class CachedEncoder:
             raise
         return conn
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self) -> sqlite3.Connection | None:
+        """A connection, or None (the cache is off for this object) when the folder cannot hold it."""
+        if self.disabled:
+            return None
         try:
-            return self._open()
-        except sqlite3.DatabaseError as err:
-            return self._rebuild(err)
+            try:
+                return self._open()
+            except sqlite3.OperationalError:
+                raise  # a full disk, a locked or unreachable file: no damage to move aside
+            except sqlite3.DatabaseError as err:
+                return self._rebuild(err)
+        except (sqlite3.Error, OSError) as err:
+            self._give_up(err)
+            return None
+
+    def _give_up(self, err: Exception) -> None:
+        log.warning("embedding cache %s cannot be used (%s); going on without it", self.path, err)
+        self.disabled = True
 
     def _rebuild(self, err: Exception) -> sqlite3.Connection:
         from align.cache import move_aside  # only on damage: keeps pandas out of this module's import
@@ -840,12 +860,17 @@ class CachedEncoder:
             return self._rows(texts, unique, keys, found)
         conn = self._connect()
         try:
-            try:
-                found.update(self._lookup(conn, [k for k in keys if k not in found]))
-            except sqlite3.DatabaseError as err:  # damage that only shows when the pages are read
-                conn.close()
-                conn = self._rebuild(err)
-                found = {}
+            if conn is not None:
+                try:
+                    found.update(self._lookup(conn, [k for k in keys if k not in found]))
+                except sqlite3.OperationalError as err:
+                    conn.close()
+                    conn = None
+                    self._give_up(err)
+                except sqlite3.DatabaseError as err:  # damage that only shows when the pages are read
+                    conn.close()
+                    conn = self._rebuild(err)
+                    found = {}
             missing = [i for i, k in enumerate(keys) if k not in found]
             self.hits += len(unique) - len(missing)
             self.misses += len(missing)
@@ -857,10 +882,17 @@ class CachedEncoder:
                 if self._expected_dim is None:
                     self._expected_dim = int(rows.shape[1])
                 part_keys = [keys[i] for i in part]
-                self._store(conn, part_keys, rows)
+                if conn is not None:
+                    try:
+                        self._store(conn, part_keys, rows)
+                    except sqlite3.OperationalError as err:  # the disk filled up: keep the vectors
+                        conn.close()
+                        conn = None
+                        self._give_up(err)
                 found.update(zip(part_keys, rows, strict=True))
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
         return self._rows(texts, unique, keys, found)
 
     def _rows(

@@ -263,10 +263,14 @@ def test_a_full_disk_while_storing_is_logged_as_such(
 def test_move_aside_moves_only_what_exists(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     # a database that could not even be created (a read-only cache folder) is not "moved aside
     # and rebuilt": the caller goes on without the cache, with one warning of its own
-    err = sqlite3.OperationalError("unable to open database file")
+    err = sqlite3.DatabaseError("file is not a database")
     assert move_aside(tmp_path / "measures.sqlite3", err) is False
     assert caplog.text == ""
     (tmp_path / "measures.sqlite3").write_bytes(b"not a database")
+    # a full disk or an I/O error says nothing of the file: a sound cache is kept where it is
+    for trouble in ("database or disk is full", "disk I/O error", "unable to open database file"):
+        assert move_aside(tmp_path / "measures.sqlite3", sqlite3.OperationalError(trouble)) is False
+    assert (tmp_path / "measures.sqlite3").exists()
     assert move_aside(tmp_path / "measures.sqlite3", err) is True
     assert "moved to" in caplog.text and not (tmp_path / "measures.sqlite3").exists()
     assert len(list(tmp_path.glob("measures.sqlite3.corrupt-*"))) == 1

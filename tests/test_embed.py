@@ -330,6 +330,35 @@ def test_cache_hit_does_not_call_the_encoder(sentences: list[str], tmp_path: Pat
     assert third_inner.calls == [["新增的句子"]]
 
 
+def test_an_unusable_or_full_embedding_cache_is_done_without_not_moved_aside(
+    sentences: list[str], tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = HashingEncoder(dim=32).encode(sentences)
+    # a cache folder that cannot be made (its parent is a file): the vectors, and one warning
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="align.embed"):
+        rows = CachedEncoder(CountingEncoder(), tmp_path / "file" / "cache").encode(sentences)
+    np.testing.assert_array_equal(rows, expected)
+    assert "cannot be used" in caplog.text and "going on without it" in caplog.text
+    # a disk that fills up while vectors are stored: a sound cache keeps its entries and its
+    # name (it was once renamed *.corrupt-<pid> and the run ended in a traceback)
+    cache = CachedEncoder(CountingEncoder(), tmp_path / "c")
+    cache.encode(sentences[:3])
+
+    def full(*args: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(CachedEncoder, "_store", full)
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        np.testing.assert_array_equal(cache.encode(sentences), expected)
+    assert "database or disk is full" in caplog.text and "moved to" not in caplog.text
+    monkeypatch.undo()
+    again = CachedEncoder(CountingEncoder(fail=True), tmp_path / "c")
+    np.testing.assert_array_equal(again.encode(sentences[:3]), expected[:3])
+    assert not list((tmp_path / "c").glob("*.corrupt-*"))
+
+
 def test_cache_serves_repeated_texts_from_memory(
     sentences: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
