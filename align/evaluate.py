@@ -135,15 +135,32 @@ def _row(values: list[str], header: list[str], path: str | Path, line: int) -> d
     return dict(zip(header, values, strict=False))
 
 
+def _missing_anchor(row: Mapping[str, str]) -> str | None:
+    """What a gold row's label needs and lacks: a carried measure both anchors, a dropped one
+    the parent's, an added one the child's (an empty anchor matches nothing, and every score was
+    0.000 with no word of why)."""
+    label = row["label"].strip()
+    needs = {"dropped": ("parent_anchor",), "added": ("child_anchor",)}.get(
+        label, ("parent_anchor", "child_anchor")
+    )
+    empty = [side for side in needs if not str(row.get(side, "")).strip()]
+    if not empty:
+        return None
+    return f"a row labelled '{label}' needs a {' and a '.join(empty)} (verbatim text of the plan); it is empty"
+
+
 def check_labels(gold: list[tuple[dict[str, str], int]], path: str | Path) -> None:
     """Every gold label is one of :data:`align.models.STATUSES` (a typo would silently count as
-    'not carried')."""
+    'not carried'), with the anchors it needs."""
     for row, line in gold:
         label = row["label"].strip()
         if label not in STATUSES:
             raise InputError(
                 f"unknown label '{label}'; use one of {', '.join(STATUSES)}", path=path, line=line
             )
+        problem = _missing_anchor(row)
+        if problem:
+            raise InputError(problem, path=path, line=line)
 
 
 @dataclass
@@ -249,6 +266,9 @@ def _gold_records(gold: pd.DataFrame | Iterable[Mapping[str, object]]) -> list[d
             raise ValueError(
                 f"gold row {k}: unknown label {record['label']!r}; use one of {', '.join(STATUSES)}"
             )
+        problem = _missing_anchor(record)
+        if problem:
+            raise ValueError(f"gold row {k}: {problem}")
         out.append(record)
     return out
 

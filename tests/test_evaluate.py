@@ -105,6 +105,27 @@ def test_unknown_label_is_an_error_listing_the_labels(
     assert "inherited, strengthened, weakened, dropped, added" in err
 
 
+def test_a_label_without_the_anchors_it_needs_is_an_error_naming_the_line(
+    alignment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # empty anchors matched nothing and every figure read 0.000, with no word of why
+    rows = gold_rows()
+    carried = next(k for k, r in enumerate(rows) if r["label"] == "inherited")
+    rows[carried]["child_anchor"] = ""
+    code, _out, err = evaluate(alignment, write_csv(tmp_path / "gold.csv", rows), capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith(
+        f"align: error: {tmp_path / 'gold.csv'}:{carried + 2}: a row labelled 'inherited' needs"
+    )
+    assert "child_anchor" in err
+    import pandas as pd
+
+    from align.evaluate import score_alignment
+
+    with pytest.raises(ValueError, match=r"gold row 0: a row labelled 'dropped' needs a parent_anchor"):
+        score_alignment(pd.read_csv(alignment), [dict(rows[0], label="dropped", parent_anchor=" ")])
+
+
 def test_anchors_found_nowhere_warn(
     alignment: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
