@@ -55,6 +55,12 @@ class AlignWarning(UserWarning):
     text). The CLI prints these as ``align: warning: …`` even without ``--verbose``."""
 
 
+class TraditionalScriptWarning(AlignWarning):
+    """A document is written in traditional characters: the outline, attribute and agency
+    patterns are written in simplified ones, so items split apart and targets and agencies go
+    unread (convert the text to simplified characters first, e.g. with OpenCC)."""
+
+
 class NotChineseWarning(AlignWarning):
     """A document was parsed, but little of its text is Chinese: the outline styles, the attribute
     patterns and the models are made for Chinese plans (a translation or a minority-language edition

@@ -146,7 +146,9 @@ def _missing_anchor(row: Mapping[str, str]) -> str | None:
     empty = [side for side in needs if not str(row.get(side, "")).strip()]
     if not empty:
         return None
-    return f"a row labelled '{label}' needs a {' and a '.join(empty)} (verbatim text of the plan); it is empty"
+    return (
+        f"a row labelled '{label}' needs a {' and a '.join(empty)} (verbatim text of the plan); it is empty"
+    )
 
 
 def check_labels(gold: list[tuple[dict[str, str], int]], path: str | Path) -> None:

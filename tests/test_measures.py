@@ -6,12 +6,13 @@ import random
 import re
 import warnings
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from align.errors import NoMeasuresError, NotChineseWarning
+from align.errors import NoMeasuresError, NotChineseWarning, TraditionalScriptWarning
 from align.measures import MeasureExtractor, extract_measures
 from tests.conftest import SEEDS, seed_text
 
@@ -206,6 +207,7 @@ def test_a_plan_with_little_chinese_is_parsed_with_a_warning() -> None:
         MeasureExtractor().parse(words, "en", source="en.txt")
     with warnings.catch_warnings():
         warnings.simplefilter("error", NotChineseWarning)
+        warnings.simplefilter("error", TraditionalScriptWarning)
         for seed in SEEDS:
             MeasureExtractor().parse(seed_text(seed), seed)
 
@@ -241,3 +243,10 @@ def test_an_agency_note_of_any_label_is_a_duty_not_a_measure(note: str) -> None:
     item = next(m for m in after.values() if "科普+旅游" in m.text)
     assert item.sentences == before[item.measure_id].sentences
     assert "市科协" in item.lead_agencies + item.responsible_agencies
+
+
+def test_a_plan_in_traditional_characters_is_parsed_with_a_warning() -> None:
+    # its items were silently split into sentence measures and its agencies went unread
+    text = (Path(__file__).parent / "data" / "jiujiang-traditional-excerpt.txt").read_text(encoding="utf-8")
+    with pytest.warns(TraditionalScriptWarning, match=r"trad.txt: written in traditional characters \(\d+%"):
+        MeasureExtractor().parse(text, "jiujiang", source="trad.txt")
