@@ -189,6 +189,12 @@ def alignment_frame(
         columns = np.concatenate([np.arange(c_starts[j], c_starts[j + 1]) for j in linked])
         scores = f.sentence_score[p_starts[i] : p_starts[i + 1]][:, columns]
         shared = [bool(match.links[:, j].sum() > 1) for j in linked]
+        # the targets of the other parent measures each child carries: a child's target that is
+        # one of theirs is no target this measure gains
+        elsewhere = [
+            tuple(t for k in np.flatnonzero(match.links[:, j]) if k != i for t in P[k].targets)
+            for j in linked
+        ]
         status, evidence = rules.label(
             p,
             [C[j] for j in linked],
@@ -196,6 +202,7 @@ def alignment_frame(
             same_level,
             _scale(parent, child),
             shared,
+            elsewhere=elsewhere,
             plan_scores=f.sentence_score[p_starts[i] : p_starts[i + 1]],
             child_issued=issued,
             typical_omission=typical_omission,

@@ -74,6 +74,7 @@ class StatusRules:
         child_issued: float | None = None,
         typical_omission: float | None = None,
         omission: Omission | None = None,
+        elsewhere: list[tuple[Target, ...]] | None = None,
     ) -> tuple[str, str]:
         """Status and evidence for one parent measure.
 
@@ -94,6 +95,9 @@ class StatusRules:
             (:meth:`typical_omission`); ``None`` leaves the omission rule out.
         omission : this measure's :func:`omitted_clauses`, when already computed (see
             :meth:`omissions`).
+        elsewhere : per carrying child, the targets of the other parent measures it carries: a
+            child target that pairs with one of those and with none of this measure's is theirs,
+            not a target this measure gains.
 
         Returns
         -------
@@ -110,7 +114,19 @@ class StatusRules:
             flags = carrying[offset : offset + len(sentences)]
             offset += len(sentences)
             relevant += [s for s, ok in zip(sentences, flags, strict=False) if ok or not is_shared]
-        targets = tuple(t for c in children for t in c.targets if _in_any(t, relevant))
+        comparer = AttributeComparer()
+        others = elsewhere or [()] * len(children)
+        targets = tuple(
+            t
+            for c, theirs in zip(children, others, strict=True)
+            for t in c.targets
+            if _in_any(t, relevant)
+            and not (
+                theirs
+                and comparer.match_targets(theirs, [t])
+                and not comparer.match_targets(parent.targets, [t])
+            )
+        )
         merged = replace(
             children[0],
             targets=targets,

@@ -155,3 +155,30 @@ def test_two_children_adding_the_same_number_of_different_things_are_each_named(
         f"adds target 1个（新建示范学校） in {first.measure_id}",
         f"adds target 1个（打造科普基地） in {second.measure_id}",
     ]
+
+
+def test_a_target_of_another_parent_measure_the_child_carries_is_not_gained(jiangxi: list[Measure]) -> None:
+    # Dazhang's 每年培训20名以上科技辅导员 answers Jiangxi's 每年培训3000名科技辅导员 (教师科学素质);
+    # the basic-education measure the same sentence also carries was "strengthened" by it
+    import numpy as np
+
+    from align.match import measure_sentences
+
+    teaching = next(m for m in jiangxi if m.measure_id == "二.(一).1")
+    teachers = _measure(jiangxi, "每年培训 3000 名科技辅导员")
+    dazhang = extract_measures(seed_text("dazhang"), "dazhang")
+    sentence = _measure(dazhang, "每年培训20名以上科技辅导员")
+    assert sentence.targets and not teaching.targets
+    scores = np.full((len(measure_sentences(teaching)), len(measure_sentences(sentence))), 3.0)  # all carried
+    rules = StatusRules()
+    alone, evidence = rules.label(teaching, [sentence], scores, same_level=False, shared=[True])
+    assert (alone, evidence.startswith("adds target 每年20名")) == ("strengthened", True)
+    status, evidence = rules.label(
+        teaching, [sentence], scores, same_level=False, shared=[True], elsewhere=[teachers.targets]
+    )
+    assert "20名" not in evidence and status != "strengthened"
+    # the measure whose target it is still compares it
+    status, evidence = rules.label(
+        teachers, [sentence], np.ones((len(teachers.sentences), 1)), same_level=False
+    )
+    assert "每年3000名→每年20名" in evidence
