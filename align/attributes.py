@@ -330,7 +330,12 @@ def _clean_counted(s: str, per: str) -> str:
     if s.startswith("其中"):
         s = s[2:]
     s = s.replace("“", "").replace("”", "") if s.count("“") != s.count("”") else s
-    return s[-40:]
+    if len(s) > 40:
+        # the end is what is counted; start it at a list or clause break, not mid-word
+        tail = s[-40:]
+        cut = min((k for k in (tail.find(ch) for ch in "、,;") if k >= 0), default=-1)
+        s = tail[cut + 1 :] if 0 <= cut < 30 else tail
+    return s
 
 
 def _back_to_boundary(text: str, pos: int, floor: int) -> int:
@@ -393,6 +398,11 @@ def extract_targets(text: str) -> tuple[Target, ...]:
     if not t:
         return ()
     title, quote = _masks(t)
+    # a breakdown in brackets (每年不少于60天(其中…期间开放不少于30天,…30天)) restates parts of the
+    # total before it: no targets of their own
+    breakdown = [False] * len(t)
+    for bm in re.finditer(r"\(其中[^()]*\)", t):
+        breakdown[bm.start() : bm.end()] = [True] * (bm.end() - bm.start())
     clauses = _clauses(t)
     clause_of = [0] * (len(t) + 1)
     for ci, (s, e) in enumerate(clauses):
@@ -403,7 +413,7 @@ def extract_targets(text: str) -> tuple[Target, ...]:
     carried_per: dict[int, str] = {}  # clause index -> per phrase usable by later clauses
     for m in _NUMBER_RE.finditer(t):
         start = m.start()
-        if title[start] or quote[start]:
+        if title[start] or quote[start] or breakdown[start]:
             continue
         if start > 0 and t[start - 1] == "第":
             continue
@@ -460,9 +470,27 @@ def extract_targets(text: str) -> tuple[Target, ...]:
             sent_start = _sentence_start(t, start)
             if clauses[ci - 1][0] >= sent_start:
                 per = carried_per[ci - 1]
+        if not per and not _SCOPE_START_RE.match(clause_prefix):
+            # a distributive subject opening an earlier clause of the sentence (各县(市、区)结合…,
+            # 打造…基地不少于1个) holds for the clauses after it, up to another scope (全市…) or the end
+            # of the sentence: the count is per county, not for the whole city
+            sent_start = _sentence_start(t, start)
+            k = ci - 1
+            while k >= 0 and clauses[k][0] >= sent_start:
+                opening = t[clauses[k][0] : clauses[k][1]]
+                if opening.startswith("各") and (dm := _DISTRIBUTIVE_RE.match(opening)):
+                    per = dm.group(0)
+                    break
+                if _SCOPE_START_RE.match(opening):
+                    break
+                k -= 1
         if per:
             carried_per[ci] = per
         following = _following_noun(t, end)
+        if following and "、" in counted_part:
+            # a count before its noun inside a list (开展A、千场劳模事迹宣讲、B等活动) counts that
+            # item alone
+            counted_part = counted_part.rsplit("、", 1)[1]
         counted = _clean_counted(counted_part + following, per)
         if not counted:
             # "…等场所或设施,每年不少于60天": the thing counted is in the previous clause

@@ -222,12 +222,29 @@ def test_repeated_text_gives_each_target_once() -> None:
     assert len(extract_targets(goal + "。" + goal)) == 1
 
 
-def test_targets_inside_parentheses_use_their_own_phrase() -> None:
-    text = cut(GUANGXI, "每年不少于60天(其中全国科技活动周期间开放不少于30天,学生寒暑假期间开放不少于30天)")
-    days = extract_targets(text)
-    assert [t.value for t in days] == [60.0, 30.0, 30.0]
-    assert days[1].counted == "全国科技活动周期间开放"
-    assert days[2].counted == "学生寒暑假期间开放"
+def test_a_breakdown_in_brackets_is_part_of_its_total_not_more_targets() -> None:
+    # the two 30 days are parts of the 60: read as targets of their own, a child repeating the
+    # sentence "added" three targets; the counted thing starts at a list break, not mid-word
+    # (it read "所要积极向公众预约开放…", from 科研院所要…)
+    text = next(s + "。" for s in seed(GUANGXI).split("。") if "每年不少于60天(其中" in s)
+    (days,) = extract_targets(text)
+    assert (days.value, days.per) == (60.0, "每年")
+    assert days.counted.endswith("陈列室等场所或设施") and not days.counted.startswith("所")
+
+
+def test_a_count_before_its_noun_in_a_list_counts_that_item_and_a_distributive_subject_holds() -> None:
+    # 千场 counts the 劳模事迹宣讲 only, not the 中国梦·劳动美 activities listed before it
+    (talks,) = extract_targets(
+        cut(NEIMENGGU, "开展“中国梦·劳动美”“北疆工匠”、千场劳模事迹宣讲、巾帼建功等活动")
+    )
+    assert (talks.value, talks.counted) == (1000.0, "劳模事迹宣讲")
+    # 各县(市、区) opens the sentence: each county builds at least one base, not the city one
+    sentence = next(s + "。" for s in seed(JIUJIANG).split("。") if "精品科普特色旅游线路不少于1条" in s)
+    schools, bases, routes, study = extract_targets(sentence)
+    assert bases.per == routes.per == "各县(市、区)"
+    assert (bases.value, routes.value) == (1.0, 1.0)
+    # the city's own count before it, and the one after the semicolon, are the city's
+    assert (schools.value, schools.per, study.value, study.per) == (100.0, "", 5.0, "")
 
 
 # --------------------------------------------------------------------------------------------
