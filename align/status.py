@@ -5,9 +5,10 @@ Two kinds of evidence, both checkable by a reader:
 - the attribute comparison of :mod:`align.attributes` (targets added, raised, lost or lowered;
   deadlines earlier or later; verbs firmer or softer), between the parent measure and everything
   its carrying child measures say together;
-- sub-actions: the share of the parent's task sentences that find a close sentence in the
-  carrying child measures. When most of them are missing the child carries the measure only in
-  part (weakened); the evidence names the missing sub-actions.
+- sub-actions: the share of the parent's task sentences that find a close sentence anywhere in
+  the child plan (a duty the child moved to another section is still there). When nearly all of
+  them are missing the child carries the measure only in part (weakened); the evidence names the
+  missing sub-actions.
 - omitted clauses: the share of the parent's task clauses (the comma-separated duties inside its
   sentences) whose wording the carrying child measures leave out. It is judged against the pair's
   usual share: in a city plan that copies its province word for word, a measure that leaves out
@@ -158,7 +159,8 @@ class StatusRules:
             missing = [_short(sentences[i]) for i, ok in zip(task_rows, carried, strict=True) if not ok]
         evidence = list(reasons)
         if coverage < 1.0:
-            evidence.append(f"carries {coverage:.0%} of sub-actions")
+            found = len(task_rows) - len(missing)
+            evidence.append(f"{found} of {len(task_rows)} sub-actions found in the child plan")
         if coverage < self.weak_coverage and missing:
             evidence.append("missing: " + "；".join(missing[:3]))
 
@@ -190,7 +192,7 @@ class StatusRules:
         if not evidence:
             # say what was checked: each task sentence of the parent has a counterpart in the child
             evidence = [
-                f"same substance (all {len(task_rows)} sub-actions carried)"
+                f"same substance (all {len(task_rows)} sub-actions found in the child plan)"
                 if len(task_rows) > 1
                 else "same substance"
             ]
