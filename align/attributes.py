@@ -1391,13 +1391,13 @@ class AttributeComparer:
             ev.append((change * w["value"], f"{said} ({where} the per-capita share)"))
         sp, sc = _strength(p.comparator), _strength(c.comparator)
         if sp != sc:
-            pc = p.comparator or "∅"
-            cc = c.comparator or "∅"
-            # the number is the commitment: 力争达到15%→达到12% is lowered, not firmer
+            # the number is the commitment: 力争达到15%→达到12% is lowered, not firmer. The target is
+            # named, so a reader tells this (which decides) from a firmer verb (which does not)
             weight = 0.0 if any(x for x, _r in ev) else w["comparator"]
-            ev.append(
-                ((1.0 if sc > sp else -1.0) * weight, f"{pc}→{cc} ({'firmer' if sc > sp else 'softer'})")
-            )
+            words = f"{p.comparator or '∅'}→{c.comparator or '∅'}"
+            if math.isclose(target_amount(p), target_amount(c)):
+                words = f"{p}→{c}"  # the same number, said more or less firmly
+            ev.append(((1.0 if sc > sp else -1.0) * weight, f"{words} ({'firmer' if sc > sp else 'softer'})"))
         if p.year and c.year and p.year != c.year:
             if self._passed(p.year + 0.95):
                 ev.append((0.0, f"deadline {p.year}→{c.year} (passed when the child was issued)"))

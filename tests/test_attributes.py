@@ -400,9 +400,9 @@ def test_gold_goal_raised_15_to_15_5_is_strengthened() -> None:
 def test_gold_hedged_to_firm_goal_is_strengthened() -> None:
     parent = measure(JIANGXI, line_with(JIANGXI, "我省公民具备科学素质的比例力争达到15%"))
     child = measure(DAZHANG, line_with(DAZHANG, "我区公民具备科学素质的比例达到15%"))
-    assert compare_attributes(parent, child, same_level=False) == (1, ["力争达到→达到 (firmer)"])
+    assert compare_attributes(parent, child, same_level=False) == (1, ["力争达到15%→达到15% (firmer)"])
     # and the other way round it is weakened
-    assert compare_attributes(child, parent, same_level=False) == (-1, ["达到→力争达到 (softer)"])
+    assert compare_attributes(child, parent, same_level=False) == (-1, ["达到15%→力争达到15% (softer)"])
 
 
 def test_a_lowered_target_is_weakened_even_when_its_verb_is_firmer() -> None:
