@@ -663,6 +663,17 @@ def _targets_html(mine: list[str], other: list[str], mark: str) -> str:
     return '<div class="targets">targets: ' + "；".join(items) + "</div>"
 
 
+def _row_count(alignment_pair: pd.DataFrame, counts: Mapping[str, int]) -> str:
+    """How many rows, and why they are more than the measures the badges count."""
+    parents = sum(counts.get(s, 0) for s in STATUSES if s != "added")
+    added = counts.get("added", 0)
+    rows = len(alignment_pair)
+    said = f"{rows} rows: {parents} parent measures, {added} added"
+    if rows > parents + added:
+        said += " (a measure carried by several child measures has a row for each)"
+    return said
+
+
 def render_pair_html(
     alignment_pair: pd.DataFrame,
     measures: pd.DataFrame | None = None,
@@ -775,7 +786,7 @@ def render_pair_html(
         f"<title>{html.escape(page_title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{html.escape(page_title)}</h1>"
         f'<div class="meta">parent plan {html.escape(parent_name)} ({html.escape(parent)}) · child plan '
-        f"{html.escape(child_name)} ({html.escape(child)}) · {len(alignment_pair)} rows · "
+        f"{html.escape(child_name)} ({html.escape(child)}) · {html.escape(_row_count(alignment_pair, counts))} · "
         "<ins>added by the child</ins> · <del>in the parent, not in the child</del></div>"
         '<div class="controls">'
         + "".join(status_boxes)

@@ -265,6 +265,10 @@ def test_html_filters_and_badges() -> None:
         labels["strengthened"].endswith(" 1") and len(soup.select('div.row[data-status="strengthened"]')) == 2
     )
     assert boxes[0].parent["title"] == "parent measures"  # type: ignore[index,union-attr]
+    # the header's row count says why it exceeds the measures (it read "5 rows" beside badges of 4)
+    meta = soup.select_one("div.meta").get_text(" ", strip=True)  # type: ignore[union-attr]
+    rows = len(soup.select("div.row"))
+    assert f"{rows} rows: {rows - 2} parent measures, 1 added (a measure carried by several" in meta
     options = [o["value"] for o in soup.select("#section-filter option")]
     assert options[0] == "" and "青少年" in options and "重点工程" in options and "老年人" in options
     sections = {r["data-section"] for r in soup.select("div.row")}

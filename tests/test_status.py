@@ -100,7 +100,9 @@ def test_an_unchanged_measure_says_how_many_sub_actions_were_checked(corpus: Cor
     rows = Aligner().align(corpus.plan("jiangxi"), corpus.plan("jiujiang")).alignment
     plain = rows[rows["evidence"].str.startswith("same substance")]
     assert len(plain) > 10
-    counted = plain["evidence"].str.extract(r"^same substance \(all (\d+) sub-actions found in the child plan\)$")[0]
+    counted = plain["evidence"].str.extract(
+        r"^same substance \(all (\d+) sub-actions found in the child plan\)$"
+    )[0]
     assert counted.notna().sum() >= 5
     parents = {m.measure_id: m for m in extract_measures(seed_text("jiangxi"), "jiangxi")}
     for measure_id, n in zip(plain["parent_measure"], counted, strict=True):
