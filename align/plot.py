@@ -847,7 +847,18 @@ def plot_pair_matrix(
             ax.scatter(cols, rows, s=40, marker="o", c=fill, edgecolors="black" if fill == "#FFFFFF" else "white",
                        linewidths=1.0, label=STATUS_LABELS.get(status, "chosen link"))  # fmt: skip
         if by_status:
-            fig.legend(loc="outside lower center", ncol=len(by_status), frameon=False, fontsize=8)
+            # dropped and added measures have no dot: say how to read that
+            handles = ax.get_legend_handles_labels()[0] + [
+                Line2D(
+                    [],
+                    [],
+                    linestyle="none",
+                    label="row without dot: dropped 删减 · column without dot: added 新增",
+                )
+            ]
+            fig.legend(
+                handles=handles, loc="outside lower center", ncol=len(handles), frameon=False, fontsize=8
+            )
         ax.set_xlabel("child measures 下级措施")
         ax.set_ylabel("parent measures 上级措施")
         fig.colorbar(image, ax=ax, shrink=0.8).set_label("similarity 相似度")

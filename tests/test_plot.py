@@ -242,6 +242,8 @@ def test_pair_matrix_marks_links_and_boundaries() -> None:
     assert horizontal == [2.5, 3.5, 4.5]
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "strengthened 强化" in legend and "chosen link" in legend
+    # dropped and added measures have no dot, and the legend says so
+    assert legend[-1] == "row without dot: dropped 删减 · column without dot: added 新增"
     with pytest.raises(ValueError, match="parent_sections"):
         plot_pair_matrix(
             pair.similarity, pair.parent_labels, pair.child_labels, ["青少年"], pair.child_sections
