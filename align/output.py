@@ -33,15 +33,21 @@ RUN_FILES = (
 
 def plans_frame(corpus: Corpus, result: CorpusResult | None = None) -> pd.DataFrame:
     """The manifest as a DataFrame (plan_id, file, jurisdiction, level, parent_id, …), with the
-    virtual consensus plans of ``result`` (jurisdiction marked 共识) when given."""
+    virtual consensus plans of ``result`` when given, their jurisdiction naming whose consensus
+    it is (``全国（江西省、内蒙古自治区的共识 consensus）``): the measures are those plans' text, not
+    the absent parent's."""
     rows = [asdict(m) for m in corpus.metas.values()]
     if result is not None:
-        from align.graph import consensus_plan_meta
+        from align.graph import absent_parent_groups, consensus_plan_meta
 
         metas = list(corpus.metas.values())
+        groups = absent_parent_groups(metas)
         for plan_id in dict.fromkeys(m.plan_id for m in result.consensus):
-            meta = consensus_plan_meta(metas, plan_id.split(":", 1)[1])
-            rows.append({**asdict(meta), "jurisdiction": f"{meta.jurisdiction}（共识 consensus）"})
+            absent = plan_id.split(":", 1)[1]
+            meta = consensus_plan_meta(metas, absent)
+            names = [corpus.metas[c].jurisdiction or c for c in groups.get(absent, []) if c in corpus.metas]
+            whose = "、".join(names) if len(names) <= 3 else f"{'、'.join(names[:2])}等{len(names)}地"
+            rows.append({**asdict(meta), "jurisdiction": f"{meta.jurisdiction}（{whose}的共识 consensus）"})
     return pd.DataFrame(rows)
 
 

@@ -437,3 +437,18 @@ def test_a_drafted_manifest_with_formula_like_names_loads_back(tmp_path: Path) -
     assert main(["manifest", "--infer", str(plans), "--out", str(tmp_path / "plans.csv")]) == 0
     corpus = Corpus.load(tmp_path)
     assert sorted(m.file for m in corpus.metas.values() if m.file) == ["+jiangxi.txt", "=jiujiang.txt"]
+
+
+def test_a_consensus_plan_is_named_for_the_plans_whose_consensus_it_is() -> None:
+    # charts and reports called it 全国（共识 consensus）, and read as the national plan, while its
+    # measures are the text of the sibling provinces
+    from align.corpus import Corpus
+    from align.output import plans_frame
+    from align.pipeline import align_corpus
+
+    corpus = Corpus.load(ROOT / "data")
+    frame = plans_frame(corpus, align_corpus(corpus)).set_index("plan_id")
+    assert (
+        frame.loc["consensus:national-2021", "jurisdiction"] == "全国（江西省、内蒙古自治区的共识 consensus）"
+    )
+    assert frame.loc["jiangxi", "jurisdiction"] == "江西省"
