@@ -32,7 +32,7 @@ from align.cache import MeasureCache
 from align.corpus import Corpus
 from align.errors import AlignError, PairTooLargeError
 from align.fileio import names_a_file
-from align.graph import build_consensus, consensus_plan_meta
+from align.graph import SEP, build_consensus, consensus_plan_meta
 from align.manifest import check_parents
 from align.match import MAX_PAIR_MEMORY, Encoder, Matcher, PairAlignment, check_settings
 from align.measures import MeasureExtractor
@@ -317,8 +317,23 @@ class Aligner:
             raise PairTooLargeError(
                 err.message, path=big.source or big.plan_id, plan_id=big.plan_id
             ) from None
+        _link_members(match)
         frame = alignment_frame(parent, child, match, self.rules)
         return PairResult(parent, child, pm, cm, frame, match)
+
+
+def _link_members(match: PairAlignment) -> None:
+    """Link each consensus measure to the child's measures that are among its members.
+
+    The consensus was made by clustering these very measures: a member left unlinked showed as
+    ``added`` in alignment.csv while consensus.csv listed it in the cluster. Other links stay.
+    """
+    child_index = {f"{m.plan_id}:{m.measure_id}": j for j, m in enumerate(match.child)}
+    for i, measure in enumerate(match.parent):
+        for member in str(measure.extra.get("members", "")).split(SEP):
+            j = child_index.get(member.strip())
+            if j is not None and measure.plan_id.startswith(CONSENSUS_PREFIX):
+                match.links[i, j] = True
 
 
 def _check_plan(plan: object, role: str) -> None:

@@ -139,3 +139,18 @@ def test_a_reference_plan_parsed_to_no_measures_gets_the_aligners_error(
     # the plan is known, with an empty list of measures: not a missing consensus stand-in (KeyError)
     with pytest.raises(ValueError, match="no parent measures"):
         align_corpus(Corpus.load(tmp_path), lenient)
+
+
+def test_every_consensus_member_is_linked_to_its_cluster(corpus: Corpus) -> None:
+    # consensus.csv listed jiangxi:四.(二).2 in a cluster while alignment.csv called it "added"
+    from align.graph import SEP
+
+    result = align_corpus(corpus)
+    rows = result.alignment
+    members = [(c.measure_id, m) for c in result.consensus for m in c.extra["members"].split(SEP)]
+    assert len(members) > 60
+    for cluster, member in members:
+        plan, measure = member.split(":", 1)
+        mine = rows[(rows["child_plan"] == plan) & (rows["child_measure"] == measure)]
+        assert cluster in set(mine["parent_measure"]), member
+        assert "added" not in set(mine["status"]), member
