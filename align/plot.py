@@ -574,7 +574,7 @@ def plot_coverage(
         ax.set_xlim(0, 1.16)
         ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
         ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
-        ax.set_xlabel("share of the reference (parent, consensus or peer) plan's measures 占对照措施比例")
+        ax.set_xlabel("share of the reference (parent, consensus or peer) plan's measures\n占对照措施比例")
         _indent_labels(fig, ax, [label for _, label, _ in rows], [depth for _, _, depth in rows])
         ax.invert_yaxis()
         ax.spines[["top", "right"]].set_visible(False)
