@@ -1378,9 +1378,11 @@ class AttributeComparer:
         # the same amount more often is more demanding: yearly rates, weighed as a change of period
         _pa, _ca, per_year = yearly_amounts(p, c)
         said = f"{fmt_target(p)}→{fmt_target(c)}"
+        # counts of two levels: say what is counted, as an added target does
+        counts = f"{fmt_counted(p)}→{fmt_target(c)}"
         if change is None:
             if not math.isclose(target_amount(p), target_amount(c)):
-                ev.append((0.0, f"{said} (levels differ: not compared)"))
+                ev.append((0.0, f"{counts} (levels differ: not compared)"))
         elif comparable:
             if change:
                 ev.append((change * w["period" if per_year else "value"], said))
@@ -1388,7 +1390,7 @@ class AttributeComparer:
             # the number against the share, whatever the comparator (a cap above its share is
             # "above", and weakens)
             where = {1: "above", -1: "below", 0: "about"}[change * (-1 if is_upper_bound(p, c) else 1)]
-            ev.append((change * w["value"], f"{said} ({where} the per-capita share)"))
+            ev.append((change * w["value"], f"{counts} ({where} the per-capita share)"))
         sp, sc = _strength(p.comparator), _strength(c.comparator)
         if sp != sc:
             # the number is the commitment: 力争达到15%→达到12% is lowered, not firmer. The target is

@@ -511,7 +511,7 @@ def test_gold_counts_of_different_levels_need_a_scale() -> None:
     teachers_c = measure(JIUJIANG, line_with(JIUJIANG, "每年培训科技辅导员300名"))
     assert compare_attributes(teachers_p, teachers_c, same_level=False) == (
         0,
-        ["每年3000名→每年300名 (levels differ: not compared)"],
+        ["每年3000名（培训科技辅导员）→每年300名 (levels differ: not compared)"],
     )
     assert compare_attributes(teachers_p, teachers_c, same_level=False, scale=0.1)[0] == 0
     farmers_p = measure(JIANGXI, line_with(JIANGXI, "培训农业从业人员 30 万人次以上"))
@@ -519,8 +519,8 @@ def test_gold_counts_of_different_levels_need_a_scale() -> None:
     direction, reasons = compare_attributes(farmers_p, farmers_c, same_level=False, scale=0.1)
     assert direction == -1
     assert reasons == [
-        "30万人次→1万人次 (below the per-capita share)",
-        "3万名→1000名 (below the per-capita share)",
+        "30万人次（培训农业从业人员）→1万人次 (below the per-capita share)",
+        "3万名（培育农村创新创业带头人）→1000名 (below the per-capita share)",
     ]
     # the same number at two levels is not a change to report
     assert compare_attributes(teachers_p, teachers_p, same_level=False) == (0, [])
@@ -533,7 +533,7 @@ def test_a_count_of_another_level_is_compared_with_its_share_on_yearly_rates() -
     monthly = replace(teachers_p, targets=(Target(30.0, "名", counted="科技辅导员", per="每月"),))
     assert compare_attributes(teachers_p, monthly, same_level=False, scale=0.1) == (
         0,
-        ["每年3000名→每月30名 (about the per-capita share)"],
+        ["每年3000名（培训科技辅导员）→每月30名 (about the per-capita share)"],
     )
     yearly = replace(teachers_p, targets=(Target(30.0, "名", counted="科技辅导员", per="每年"),))
     assert compare_attributes(teachers_p, yearly, same_level=False, scale=0.1)[0] == -1

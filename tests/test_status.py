@@ -183,4 +183,4 @@ def test_a_target_of_another_parent_measure_the_child_carries_is_not_gained(jian
     status, evidence = rules.label(
         teachers, [sentence], np.ones((len(teachers.sentences), 1)), same_level=False
     )
-    assert "每年3000名→每年20名" in evidence
+    assert "每年3000名（培训科技辅导员）→每年20名" in evidence
