@@ -559,10 +559,15 @@ def target_amount(target: Target) -> float:
     return target.value * _MAGNITUDE[_split_unit(target.unit)[0]]
 
 
+def is_percentage(target: Target) -> bool:
+    """True for percentages, per-mille rates and percentage points (``%``, ``‰``, ``个百分点``)."""
+    return _unit_class(target.unit) in {"percent", "permille", "pp"}
+
+
 def is_relative(target: Target) -> bool:
     """True for targets whose size does not depend on the jurisdiction's size: percentages,
     per-capita rates (``每万人``) and per-entity counts (``各学校…不少于1场次``)."""
-    if _unit_class(target.unit) in {"percent", "permille", "pp"}:
+    if is_percentage(target):
         return True
     per = target.per
     if per.startswith("各") or _ENTITY_RE.match(per):
@@ -1228,11 +1233,11 @@ def _lower_is_better(target: Target) -> bool:
     # a cap (控制在…, 不超过…, …以下) or a decline *to* a level (下降到10%); a decline *by* an
     # amount (每年下降1个百分点以上) is stricter the larger it is
     raw = target.raw.rstrip("。；，")
+    if raw.endswith(("以下", "以内", "之内")):
+        return True
     if target.comparator in _DECLINES:
-        return bool(re.match(rf"{target.comparator}(?:到|至|为)", raw)) or raw.endswith(
-            ("以下", "以内", "之内")
-        )
-    return target.comparator in _UPPER_BOUNDS or raw.endswith(("以下", "以内", "之内"))
+        return bool(re.match(rf"{target.comparator}(?:到|至|为)", raw))
+    return target.comparator in _UPPER_BOUNDS
 
 
 def is_upper_bound(parent: Target, child: Target) -> bool:

@@ -69,7 +69,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from align.attributes import AttributeComparer, is_relative, target_change
+from align.attributes import AttributeComparer, is_percentage, is_relative, target_change
 from align.errors import AlignWarning, InputError
 from align.fileio import atomic_write_bytes, atomic_write_text, write_csv
 from align.models import (
@@ -1074,8 +1074,7 @@ def _basis(parent: Target, child: Target, same_level: bool, scale: float | None)
     """Why two targets' numbers compare (or ``absolute`` when they do not): the status
     evidence's rule (:meth:`AttributeComparer._compare_pair`), named."""
     if is_relative(parent) and is_relative(child):
-        percent = parent.unit in {"%", "％", "‰", "个百分点"}
-        return "percentage" if percent else "per_capita"
+        return "percentage" if is_percentage(parent) else "per_capita"
     if same_level:
         return "same_level"
     return "population" if scale is not None else "absolute"

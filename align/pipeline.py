@@ -330,9 +330,11 @@ def _link_members(match: PairAlignment) -> None:
     """
     child_index = {f"{m.plan_id}:{m.measure_id}": j for j, m in enumerate(match.child)}
     for i, measure in enumerate(match.parent):
+        if not measure.plan_id.startswith(CONSENSUS_PREFIX):
+            continue
         for member in str(measure.extra.get("members", "")).split(SEP):
             j = child_index.get(member.strip())
-            if j is not None and measure.plan_id.startswith(CONSENSUS_PREFIX):
+            if j is not None:
                 match.links[i, j] = True
 
 
